@@ -1,0 +1,90 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One module per layer, so each can be built and tested without the others:
+//   CFuse3        libfuse3 system library (pkg-config fuse3) and its shim header
+//   FUSEAdapter   libfuse low-level callbacks -> ConfigfsTSM calls, session lifecycle
+//   ConfigfsTSM   the configfs-tsm state machine: tree, entries, attributes, per-open handles
+//   ProviderKit   the provider protocol every TEE backend implements
+//   EchoProvider  the diagnostic provider (Sources/Providers/Echo)
+//   TSMConfig     the configuration file format
+//   tsmfs         the command-line tool
+let package = Package(
+    name: "tsmfs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tsmfs", targets: ["tsmfs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFuse3",
+            pkgConfig: "fuse3",
+            providers: [.apt(["libfuse3-dev"])]
+        ),
+        .target(
+            name: "ProviderKit",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(
+            name: "ConfigfsTSM",
+            dependencies: [
+                "ProviderKit",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(
+            name: "EchoProvider",
+            dependencies: ["ProviderKit"],
+            path: "Sources/Providers/Echo"
+        ),
+        .target(
+            name: "TSMConfig",
+            dependencies: []
+        ),
+        .target(
+            name: "FUSEAdapter",
+            dependencies: [
+                "CFuse3",
+                "ConfigfsTSM",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "tsmfs",
+            dependencies: [
+                "CFuse3",
+                "FUSEAdapter",
+                "ConfigfsTSM",
+                "ProviderKit",
+                "EchoProvider",
+                "TSMConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .testTarget(
+            name: "ConfigfsTSMTests",
+            dependencies: ["ConfigfsTSM", "ProviderKit", "EchoProvider",
+                           .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .testTarget(
+            name: "EchoProviderTests",
+            dependencies: ["EchoProvider", "ProviderKit"]
+        ),
+        .testTarget(
+            name: "TSMConfigTests",
+            dependencies: ["TSMConfig"]
+        ),
+        .testTarget(
+            name: "MountTests",
+            dependencies: ["EchoProvider", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+    ]
+)

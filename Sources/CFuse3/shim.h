@@ -1,0 +1,25 @@
+#ifndef TSMFS_CFUSE3_SHIM_H
+#define TSMFS_CFUSE3_SHIM_H
+
+/* The low-level API of libfuse 3.12+ (multi-threaded loop configured through fuse_loop_cfg_*). */
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/mount.h>
+#include <sys/vfs.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <pthread.h>
+
+/* fuse_session_loop_mt is a macro selecting a versioned symbol; Swift cannot call macros. */
+static inline int tsmfs_fuse_session_loop_mt(struct fuse_session *se, struct fuse_loop_config *config) {
+    return fuse_session_loop_mt(se, config);
+}
+
+/* Bit-fields of fuse_file_info, set from Swift without relying on bit-field import. */
+static inline void tsmfs_fi_set_direct_io(struct fuse_file_info *fi, int on) { fi->direct_io = on ? 1 : 0; }
+static inline void tsmfs_fi_set_nonseekable(struct fuse_file_info *fi, int on) { fi->nonseekable = on ? 1 : 0; }
+static inline void tsmfs_fi_set_keep_cache(struct fuse_file_info *fi, int on) { fi->keep_cache = on ? 1 : 0; }
+
+#endif

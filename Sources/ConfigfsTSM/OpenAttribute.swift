@@ -1,0 +1,129 @@
+import ProviderKit
+import SystemPackage
+import Synchronization
+
+/// One open file description of an attribute: configfs' `struct configfs_buffer`.
+///
+/// Text attributes snapshot `show()` on the first read (and again after a write on the same
+/// descriptor) and hand every write straight to `store()`. Binary attributes buffer writes
+/// until commit and snapshot the whole blob on the first read, so a descriptor keeps reading
+/// the report it first saw even after the entry's inputs change.
+public final class OpenAttribute: Sendable {
+    /// configfs copies at most one page minus the terminating NUL per text write.
+    public static let textWriteMax = 4095
+
+    public let entry: ReportEntry
+    public let attribute: ReportAttribute
+    private let state: Mutex<State>
+
+    private struct State {
+        /// The text page or binary blob this descriptor reads from; `nil` until filled.
+        var readBuffer: [UInt8]?
+        /// The binary write buffer (`bin_buffer`).
+        var writeBuffer: [UInt8] = []
+        /// configfs' `write_in_progress`: set by any binary write attempt, even a failed one.
+        var writeInProgress = false
+        /// configfs' `read_in_progress`.
+        var readInProgress = false
+        /// Writes made since the last commit (a FUSE flush can happen more than once).
+        var uncommitted = false
+    }
+
+    init(entry: ReportEntry, attribute: ReportAttribute) {
+        self.entry = entry
+        self.attribute = attribute
+        self.state = Mutex(State())
+    }
+
+    /// Reads up to `count` bytes at `offset`, passing them to `body` without copying.
+    /// Errors of the first read (no inblob, provider failure, removed entry) surface here.
+    public func read<R>(at offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) -> R) throws(Errno) -> R {
+        // The buffer is copy-on-write: taking it under the lock is a retain, not a copy.
+        let buffer = try readBuffer()
+        guard offset >= 0, offset < buffer.count, count > 0 else {
+            return body(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        let end = min(buffer.count, offset + count)
+        return buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[offset..<end])) }
+    }
+
+    /// The bytes this descriptor reads, filled on first use.
+    private func readBuffer() throws(Errno) -> [UInt8] {
+        try state.withLock { (state: inout State) throws(Errno) -> [UInt8] in
+            let buffer: [UInt8]
+            if attribute.isBinary {
+                guard !state.writeInProgress else { throw .textFileBusy }
+                state.readInProgress = true
+                if let filled = state.readBuffer {
+                    buffer = filled
+                } else {
+                    guard !entry.isRemoved else { throw .noSuchFileOrDirectory }
+                    let blob = try entry.readBlob(attribute)
+                    // An empty report is EOF and is queried again on the next read.
+                    if blob.count > ReportEntry.outblobMax { throw .fileTooLarge }
+                    if !blob.isEmpty { state.readBuffer = blob }
+                    buffer = blob
+                }
+            } else {
+                if let filled = state.readBuffer {
+                    buffer = filled
+                } else {
+                    guard !entry.isRemoved else { throw .noSuchFileOrDirectory }
+                    buffer = try entry.show(attribute)
+                    state.readBuffer = buffer
+                }
+            }
+            return buffer
+        }
+    }
+
+    /// Writes `bytes` at `offset`; returns how many bytes write(2) reports.
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(Errno) -> Int {
+        try state.withLock { (state: inout State) throws(Errno) -> Int in
+            if attribute.isBinary {
+                return try Self.bufferBinaryWrite(&state, bytes, at: offset)
+            }
+            let accepted = Array(bytes.prefix(Self.textWriteMax))
+            state.readBuffer = nil
+            guard !accepted.isEmpty else { throw .badAddress }
+            guard !entry.isRemoved else { throw .noSuchFileOrDirectory }
+            return try entry.store(attribute, accepted)
+        }
+    }
+
+    /// `configfs_bin_write_iter()`: grow the buffer (zero-filling holes) up to the 64-byte limit.
+    private static func bufferBinaryWrite(_ state: inout State, _ bytes: UnsafeRawBufferPointer,
+                                          at offset: Int) throws(Errno) -> Int {
+        guard !state.readInProgress else { throw .textFileBusy }
+        state.writeInProgress = true
+        state.uncommitted = true
+        let (end, overflow) = offset.addingReportingOverflow(bytes.count)
+        guard offset >= 0, !overflow, end <= ReportRequest.inblobMax else { throw .fileTooLarge }
+        if end > state.writeBuffer.count {
+            state.writeBuffer.append(contentsOf: repeatElement(0, count: end - state.writeBuffer.count))
+        }
+        state.writeBuffer.withUnsafeMutableBytes { destination in
+            UnsafeMutableRawBufferPointer(rebasing: destination[offset..<end]).copyMemory(from: bytes)
+        }
+        guard !bytes.isEmpty else { throw .badAddress }
+        return bytes.count
+    }
+
+    /// Commits buffered binary writes, as configfs does at the last close. Called on every
+    /// close(2) of the descriptor, so the new generation is visible when close returns;
+    /// commits only when something was written since the last commit.
+    public func flush() {
+        state.withLock { state in
+            guard state.uncommitted else { return }
+            state.uncommitted = false
+            // configfs drops pending writes of a removed entry.
+            guard !entry.isRemoved else { return }
+            entry.commitInblob(state.writeBuffer)
+        }
+    }
+
+    /// The descriptor's last reference is gone: commit whatever a flush did not.
+    public func release() {
+        flush()
+    }
+}

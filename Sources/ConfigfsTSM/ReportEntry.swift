@@ -1,0 +1,172 @@
+import ProviderKit
+import SystemPackage
+import Synchronization
+
+/// One `tsm/report/<name>` directory: its inputs, its generation counters and its cached
+/// report. Every method mirrors one `show`/`store`/`read`/`write` of drivers/virt/coco/guest/report.c,
+/// with the same checks in the same order, so each errno is the kernel's.
+///
+/// The kernel serialises all of configfs-tsm behind one rwsem; here each entry has its own
+/// lock, held for a whole generation, so one entry sees exactly the kernel's ordering while
+/// different entries proceed in parallel.
+public final class ReportEntry: Sendable {
+    /// The `configfs` limit on outblob/auxblob/manifestblob (`TSM_REPORT_OUTBLOB_MAX`, v7.0+).
+    public static let outblobMax = 16 * 1024 * 1024
+    /// The privilege level ceiling (`TSM_REPORT_PRIVLEVEL_MAX`).
+    public static let privlevelMax: UInt32 = 3
+
+    public let id: UInt64
+    public let name: String
+    /// The attribute files, chosen by the provider at mkdir time and never changed afterwards.
+    public let attributes: [ReportAttribute]
+    let created: Timestamp
+    private let providerSlot: ProviderSlot
+    private let diagnostics: Diagnostics
+    private let state: Mutex<State>
+
+    struct State {
+        var request = ReportRequest()
+        var writeGeneration: UInt64 = 0
+        var readGeneration: UInt64 = 0
+        var report: GeneratedReport?
+        var isRemoved = false
+    }
+
+    init(id: UInt64, name: String, attributes: [ReportAttribute], created: Timestamp,
+         providerSlot: ProviderSlot, diagnostics: Diagnostics) {
+        self.diagnostics = diagnostics
+        self.id = id
+        self.name = name
+        self.attributes = attributes
+        self.created = created
+        self.providerSlot = providerSlot
+        self.state = Mutex(State())
+    }
+
+    /// Whether rmdir removed this entry (configfs' `frag_dead`): open files then fail with ENOENT.
+    public var isRemoved: Bool { state.withLock { $0.isRemoved } }
+
+    func markRemoved() { state.withLock { $0.isRemoved = true } }
+
+    // MARK: text attributes
+
+    /// `show()`: the bytes a text attribute reads.
+    func show(_ attribute: ReportAttribute) throws(Errno) -> [UInt8] {
+        try state.withLock { (state: inout State) throws(Errno) -> [UInt8] in
+            guard !state.isRemoved else { throw .noSuchFileOrDirectory }
+            switch attribute {
+            case .generation:
+                return Array("\(state.writeGeneration)\n".utf8)
+            case .provider:
+                guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
+                return Array("\(provider.name)\n".utf8)
+            case .privlevelFloor:
+                guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
+                return Array("\(provider.privlevelFloor)\n".utf8)
+            default:
+                throw .permissionDenied
+            }
+        }
+    }
+
+    /// `store()`: delivers one write(2) to a text attribute; returns the accepted byte count.
+    func store(_ attribute: ReportAttribute, _ bytes: [UInt8]) throws(Errno) -> Int {
+        switch attribute {
+        case .privlevel:
+            let level = try KernelParsing.kstrtouint(bytes)
+            try mutate { (state: inout State) throws(Errno) in
+                guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
+                guard provider.privlevelFloor <= level, level <= Self.privlevelMax else { throw .invalidArgument }
+                try Self.advanceWriteGeneration(&state)
+                state.request.privlevel = level
+            }
+        case .serviceManifestVersion:
+            let version = try KernelParsing.kstrtouint(bytes)
+            try mutate { (state: inout State) throws(Errno) in
+                try Self.advanceWriteGeneration(&state)
+                state.request.serviceManifestVersion = version
+            }
+        case .serviceProvider:
+            try mutate { (state: inout State) throws(Errno) in
+                try Self.advanceWriteGeneration(&state)
+                let withoutNewline = bytes.last == UInt8(ascii: "\n") ? bytes.dropLast() : bytes[...]
+                state.request.serviceProvider = Array(withoutNewline.prefix { $0 != 0 })
+            }
+        case .serviceGUID:
+            try mutate { (state: inout State) throws(Errno) in
+                // The kernel advances the generation and clears the GUID before parsing.
+                try Self.advanceWriteGeneration(&state)
+                state.request.serviceGUID = [UInt8](repeating: 0, count: 16)
+                state.request.serviceGUID = try KernelParsing.guidParse(bytes)
+            }
+        default:
+            throw .permissionDenied
+        }
+        return bytes.count
+    }
+
+    /// Runs a store under the entry lock, refusing entries that rmdir removed.
+    private func mutate(_ body: (inout State) throws(Errno) -> Void) throws(Errno) {
+        try state.withLock { (state: inout State) throws(Errno) in
+            guard !state.isRemoved else { throw .noSuchFileOrDirectory }
+            try body(&state)
+        }
+    }
+
+    /// `try_advance_write_generation()`: refuses to wrap onto the cached report's generation.
+    private static func advanceWriteGeneration(_ state: inout State) throws(Errno) {
+        guard state.writeGeneration != state.readGeneration &- 1 else { throw .resourceBusy }
+        state.writeGeneration &+= 1
+    }
+
+    // MARK: binary attributes
+
+    /// `tsm_report_inblob_write()`, called when an inblob open file commits. Like the kernel,
+    /// the result is dropped by configfs, so this reports nothing.
+    func commitInblob(_ bytes: [UInt8]) {
+        try? mutate { (state: inout State) throws(Errno) in
+            try Self.advanceWriteGeneration(&state)
+            state.request.inblob = bytes
+        }
+    }
+
+    /// `tsm_report_read()`: the selected blob from the cached report, generating a new report
+    /// first when the inputs changed since the last one (or no report was ever generated).
+    func readBlob(_ attribute: ReportAttribute) throws(Errno) -> [UInt8] {
+        try state.withLock { (state: inout State) throws(Errno) -> [UInt8] in
+            guard !state.isRemoved else { throw .noSuchFileOrDirectory }
+            guard !state.request.inblob.isEmpty else { throw .invalidArgument }
+            if let report = state.report, state.readGeneration == state.writeGeneration {
+                return report.blob(for: attribute)
+            }
+            guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
+            state.report = nil
+            var request = state.request
+            request.generation = state.writeGeneration
+            let report: GeneratedReport
+            do throws(ProviderError) {
+                report = try provider.generateReport(for: request)
+            } catch {
+                diagnostics.generationFailed(name, error)
+                throw error.errno
+            }
+            state.report = report
+            state.readGeneration = state.writeGeneration
+            return report.blob(for: attribute)
+        }
+    }
+
+    // MARK: test support
+
+    /// Sets the generation counters, to reach states (such as wrap-around) that would take
+    /// 2^64 writes through the filesystem.
+    package func setGenerations(write: UInt64, read: UInt64) {
+        state.withLock {
+            $0.writeGeneration = write
+            $0.readGeneration = read
+        }
+    }
+
+    /// The write generation, as `generation` reads it.
+    public var writeGeneration: UInt64 { state.withLock { $0.writeGeneration } }
+}

@@ -1,0 +1,286 @@
+import ProviderKit
+import SystemPackage
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The whole mounted tree: a configfs root holding `tsm/report/`, and the report entries
+/// created in it. All namespace operations of the filesystem go through here, keyed by
+/// inode number, with the kernel's errno for every refusal (spec §1, §4.1).
+public final class ReportTree: Sendable {
+    /// configfs' `s_blocksize` and the `st_size` of text attributes (x86-64 `PAGE_SIZE`).
+    public static let pageSize: UInt32 = 4096
+    /// `NAME_MAX`.
+    public static let nameMax = 255
+
+    private let providerSlot: ProviderSlot
+    private let owner: Ownership
+    private let clock: @Sendable () -> Timestamp
+    private let diagnostics: Diagnostics
+    private let mounted: Timestamp
+    private let state: Mutex<State>
+
+    private struct State {
+        var entriesByName: [String: ReportEntry] = [:]
+        var entriesByID: [UInt64: ReportEntry] = [:]
+        var lastEntryID: UInt64 = 0
+        var reportChanged: Timestamp
+        var metadataChanges: [Inode: MetadataChange] = [:]
+    }
+
+    /// - Parameters:
+    ///   - provider: the registered provider, or `nil` to model "tsm_report loaded, no TSM driver"
+    ///     (mkdir then fails with ENXIO).
+    ///   - owner: the owner every node reports (root, like configfs, unless mapped).
+    ///   - clock: the time source for timestamps.
+    public init(provider: (any ReportProvider)?, owner: Ownership = .root,
+                diagnostics: Diagnostics = Diagnostics(),
+                clock: @escaping @Sendable () -> Timestamp = ReportTree.realtimeClock) {
+        self.providerSlot = ProviderSlot(provider)
+        self.owner = owner
+        self.clock = clock
+        self.diagnostics = diagnostics
+        let now = clock()
+        self.mounted = now
+        self.state = Mutex(State(reportChanged: now))
+    }
+
+    /// `CLOCK_REALTIME`.
+    public static let realtimeClock: @Sendable () -> Timestamp = {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Timestamp(seconds: now.tv_sec, nanoseconds: now.tv_nsec)
+    }
+
+    /// Registers or unregisters the provider at run time. Existing entries keep their
+    /// attribute files; new generations use the new provider (or fail with ENXIO).
+    public func setProvider(_ provider: (any ReportProvider)?) {
+        providerSlot.replace(with: provider)
+    }
+
+    /// The number of report entries.
+    public var entryCount: Int { state.withLock { $0.entriesByID.count } }
+
+    // MARK: lookup and attributes
+
+    /// Resolves `name` in the directory `parent`.
+    public func lookup(parent: Inode, name: String) throws(Errno) -> NodeAttributes {
+        guard name.utf8.count <= Self.nameMax else { throw .fileNameTooLong }
+        switch parent.node {
+        case .configRoot:
+            guard name == "tsm" else { throw .noSuchFileOrDirectory }
+            return try attributes(of: .tsm)
+        case .tsm:
+            guard name == "report" else { throw .noSuchFileOrDirectory }
+            return try attributes(of: .report)
+        case .report:
+            guard let entry = state.withLock({ $0.entriesByName[name] }) else { throw .noSuchFileOrDirectory }
+            return try attributes(of: Inode.entryDirectory(entry.id))
+        case .entry(let id):
+            guard let entry = entry(id), let attribute = ReportAttribute(fileName: name),
+                  entry.attributes.contains(attribute) else { throw .noSuchFileOrDirectory }
+            return try attributes(of: Inode.attribute(attribute, ofEntry: entry.id))
+        case .attribute:
+            throw .notDirectory
+        case .invalid:
+            throw .noSuchFileOrDirectory
+        }
+    }
+
+    /// The `stat` of a node.
+    public func attributes(of inode: Inode) throws(Errno) -> NodeAttributes {
+        let (base, change) = try state.withLock { (state: inout State) throws(Errno) -> (NodeAttributes, MetadataChange?) in
+            (try baseAttributes(of: inode, in: state), state.metadataChanges[inode])
+        }
+        return change.map { $0.applied(to: base) } ?? base
+    }
+
+    /// The `stat` of an attribute reached through an open descriptor, which stays valid
+    /// after its entry was removed (fstat on an fd that outlived rmdir).
+    public func attributes(of file: OpenAttribute) -> NodeAttributes {
+        let inode = Inode.attribute(file.attribute, ofEntry: file.entry.id)
+        return (try? attributes(of: inode)) ?? fileAttributes(inode, file.attribute, created: file.entry.created)
+    }
+
+    private func baseAttributes(of inode: Inode, in state: State) throws(Errno) -> NodeAttributes {
+        switch inode.node {
+        case .configRoot:
+            return directoryAttributes(inode, subdirectories: 1, changed: mounted)
+        case .tsm:
+            return directoryAttributes(inode, subdirectories: 1, changed: mounted)
+        case .report:
+            return directoryAttributes(inode, subdirectories: state.entriesByID.count, changed: state.reportChanged)
+        case .entry(let id):
+            guard let entry = state.entriesByID[id] else { throw .noSuchFileOrDirectory }
+            return directoryAttributes(inode, subdirectories: 0, changed: entry.created)
+        case .attribute(let id, let attribute):
+            guard let entry = state.entriesByID[id], entry.attributes.contains(attribute) else {
+                throw .noSuchFileOrDirectory
+            }
+            return fileAttributes(inode, attribute, created: entry.created)
+        case .invalid:
+            throw .noSuchFileOrDirectory
+        }
+    }
+
+    private func directoryAttributes(_ inode: Inode, subdirectories: Int, changed: Timestamp) -> NodeAttributes {
+        NodeAttributes(inode: inode, kind: .directory, permissions: 0o755,
+                       linkCount: UInt32(2 + subdirectories), owner: owner, size: 0,
+                       blockSize: Self.pageSize,
+                       accessTime: changed, modificationTime: changed, changeTime: changed)
+    }
+
+    private func fileAttributes(_ inode: Inode, _ attribute: ReportAttribute, created: Timestamp) -> NodeAttributes {
+        NodeAttributes(inode: inode, kind: .regularFile, permissions: attribute.defaultPermissions,
+                       linkCount: 1, owner: owner, size: attribute.isBinary ? 0 : UInt64(Self.pageSize),
+                       blockSize: Self.pageSize,
+                       accessTime: created, modificationTime: created, changeTime: created)
+    }
+
+    /// chmod/chown/utimes/truncate. configfs persists mode, owner and times; a size change
+    /// (O_TRUNC, truncate(1)) is accepted and changes nothing.
+    public func setAttributes(of inode: Inode, _ change: MetadataChange) throws(Errno) -> NodeAttributes {
+        var change = change
+        change.changeTime = clock()
+        try state.withLock { (state: inout State) throws(Errno) in
+            _ = try baseAttributes(of: inode, in: state)
+            state.metadataChanges[inode, default: MetadataChange()].merge(change)
+        }
+        return try attributes(of: inode)
+    }
+
+    // MARK: directories
+
+    /// mkdir: only `tsm/report/` creates entries; the requested mode is ignored (always 0755).
+    public func makeDirectory(parent: Inode, name: String) throws(Errno) -> NodeAttributes {
+        guard name.utf8.count <= Self.nameMax else { throw .fileNameTooLong }
+        guard parent == .report else {
+            if case .invalid = parent.node { throw .noSuchFileOrDirectory }
+            throw .notPermitted
+        }
+        guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
+        let visible = ReportAttribute.allCases.filter { provider.isVisible($0) }
+        let now = clock()
+        let entry = try state.withLock { (state: inout State) throws(Errno) -> ReportEntry in
+            guard state.entriesByName[name] == nil else { throw .fileExists }
+            state.lastEntryID += 1
+            let entry = ReportEntry(id: state.lastEntryID, name: name, attributes: visible, created: now,
+                                    providerSlot: providerSlot, diagnostics: diagnostics)
+            state.entriesByName[name] = entry
+            state.entriesByID[entry.id] = entry
+            state.reportChanged = now
+            return entry
+        }
+        return try attributes(of: Inode.entryDirectory(entry.id))
+    }
+
+    /// rmdir: removes a report entry even though it holds attribute files. Open descriptors
+    /// of the entry stay valid and fail with ENOENT from then on.
+    public func removeDirectory(parent: Inode, name: String) throws(Errno) {
+        switch parent.node {
+        case .report:
+            let now = clock()
+            let entry = try state.withLock { (state: inout State) throws(Errno) -> ReportEntry in
+                guard let entry = state.entriesByName.removeValue(forKey: name) else { throw .noSuchFileOrDirectory }
+                state.entriesByID[entry.id] = nil
+                state.metadataChanges[Inode.entryDirectory(entry.id)] = nil
+                for attribute in entry.attributes {
+                    state.metadataChanges[Inode.attribute(attribute, ofEntry: entry.id)] = nil
+                }
+                state.reportChanged = now
+                return entry
+            }
+            entry.markRemoved()
+        case .configRoot:
+            guard name == "tsm" else { throw .noSuchFileOrDirectory }
+            throw .notPermitted
+        case .tsm:
+            guard name == "report" else { throw .noSuchFileOrDirectory }
+            throw .notPermitted
+        case .entry(let id):
+            guard let entry = entry(id), let attribute = ReportAttribute(fileName: name),
+                  entry.attributes.contains(attribute) else { throw .noSuchFileOrDirectory }
+            throw .notDirectory
+        case .attribute:
+            throw .notDirectory
+        case .invalid:
+            throw .noSuchFileOrDirectory
+        }
+    }
+
+    /// The listing of a directory in configfs order: `.`, `..`, then children newest first
+    /// (configfs adds each new child at the head of the list).
+    public func listDirectory(_ inode: Inode) throws(Errno) -> [DirectoryEntry] {
+        let parent: Inode
+        var children: [DirectoryEntry]
+        switch inode.node {
+        case .configRoot:
+            parent = .configRoot
+            children = [DirectoryEntry(name: "tsm", inode: .tsm, kind: .directory)]
+        case .tsm:
+            parent = .configRoot
+            children = [DirectoryEntry(name: "report", inode: .report, kind: .directory)]
+        case .report:
+            parent = .tsm
+            children = state.withLock { state in
+                state.entriesByID.values.sorted { $0.id > $1.id }.map {
+                    DirectoryEntry(name: $0.name, inode: Inode.entryDirectory($0.id), kind: .directory)
+                }
+            }
+        case .entry(let id):
+            guard let entry = entry(id) else { throw .noSuchFileOrDirectory }
+            parent = .report
+            children = entry.attributes.reversed().map {
+                DirectoryEntry(name: $0.fileName, inode: Inode.attribute($0, ofEntry: id), kind: .regularFile)
+            }
+        case .attribute:
+            throw .notDirectory
+        case .invalid:
+            throw .noSuchFileOrDirectory
+        }
+        return [DirectoryEntry(name: ".", inode: inode, kind: .directory),
+                DirectoryEntry(name: "..", inode: parent, kind: .directory)] + children
+    }
+
+    // MARK: files
+
+    /// How a file is being opened.
+    public struct OpenMode: Sendable, Equatable {
+        public var read: Bool
+        public var write: Bool
+
+        public init(read: Bool, write: Bool) {
+            self.read = read
+            self.write = write
+        }
+    }
+
+    /// open(2) of an attribute. configfs refuses — even for root — a write-open unless the
+    /// mode has a write bit and the attribute a store method, and likewise for reads.
+    public func open(_ inode: Inode, mode: OpenMode) throws(Errno) -> OpenAttribute {
+        guard case .attribute(let id, let attribute) = inode.node else {
+            if case .invalid = inode.node { throw .noSuchFileOrDirectory }
+            throw .isDirectory
+        }
+        guard let entry = entry(id), entry.attributes.contains(attribute) else { throw .noSuchFileOrDirectory }
+        let permissions = try attributes(of: inode).permissions
+        if mode.write {
+            guard permissions & 0o222 != 0, attribute.isWritable else { throw .permissionDenied }
+        }
+        if mode.read {
+            guard permissions & 0o444 != 0, attribute.isReadable else { throw .permissionDenied }
+        }
+        return OpenAttribute(entry: entry, attribute: attribute)
+    }
+
+    /// The entry with this number, if it still exists.
+    public func entry(_ id: UInt64) -> ReportEntry? {
+        state.withLock { $0.entriesByID[id] }
+    }
+
+    /// The entry with this name, if it exists.
+    public func entry(named name: String) -> ReportEntry? {
+        state.withLock { $0.entriesByName[name] }
+    }
+}

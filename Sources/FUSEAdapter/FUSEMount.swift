@@ -1,0 +1,88 @@
+import CFuse3
+import ConfigfsTSM
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a mount could not be set up, in words for the person running `tsmfs mount`.
+public struct MountError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A libfuse low-level session serving a ``ReportTree`` at a mountpoint.
+///
+/// Lifecycle: `init` (creates the session), ``mount(at:)``, ``run()`` (blocks in the
+/// multi-threaded loop until SIGINT/SIGTERM/SIGHUP or an external unmount), then the
+/// session unmounts and is destroyed.
+public final class FUSEMount {
+    private let dispatcher: RequestDispatcher
+    private let options: MountOptions
+    private let logger: Logger
+    private var session: OpaquePointer?
+    private var mountpoint: String?
+
+    public init(tree: ReportTree, options: MountOptions, logger: Logger) throws(MountError) {
+        self.dispatcher = RequestDispatcher(tree: tree, timeouts: options.timeouts, logger: logger)
+        self.options = options
+        self.logger = logger
+        LibfuseLog.install(logger)
+
+        let optionList = (MountOptions.fixedOptions + options.fuseOptions).joined(separator: ",")
+        let arguments = ["tsmfs", "-o", optionList]
+        var argv = arguments.map { strdup($0) }
+        defer { argv.forEach { free($0) } }
+        var args = fuse_args(argc: Int32(argv.count), argv: nil, allocated: 0)
+        var operations = LowLevelOperations.table()
+        let userdata = Unmanaged.passUnretained(dispatcher).toOpaque()
+        session = argv.withUnsafeMutableBufferPointer { pointers in
+            args.argv = pointers.baseAddress
+            return fuse_session_new(&args, &operations, MemoryLayout<fuse_lowlevel_ops>.size, userdata)
+        }
+        fuse_opt_free_args(&args)
+        guard session != nil else {
+            throw MountError("libfuse rejected the mount options '\(optionList)': "
+                + (LibfuseLog.takeLastError() ?? "see --verbose output"))
+        }
+    }
+
+    /// Mounts the session; when this returns the filesystem is visible at `path`.
+    public func mount(at path: String) throws(MountError) {
+        guard let session else { throw MountError("the session was already closed") }
+        guard fuse_session_mount(session, path) == 0 else {
+            throw MountError("cannot mount at \(path): " + (LibfuseLog.takeLastError() ?? "mount failed"))
+        }
+        mountpoint = path
+    }
+
+    /// Serves requests until a termination signal or an unmount, then unmounts.
+    /// Returns 0 after a clean shutdown.
+    @discardableResult
+    public func run() -> Int32 {
+        guard let session else { return 1 }
+        fuse_set_signal_handlers(session)
+        let config = fuse_loop_cfg_create()
+        fuse_loop_cfg_set_clone_fd(config, 1)
+        fuse_loop_cfg_set_max_threads(config, UInt32(options.maxThreads))
+        let status = tsmfs_fuse_session_loop_mt(session, config)
+        fuse_loop_cfg_destroy(config)
+        fuse_remove_signal_handlers(session)
+        logger.info("shutting down", metadata: ["mountpoint": "\(mountpoint ?? "-")"])
+        close()
+        // libfuse reports the terminating signal as the loop's status; that is a clean stop.
+        return status < 0 ? 1 : 0
+    }
+
+    /// Unmounts (if mounted) and frees the session.
+    public func close() {
+        guard let session else { return }
+        if mountpoint != nil { fuse_session_unmount(session) }
+        fuse_session_destroy(session)
+        self.session = nil
+        mountpoint = nil
+    }
+
+    deinit { close() }
+}

@@ -1,0 +1,32 @@
+/// How the filesystem is presented to the kernel.
+public struct MountOptions: Sendable {
+    /// Kernel caching of lookups and attributes, in seconds.
+    public struct Timeouts: Sendable {
+        public var entries: Double
+        public var attributes: Double
+
+        public init(entries: Double, attributes: Double) {
+            self.entries = entries
+            self.attributes = attributes
+        }
+
+        /// configfs re-instantiates attribute inodes on every lookup, so nothing is cached.
+        public static let configfs = Timeouts(entries: 0, attributes: 0)
+    }
+
+    /// Options always passed to libfuse. `default_permissions` lets the kernel apply the
+    /// files' modes to other users; the root-only refusals configfs adds are made in `open`.
+    public static let fixedOptions = ["default_permissions", "fsname=tsmfs", "subtype=tsmfs"]
+
+    /// Extra `-o` options from the user (`allow_other`, …), passed through to libfuse.
+    public var fuseOptions: [String]
+    public var timeouts: Timeouts
+    /// Upper bound on libfuse worker threads.
+    public var maxThreads: Int
+
+    public init(fuseOptions: [String] = [], timeouts: Timeouts = .configfs, maxThreads: Int = 16) {
+        self.fuseOptions = fuseOptions
+        self.timeouts = timeouts
+        self.maxThreads = maxThreads
+    }
+}

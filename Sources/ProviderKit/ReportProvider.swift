@@ -1,0 +1,24 @@
+/// A TEE backend: the user-space counterpart of the kernel's `struct tsm_report_ops`.
+///
+/// A filesystem instance has at most one provider, as the kernel has. The core calls
+/// `generateReport` with the entry's lock held, so calls for one entry never overlap, but
+/// calls for different entries may run concurrently: implementations must be thread-safe.
+public protocol ReportProvider: Sendable {
+    /// What the `provider` attribute reads, without the newline (`tdx_guest`, `sev_guest`).
+    var name: String { get }
+
+    /// The lowest `privlevel` accepted (`privlevel_floor`).
+    var privlevelFloor: UInt32 { get }
+
+    /// Whether an attribute file exists in entries created while this provider is active
+    /// (the kernel's `report_attr_visible` / `report_bin_attr_visible`). Decided at mkdir time.
+    func isVisible(_ attribute: ReportAttribute) -> Bool
+
+    /// Produces the blobs for `request`; throws the errno the client should see.
+    func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport
+}
+
+extension ReportProvider {
+    /// Providers without visibility rules show every attribute, like the kernel with NULL callbacks.
+    public func isVisible(_ attribute: ReportAttribute) -> Bool { true }
+}

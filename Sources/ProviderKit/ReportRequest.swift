@@ -1,0 +1,63 @@
+/// The per-entry input state a provider turns into evidence (`struct tsm_report_desc`).
+public struct ReportRequest: Sendable, Equatable {
+    /// Maximum inblob size (`TSM_REPORT_INBLOB_MAX`).
+    public static let inblobMax = 64
+
+    /// The committed inblob, 0…64 bytes. Providers decide which lengths they accept.
+    public var inblob: [UInt8]
+    /// The requested privilege level (`privlevel`), already range-checked against the floor.
+    public var privlevel: UInt32
+    /// `service_provider` as stored by the kernel: bytes up to the first NUL, one trailing
+    /// newline stripped; `nil` when never written.
+    public var serviceProvider: [UInt8]?
+    /// `service_guid` in the kernel's `guid_t` byte order (the first three fields little-endian);
+    /// all zero when never written or after a malformed write.
+    public var serviceGUID: [UInt8]
+    /// `service_manifest_version`.
+    public var serviceManifestVersion: UInt32
+    /// The entry's write generation at the time of the request (for diagnostics only).
+    public var generation: UInt64
+
+    public init(
+        inblob: [UInt8] = [],
+        privlevel: UInt32 = 0,
+        serviceProvider: [UInt8]? = nil,
+        serviceGUID: [UInt8] = [UInt8](repeating: 0, count: 16),
+        serviceManifestVersion: UInt32 = 0,
+        generation: UInt64 = 0
+    ) {
+        self.inblob = inblob
+        self.privlevel = privlevel
+        self.serviceProvider = serviceProvider
+        self.serviceGUID = serviceGUID
+        self.serviceManifestVersion = serviceManifestVersion
+        self.generation = generation
+    }
+
+    /// `service_provider` as text, if it was written and is valid UTF-8.
+    public var serviceProviderName: String? {
+        serviceProvider.flatMap { String(validating: $0, as: UTF8.self) }
+    }
+}
+
+/// The blobs one provider generation produces. Empty auxblob/manifestblob read as empty files.
+public struct GeneratedReport: Sendable, Equatable {
+    public var outblob: [UInt8]
+    public var auxblob: [UInt8]
+    public var manifestblob: [UInt8]
+
+    public init(outblob: [UInt8], auxblob: [UInt8] = [], manifestblob: [UInt8] = []) {
+        self.outblob = outblob
+        self.auxblob = auxblob
+        self.manifestblob = manifestblob
+    }
+
+    /// The blob a report attribute reads.
+    public func blob(for attribute: ReportAttribute) -> [UInt8] {
+        switch attribute {
+        case .auxblob: auxblob
+        case .manifestblob: manifestblob
+        default: outblob
+        }
+    }
+}

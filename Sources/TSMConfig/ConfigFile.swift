@@ -1,0 +1,160 @@
+/// A parsed configuration file: a TOML subset of `[section]` headers and `key = value`
+/// lines, where a value is a double-quoted string, an integer (decimal or `0x` hex, `_`
+/// separators allowed) or `true`/`false`; `#` starts a comment.
+public struct ConfigFile: Sendable {
+    struct Setting: Sendable {
+        var value: ConfigValue
+        var line: Int
+    }
+
+    /// The file name used in messages.
+    public let name: String
+    var sections: [String: [String: Setting]]
+    var sectionLines: [String: Int]
+
+    /// Parses `text`; `name` is the path quoted in error messages.
+    public init(parsing text: String, name: String) throws(ConfigError) {
+        self.name = name
+        var sections: [String: [String: Setting]] = ["": [:]]
+        var sectionLines: [String: Int] = [:]
+        var current = ""
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lineNumber = index + 1
+            func fail(_ message: String) -> ConfigError { ConfigError(file: name, line: lineNumber, message: message) }
+            let line = Self.strippingComment(rawLine).trimmingSpaces()
+            if line.isEmpty { continue }
+            if line.hasPrefix("[") {
+                guard line.hasSuffix("]") else { throw fail("section header must end with ']'") }
+                let section = String(line.dropFirst().dropLast()).trimmingSpaces()
+                guard !section.isEmpty, section.allSatisfy(Self.isKeyCharacter) else {
+                    throw fail("invalid section name '\(section)': use letters, digits, '_' and '-'")
+                }
+                guard sectionLines[section] == nil else {
+                    throw fail("section [\(section)] appears twice (first on line \(sectionLines[section]!))")
+                }
+                sectionLines[section] = lineNumber
+                sections[section, default: [:]] = [:]
+                current = section
+                continue
+            }
+            guard let equals = line.firstIndex(of: "=") else {
+                throw fail("expected 'key = value' or '[section]', found '\(line)'")
+            }
+            let key = String(line[..<equals]).trimmingSpaces()
+            let valueText = String(line[line.index(after: equals)...]).trimmingSpaces()
+            guard !key.isEmpty, key.allSatisfy(Self.isKeyCharacter) else {
+                throw fail("invalid key '\(key)': use letters, digits, '_' and '-'")
+            }
+            let value: ConfigValue
+            do {
+                value = try Self.parseValue(valueText)
+            } catch {
+                throw fail("\(Self.qualified(current, key)): \(error.message)")
+            }
+            if let earlier = sections[current]?[key] {
+                throw fail("\(Self.qualified(current, key)) is set twice (first on line \(earlier.line))")
+            }
+            sections[current, default: [:]][key] = Setting(value: value, line: lineNumber)
+        }
+        self.sections = sections
+        self.sectionLines = sectionLines
+    }
+
+    /// An empty configuration (every setting at its default).
+    public static func empty(name: String = "(defaults)") -> ConfigFile {
+        try! ConfigFile(parsing: "", name: name)
+    }
+
+    /// Reads one section; a missing section reads as empty.
+    public func section(_ name: String) -> ConfigSection {
+        ConfigSection(file: self, name: name, settings: sections[name] ?? [:])
+    }
+
+    /// The sections present in the file (excluding the unnamed top level).
+    public var sectionNames: [String] { sections.keys.filter { !$0.isEmpty }.sorted() }
+
+    static func qualified(_ section: String, _ key: String) -> String {
+        section.isEmpty ? key : "[\(section)] \(key)"
+    }
+
+    private static func isKeyCharacter(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || character == "_" || character == "-")
+    }
+
+    private static func strippingComment(_ line: Substring) -> Substring {
+        var inString = false
+        var escaped = false
+        for index in line.indices {
+            let character = line[index]
+            if escaped { escaped = false; continue }
+            if character == "\\" && inString { escaped = true; continue }
+            if character == "\"" { inString.toggle() }
+            if character == "#" && !inString { return line[..<index] }
+        }
+        return line
+    }
+
+    struct ValueError: Error { var message: String }
+
+    private static func parseValue(_ text: String) throws(ValueError) -> ConfigValue {
+        if text.isEmpty { throw ValueError(message: "missing value after '='") }
+        if text == "true" { return .boolean(true) }
+        if text == "false" { return .boolean(false) }
+        if text.hasPrefix("\"") { return .string(try parseString(text)) }
+        var digits = String(text.filter { $0 != "_" })
+        var negative = false
+        if digits.hasPrefix("-") { negative = true; digits.removeFirst() } else if digits.hasPrefix("+") { digits.removeFirst() }
+        let magnitude: UInt64?
+        if digits.lowercased().hasPrefix("0x") {
+            magnitude = UInt64(digits.dropFirst(2), radix: 16)
+        } else {
+            magnitude = digits.allSatisfy(\.isNumber) ? UInt64(digits) : nil
+        }
+        guard let magnitude else {
+            throw ValueError(message: "cannot read \(text) as a value: strings need double quotes, numbers are decimal or 0x hex, booleans are true/false")
+        }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { throw ValueError(message: "\(text) is out of range") }
+            return .integer(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
+        }
+        guard magnitude <= UInt64(Int64.max) else { throw ValueError(message: "\(text) is out of range") }
+        return .integer(Int64(magnitude))
+    }
+
+    private static func parseString(_ text: String) throws(ValueError) -> String {
+        var result = ""
+        var iterator = text.dropFirst().makeIterator()
+        while let character = iterator.next() {
+            switch character {
+            case "\"":
+                let rest = String(IteratorSequence(iterator)).trimmingSpaces()
+                guard rest.isEmpty else { throw ValueError(message: "unexpected '\(rest)' after the closing quote") }
+                return result
+            case "\\":
+                switch iterator.next() {
+                case "\"": result.append("\"")
+                case "\\": result.append("\\")
+                case "n": result.append("\n")
+                case "t": result.append("\t")
+                case let other?: throw ValueError(message: "unknown escape '\\\(other)' in string")
+                case nil: throw ValueError(message: "unterminated string")
+                }
+            default:
+                guard !character.isASCII || character.asciiValue! >= 0x20 else {
+                    throw ValueError(message: "control character in string")
+                }
+                result.append(character)
+            }
+        }
+        throw ValueError(message: "unterminated string: add the closing '\"'")
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = lastIndex(where: { !isSpace($0) })!
+        return String(self[first...last])
+    }
+}

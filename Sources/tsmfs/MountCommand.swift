@@ -1,0 +1,196 @@
+import ArgumentParser
+import ConfigfsTSM
+import FUSEAdapter
+import Glibc
+import Logging
+import ProviderKit
+import TSMConfig
+
+struct MountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mount",
+        abstract: "Mount a configfs-tsm tree at MOUNTPOINT.",
+        discussion: """
+            MOUNTPOINT becomes a configfs root: it holds tsm/report/. Mount it at \
+            /sys/kernel/config for clients that hard-code that path.
+
+            Without --foreground, tsmfs returns once the mount is ready (exit 0) and keeps \
+            serving in the background; on failure it prints one line saying why and exits 1. \
+            SIGINT or SIGTERM to the daemon, or 'tsmfs unmount MOUNTPOINT', unmounts cleanly.
+
+            Providers:
+              echo   diagnostic: outblob echoes the request (default)
+              tdx    Intel TDX, provider reads tdx_guest (not in this build yet)
+              sev    AMD SEV-SNP, provider reads sev_guest (not in this build yet)
+              none   no TSM driver registered: mkdir in report/ fails with ENXIO
+
+            Examples:
+              tsmfs mount /run/tsmfs
+              tsmfs mount --provider echo -o allow_other /run/tsmfs
+              tsmfs mount --config /etc/tsmfs.toml --foreground --verbose /run/tsmfs
+            """
+    )
+
+    @Option(help: "The simulated TEE: tdx, sev, echo or none (default: the config file's, else echo).")
+    var provider: ProviderChoice?
+
+    @Option(help: ArgumentHelp("Where keys and certificates are kept (default: /var/lib/tsmfs).", valueName: "dir"))
+    var stateDir: String?
+
+    @Option(help: ArgumentHelp("A configuration file (see the README for its settings).", valueName: "file"))
+    var config: String?
+
+    @Flag(help: "Stay in the foreground and log to stderr instead of detaching.")
+    var foreground = false
+
+    @Option(name: .customShort("o"), help: ArgumentHelp(
+        "FUSE mount options, comma-separated, passed to libfuse (e.g. allow_other). Repeatable.",
+        valueName: "options"))
+    var fuseOptions: [String] = []
+
+    @Option(help: ArgumentHelp("Report every file as owned by UID:GID instead of root (for rootless containers).",
+                               valueName: "uid:gid"))
+    var owner: String?
+
+    @Flag(name: .shortAndLong, help: "Log every FUSE request and its result.")
+    var verbose = false
+
+    @Option(help: ArgumentHelp("Append the daemon's log to this file (background mode).", valueName: "file"))
+    var logFile: String?
+
+    @Option(help: .hidden)
+    var readyFD: Int32?
+
+    @Argument(help: "An empty directory to mount on.")
+    var mountpoint: String
+
+    func validate() throws {
+        if let owner, Self.parseOwner(owner) == nil {
+            throw ValidationError("--owner must be UID:GID with numeric ids, e.g. --owner 1000:1000")
+        }
+    }
+
+    static func parseOwner(_ text: String) -> Ownership? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let uid = UInt32(parts[0]), let gid = UInt32(parts[1]) else { return nil }
+        return Ownership(uid: uid, gid: gid)
+    }
+
+    func run() throws {
+        do {
+            try mount()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            // A waiting parent prints the reason; only print it here when nobody waits.
+            if let readyFD {
+                Daemon.report("error: \(error)", on: readyFD)
+                throw ExitCode.failure
+            }
+            throw exitWithMessage("\(error)")
+        }
+    }
+
+    private func mount() throws {
+        let mountpoint = absolutePath(mountpoint)
+        let configPath = config.map(absolutePath)
+        let configFile = try loadConfig(configPath)
+        let settings = try MountSettings(configFile, provider: provider, stateDir: stateDir.map(absolutePath),
+                                         owner: owner.flatMap(Self.parseOwner))
+        let provider = try settings.provider.makeProvider(config: configFile)
+
+        try Preflight.checkFuseDevice()
+        try Preflight.checkMountpoint(mountpoint) { path in
+            guard let stale = MountTable.current().mount(at: path), stale.type.hasPrefix("fuse") else {
+                throw CLIError("\(path) is not reachable (a dead mount?); unmount it with: umount -l \(path)")
+            }
+            try detachMount(path, lazy: true)
+        }
+
+        guard foreground else {
+            var arguments = ["mount", "--foreground", "--ready-fd", String(Daemon.readyDescriptor),
+                             "--provider", settings.provider.rawValue, "--state-dir", settings.stateDirectory]
+            if let configPath { arguments += ["--config", configPath] }
+            if let owner { arguments += ["--owner", owner] }
+            for options in fuseOptions { arguments += ["-o", options] }
+            if verbose { arguments.append("--verbose") }
+            arguments.append(mountpoint)
+            try Daemon.start(arguments: arguments, logFile: logFile.map(absolutePath))
+            return
+        }
+        try serve(at: mountpoint, provider: provider, settings: settings)
+    }
+
+    private func loadConfig(_ path: String?) throws -> ConfigFile {
+        guard let path else { return .empty() }
+        guard let file = fopen(path, "r") else {
+            throw CLIError("cannot read config file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count == 0 { break }
+            bytes += chunk[..<count]
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw CLIError("config file \(path) is not valid UTF-8 text")
+        }
+        return try ConfigFile(parsing: text, name: path)
+    }
+
+    private func serve(at mountpoint: String, provider: (any ReportProvider)?, settings: MountSettings) throws {
+        // A daemon must not keep the directory it was started from busy.
+        if readyFD != nil { _ = chdir("/") }
+        var logger = Logger(label: "tsmfs")
+        logger.logLevel = verbose ? .trace : .info
+        let diagnostics = Diagnostics { [logger] entry, error in
+            logger.warning("report generation failed", metadata: ["entry": "\(entry)", "error": "\(error)"])
+        }
+        let tree = ReportTree(provider: provider, owner: settings.owner, diagnostics: diagnostics)
+        let filesystem = try FUSEMount(tree: tree, options: MountOptions(fuseOptions: fuseOptions), logger: logger)
+        try filesystem.mount(at: mountpoint)
+        logger.info("serving", metadata: ["mountpoint": "\(mountpoint)", "provider": "\(provider?.name ?? "none")"])
+        if let readyFD { Daemon.report("ready", on: readyFD) }
+        let status = filesystem.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// Prints `tsmfs: <message>` on stderr; throw the result to exit with status 1.
+func exitWithMessage(_ message: String) -> ExitCode {
+    var standardError = FileStream.standardError
+    print("tsmfs: \(message)", to: &standardError)
+    return ExitCode.failure
+}
+
+/// stderr as a `TextOutputStream`.
+struct FileStream: TextOutputStream {
+    let descriptor: Int32
+    static var standardError: FileStream { FileStream(descriptor: 2) }
+    mutating func write(_ string: String) {
+        _ = string.withCString { Glibc.write(descriptor, $0, strlen($0)) }
+    }
+}
+
+/// The settings of one mount: command-line options over the `[tsmfs]` section of the config file.
+struct MountSettings {
+    var provider: ProviderChoice
+    var stateDirectory: String
+    var owner: Ownership
+
+    static let defaultStateDirectory = "/var/lib/tsmfs"
+
+    init(_ config: ConfigFile, provider: ProviderChoice?, stateDir: String?, owner: Ownership?) throws {
+        let section = config.section("tsmfs")
+        let configured = try section.parsed("provider", expected: "one of tdx, sev, echo, none") {
+            ProviderChoice(rawValue: $0)
+        }
+        self.provider = provider ?? configured ?? .defaultChoice
+        self.stateDirectory = try stateDir ?? section.string("state_dir") ?? Self.defaultStateDirectory
+        let configuredOwner = try section.parsed("owner", expected: "UID:GID") { MountCommand.parseOwner($0) }
+        self.owner = owner ?? configuredOwner ?? .root
+        try section.finish()
+    }
+}

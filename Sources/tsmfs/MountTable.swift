@@ -1,0 +1,82 @@
+import Glibc
+
+/// The mounts of this process's namespace, from /proc/self/mounts.
+struct MountTable {
+    struct Mount {
+        var source: String
+        var mountpoint: String
+        var type: String
+    }
+
+    var mounts: [Mount]
+
+    static func current() -> MountTable {
+        guard let file = fopen("/proc/self/mounts", "r") else { return MountTable(mounts: []) }
+        defer { fclose(file) }
+        var mounts: [Mount] = []
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0 {
+            let fields = String(cString: line!).split(separator: " ")
+            guard fields.count >= 3 else { continue }
+            mounts.append(Mount(source: unescape(fields[0]), mountpoint: unescape(fields[1]), type: String(fields[2])))
+        }
+        return MountTable(mounts: mounts)
+    }
+
+    /// The topmost mount at exactly `path`.
+    func mount(at path: String) -> Mount? {
+        mounts.last { $0.mountpoint == path }
+    }
+
+    /// /proc/mounts writes space, tab, newline and backslash as octal escapes.
+    private static func unescape(_ field: Substring) -> String {
+        var bytes: [UInt8] = []
+        var utf8 = Array(field.utf8)[...]
+        while let byte = utf8.first {
+            if byte == UInt8(ascii: "\\"), utf8.count >= 4,
+               let value = UInt8(String(decoding: utf8.dropFirst().prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(4)
+            } else {
+                bytes.append(byte)
+                utf8 = utf8.dropFirst()
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Absolute, symlink-free form of a path the user typed.
+func absolutePath(_ path: String) -> String {
+    if let resolved = realpath(path, nil) {
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+    if path.hasPrefix("/") { return path }
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+    guard getcwd(&buffer, buffer.count) != nil else { return path }
+    return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } + "/" + path
+}
+
+/// Detaches the mount at `path` (umount2 with MNT_DETACH as root, fusermount3 -uz otherwise).
+func detachMount(_ path: String, lazy: Bool) throws {
+    if geteuid() == 0 {
+        guard umount2(path, lazy ? Int32(MNT_DETACH) : 0) == 0 else {
+            let error = errno
+            switch error {
+            case EBUSY:
+                throw CLIError("\(path) is busy (a process has a file or directory open there); "
+                    + "close it, or use 'tsmfs unmount --lazy \(path)'")
+            case EINVAL:
+                throw CLIError("\(path) is not a mount point")
+            default:
+                throw CLIError("cannot unmount \(path): \(String(cString: strerror(error)))")
+            }
+        }
+        return
+    }
+    let status = try runProgram("fusermount3", ["-u"] + (lazy ? ["-z"] : []) + [path])
+    guard status == 0 else { throw CLIError("fusermount3 could not unmount \(path) (exit status \(status))") }
+}

@@ -1,0 +1,53 @@
+import CFuse3
+import Glibc
+
+/// Checks made before mounting, so that each common mistake gets a one-line reason and a fix
+/// instead of a libfuse error.
+enum Preflight {
+    /// configfs' `statfs` magic: mounting over a real configfs (e.g. `/sys/kernel/config`
+    /// without tsm) is allowed even though it is not empty.
+    static let configfsMagic: Int = 0x6265_6570
+
+    static func checkFuseDevice() throws {
+        guard access("/dev/fuse", R_OK | W_OK) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw CLIError("/dev/fuse is not usable (\(reason)): load the fuse module (modprobe fuse) "
+                + "or, in a container, pass --device /dev/fuse")
+        }
+    }
+
+    /// Verifies the mountpoint, recovering a stale tsmfs mount left by a killed daemon.
+    static func checkMountpoint(_ path: String, recoverStale: (String) throws -> Void) throws {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            let error = errno
+            if error == ENOTCONN {
+                // A FUSE mount whose daemon died: detach it and go on.
+                try recoverStale(path)
+                return try checkMountpoint(path, recoverStale: { _ in
+                    throw CLIError("\(path) is still a dead FUSE mount after detaching it; run: fusermount3 -uz \(path)")
+                })
+            }
+            if error == ENOENT {
+                throw CLIError("mountpoint \(path) does not exist: create it with 'mkdir -p \(path)'")
+            }
+            throw CLIError("cannot use mountpoint \(path): \(String(cString: strerror(error)))")
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw CLIError("mountpoint \(path) is not a directory")
+        }
+        var fs = statfs()
+        if statfs(path, &fs) == 0, fs.f_type == configfsMagic { return }
+        guard let directory = opendir(path) else {
+            throw CLIError("cannot read mountpoint \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." {
+                throw CLIError("mountpoint \(path) is not empty (it contains '\(name)'): "
+                    + "mount on an empty directory so nothing is hidden")
+            }
+        }
+    }
+}

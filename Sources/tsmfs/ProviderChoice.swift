@@ -1,0 +1,57 @@
+import ArgumentParser
+import EchoProvider
+import ProviderKit
+import SystemPackage
+import TSMConfig
+
+/// The providers `--provider` accepts.
+enum ProviderChoice: String, CaseIterable, ExpressibleByArgument {
+    case tdx, sev, echo, none
+
+    static let defaultChoice = ProviderChoice.echo
+
+    var help: String {
+        switch self {
+        case .tdx: "Intel TDX (provider reads tdx_guest)"
+        case .sev: "AMD SEV-SNP (provider reads sev_guest)"
+        case .echo: "diagnostic: the outblob echoes the request (provider reads tsmfs_echo)"
+        case .none: "no TSM driver registered: mkdir in report/ fails with ENXIO"
+        }
+    }
+
+    /// Builds the provider from the configuration file's `[<provider>]` section.
+    func makeProvider(config: ConfigFile) throws -> (any ReportProvider)? {
+        switch self {
+        case .tdx, .sev:
+            throw CLIError("the \(rawValue) provider is not part of this build yet; "
+                + "use --provider echo (the diagnostic provider) until it lands")
+        case .none:
+            return nil
+        case .echo:
+            return EchoProvider(configuration: try EchoSettings.read(config.section("echo")))
+        }
+    }
+}
+
+/// The `[echo]` section of the configuration file.
+enum EchoSettings {
+    static func read(_ section: ConfigSection) throws(ConfigError) -> EchoProvider.Configuration {
+        var configuration = EchoProvider.Configuration()
+        if let name = try section.string("name") { configuration.name = name }
+        if let profile = try section.choice("attributes", from: AttributeProfile.allCases.map(\.rawValue)) {
+            configuration.profile = AttributeProfile(rawValue: profile)!
+        }
+        if let floor = try section.integer("privlevel_floor", as: UInt32.self, in: 0...3) {
+            configuration.privlevelFloor = floor
+        }
+        configuration.failure = try section.parsed(
+            "fail_with", expected: "an errno name such as \"EIO\" ("
+                + Errno.reportErrorsByName.keys.sorted().joined(separator: ", ") + ")"
+        ) { Errno(reportErrorName: $0) }
+        if let latency = try section.integer("latency_ms", as: UInt32.self, in: 0...600_000) {
+            configuration.latencyMilliseconds = latency
+        }
+        try section.finish()
+        return configuration
+    }
+}
