@@ -104,12 +104,11 @@ public struct ConfigFile: Sendable {
         var digits = String(text.filter { $0 != "_" })
         var negative = false
         if digits.hasPrefix("-") { negative = true; digits.removeFirst() } else if digits.hasPrefix("+") { digits.removeFirst() }
-        let magnitude: UInt64?
-        if digits.lowercased().hasPrefix("0x") {
-            magnitude = UInt64(digits.dropFirst(2), radix: 16)
-        } else {
-            magnitude = digits.allSatisfy(\.isNumber) ? UInt64(digits) : nil
-        }
+        let isHex = digits.lowercased().hasPrefix("0x")
+        let body = isHex ? String(digits.dropFirst(2)) : digits
+        let isWellFormed = !body.isEmpty && body.allSatisfy { isHex ? $0.isHexDigit : ("0"..."9").contains($0) }
+        let magnitude = isWellFormed ? UInt64(body, radix: isHex ? 16 : 10) : nil
+        if isWellFormed && magnitude == nil { throw ValueError(message: "\(text) is out of range") }
         guard let magnitude else {
             throw ValueError(message: "cannot read \(text) as a value: strings need double quotes, numbers are decimal or 0x hex, booleans are true/false")
         }
