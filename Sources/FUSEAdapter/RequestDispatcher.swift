@@ -133,8 +133,10 @@ final class RequestDispatcher: Sendable {
             // configfs sizes say nothing about content: bypass the page cache entirely.
             tsmfs_fi_set_direct_io(fi, 1)
             tsmfs_fi_set_keep_cache(fi, 0)
-            // Binary attributes have no llseek in configfs (lseek fails with ESPIPE).
-            tsmfs_fi_set_nonseekable(fi, file.attribute.isBinary ? 1 : 0)
+            // configfs binary files fail lseek with ESPIPE yet allow pread/pwrite; FUSE can
+            // only refuse both or allow both. Report blobs refuse both (clients read them
+            // sequentially and probe lseek); inblob allows both, so pwrite can leave holes.
+            tsmfs_fi_set_nonseekable(fi, file.attribute.isReportBlob ? 1 : 0)
             trace("OPEN \(ino) flags=0o\(String(fi.pointee.flags, radix: 8))", "fh \(fi.pointee.fh)")
             fuse_reply_open(req, fi)
         } catch {

@@ -77,6 +77,7 @@ struct MountCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let readyFD { Daemon.closeInheritedDescriptors(keeping: readyFD) }
         do {
             try mount()
         } catch let exit as ExitCode {
