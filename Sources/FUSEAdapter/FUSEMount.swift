@@ -62,6 +62,7 @@ public final class FUSEMount {
     @discardableResult
     public func run() -> Int32 {
         guard let session else { return 1 }
+        Self.restoreTerminationSignals()
         fuse_set_signal_handlers(session)
         let config = fuse_loop_cfg_create()
         fuse_loop_cfg_set_clone_fd(config, 1)
@@ -73,6 +74,25 @@ public final class FUSEMount {
         close()
         // libfuse reports the terminating signal as the loop's status; that is a clean stop.
         return status < 0 ? 1 : 0
+    }
+
+    /// The signals that stop the daemon cleanly.
+    static let terminationSignals = [SIGINT, SIGTERM, SIGHUP]
+
+    /// libfuse installs its handlers only over the default disposition, and a blocked signal
+    /// never arrives; a daemon started from a background job or a test runner may inherit
+    /// either. Reset both so SIGINT/SIGTERM/SIGHUP always unmount cleanly.
+    private static func restoreTerminationSignals() {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in terminationSignals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = SIG_DFL
+            sigemptyset(&action.sa_mask)
+            sigaction(signal, &action, nil)
+            sigaddset(&mask, signal)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
     }
 
     /// Unmounts (if mounted) and frees the session.

@@ -44,6 +44,7 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
 @discardableResult
 func shell(_ script: String, environment: [String: String] = [:]) throws -> CommandResult {
     var merged = ProcessInfo.processInfo.environment
+    merged["LC_ALL"] = "C"   // tools' messages in plain ASCII, whatever the host's locale
     merged.merge(environment) { $1 }
     return try run("/bin/bash", ["-ec", script], environment: merged)
 }

@@ -1,0 +1,211 @@
+import Foundation
+import Glibc
+import SystemPackage
+import Testing
+
+/// The `tsmfs` command's contract: one-line failures, readiness, clean shutdown, help.
+@Suite struct CommandLineTests {
+    @Test func mountFailuresAreOneLineNamingTheProblem() throws {
+        let empty = makeTemporaryDirectory()
+        defer { rmdir(empty) }
+        let occupied = makeTemporaryDirectory()
+        FileManager.default.createFile(atPath: occupied + "/file", contents: Data())
+        defer { unlink(occupied + "/file"); rmdir(occupied) }
+        let badConfig = makeTemporaryDirectory("tsmfs-config") + "/bad.toml"
+        try "[echo]\nlatency = 3\n".write(toFile: badConfig, atomically: true, encoding: .utf8)
+
+        let cases: [([String], String)] = [
+            (["mount", empty + "/missing"], "tsmfs: mountpoint \(empty)/missing does not exist: create it with 'mkdir -p \(empty)/missing'\n"),
+            (["mount", occupied], "tsmfs: mountpoint \(occupied) is not empty (it contains 'file'): mount on an empty directory so nothing is hidden\n"),
+            (["mount", "--provider", "tdx", empty], "tsmfs: the tdx provider is not part of this build yet; use --provider echo (the diagnostic provider) until it lands\n"),
+            (["mount", "--provider", "sev", empty], "tsmfs: the sev provider is not part of this build yet; use --provider echo (the diagnostic provider) until it lands\n"),
+            (["mount", "--config", badConfig, empty], "tsmfs: \(badConfig):2: [echo] latency: unknown setting (known here: attributes, fail_with, latency_ms, name, privlevel_floor)\n"),
+            (["mount", "--config", empty + "/none.toml", empty], "tsmfs: cannot read config file \(empty)/none.toml: No such file or directory\n"),
+            (["mount", "-o", "no_such_option", empty], "tsmfs: libfuse rejected the mount options 'default_permissions,fsname=tsmfs,subtype=tsmfs,no_such_option': fuse: unknown option(s): `-o no_such_option'\n"),
+            (["unmount", empty], "tsmfs: \(empty) is not a mount point\n"),
+            (["unmount", "/proc"], "tsmfs: /proc is a proc mount, not tsmfs; refusing to unmount it\n"),
+        ]
+        for (arguments, message) in cases {
+            let result = try run(TSMFSBinary.path, arguments)
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.stderr == message, "\(arguments)")
+        }
+        #expect(MountTableSnapshot.tsmfsMounts().isEmpty || !MountTableSnapshot.tsmfsMounts().contains(empty))
+    }
+
+    @Test func backgroundMountIsReadyWhenTheCommandReturns() throws {
+        for _ in 0..<3 {
+            try withMount { fs in
+                // No sleep, no retry: the tree must be there already.
+                let listing = try Sys.listDirectory(fs.mountpoint + "/tsm")
+                #expect(listing == [".", "..", "report"])
+            }
+        }
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func terminationSignalsUnmountCleanly(_ signal: Int32) throws {
+        let mountpoint = makeTemporaryDirectory()
+        defer { rmdir(mountpoint) }
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
+        daemon.arguments = ["mount", "--foreground", mountpoint]
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        try waitUntil { MountTableSnapshot.tsmfsMounts().contains(mountpoint) }
+        // A client holding descriptors, one of them with buffered inblob data, must not block shutdown.
+        try Sys.mkdir(mountpoint + "/tsm/report/r")
+        let held = try Sys.open(mountpoint + "/tsm/report/r/generation", O_RDONLY)
+        let pending = try Sys.open(mountpoint + "/tsm/report/r/inblob", O_WRONLY)
+        try Sys.write(pending, nonce)
+        kill(daemon.processIdentifier, signal)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        #expect(!MountTableSnapshot.tsmfsMounts().contains(mountpoint))
+        Glibc.close(held)
+        Glibc.close(pending)
+    }
+
+    @Test func mountRecoversFromADaemonKilledWithSIGKILL() throws {
+        let mountpoint = makeTemporaryDirectory()
+        defer { _ = try? tsmfs("unmount", "--lazy", mountpoint); rmdir(mountpoint) }
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
+        daemon.arguments = ["mount", "--foreground", mountpoint]
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        try waitUntil { MountTableSnapshot.tsmfsMounts().contains(mountpoint) }
+        kill(daemon.processIdentifier, SIGKILL)
+        daemon.waitUntilExit()
+        #expect(throws: Errno.socketNotConnected) { try Sys.stat(mountpoint + "/tsm") }
+        let result = try tsmfs("mount", mountpoint)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Sys.listDirectory(mountpoint + "/tsm") == [".", "..", "report"])
+    }
+
+    @Test func unmountSaysWhenBusyAndLazyDetaches() throws {
+        let mountpoint = makeTemporaryDirectory()
+        defer { rmdir(mountpoint) }
+        #expect(try tsmfs("mount", mountpoint).status == 0)
+        let held = try Sys.open(mountpoint + "/tsm/report", O_RDONLY | O_DIRECTORY)
+        let busy = try tsmfs("unmount", mountpoint)
+        #expect(busy.status == 1)
+        #expect(busy.stderr.contains("is busy") && busy.stderr.contains("--lazy"))
+        #expect(try tsmfs("unmount", "--lazy", mountpoint).status == 0)
+        Glibc.close(held)
+        #expect(!MountTableSnapshot.tsmfsMounts().contains(mountpoint))
+    }
+
+    @Test func helpTeachesWithAnExampleSession() throws {
+        let help = try tsmfs("--help")
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("mount") && help.stdout.contains("unmount"))
+        #expect(help.stdout.contains("head -c 64 /dev/urandom > $report/inblob"))
+        let mountHelp = try tsmfs("help", "mount")
+        for word in ["--provider", "--state-dir", "--config", "--foreground", "-o <options>", "--owner", "--verbose", "allow_other"] {
+            #expect(mountHelp.stdout.contains(word), "\(word)")
+        }
+    }
+
+    @Test func verboseLogsEveryRequestAndItsResult() throws {
+        let log = makeTemporaryDirectory("tsmfs-log") + "/tsmfs.log"
+        try withMount(arguments: ["--verbose", "--log-file", log]) { fs in
+            #expect(throws: Errno.notPermitted) { try Sys.mkdir(fs.mountpoint + "/tsm/x") }
+        }
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.contains("MKDIR 2/x -> error 1 (Operation not permitted)"))
+        #expect(text.contains("LOOKUP 1/tsm -> ino 2"))
+    }
+}
+
+/// Non-root users see the kernel's permission model when the mount allows them in.
+@Suite struct PermissionTests {
+    @Test func otherUsersReadEvidenceButCannotRequestIt() throws {
+        try withMount(arguments: ["-o", "allow_other"]) { fs in
+            let entry = try fs.makeEntry()
+            try Sys.writeFile(entry + "/inblob", nonce)
+            let result = try shell("""
+                cd \(entry)
+                as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+                as_nobody cat generation
+                as_nobody cat provider
+                as_nobody head -c 8 outblob; echo
+                { as_nobody sh -c 'printf x > inblob'; } 2>&1 || true
+                { as_nobody mkdir \(fs.report)/mine; } 2>&1 || true
+                { as_nobody rmdir \(entry); } 2>&1 || true
+                """)
+            #expect(result.stdout.contains("1\ntsmfs_echo\nTSMECHO1\n"))
+            #expect(result.stdout.contains("inblob: Permission denied"))
+            #expect(result.stdout.contains("mkdir: cannot create directory '\(fs.report)/mine': Permission denied"))
+            #expect(result.stdout.contains("Permission denied"))
+            #expect(try Sys.readText(entry + "/generation") == "1\n")
+        }
+    }
+
+    @Test func withoutAllowOtherOtherUsersCannotEnter() throws {
+        try withMount { fs in
+            let result = try shell("setpriv --reuid=65534 --regid=65534 --clear-groups ls \(fs.mountpoint) 2>&1 || true")
+            #expect(result.stdout.contains("Permission denied"))
+        }
+    }
+
+    @Test func ownerOptionMapsEveryFile() throws {
+        try withMount(arguments: ["--owner", "1000:1001"]) { fs in
+            let entry = try fs.makeEntry()
+            let info = try Sys.stat(entry + "/inblob")
+            #expect(info.st_uid == 1000 && info.st_gid == 1001)
+            #expect(try Sys.stat(fs.report).st_uid == 1000)
+        }
+    }
+}
+
+/// Examples and recipes from the README, run as a user would.
+@Suite struct RecipeTests {
+    @Test func kernelDocumentationExampleScript() throws {
+        try withMount { fs in
+            let result = try run("/bin/bash", [examplePath("kernel-doc-flow.sh"), fs.mountpoint])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("tsmfs_echo\n0\n1\n00000000  54 53 4d 45 43 48 4f 31"))
+        }
+    }
+
+    @Test func canonicalPathInAPrivateNamespace() throws {
+        let result = try shell("""
+            TSMFS=\(TSMFSBinary.path) \(examplePath("canonical-path.sh")) --provider echo -- bash -ec '
+                r=/sys/kernel/config/tsm/report/r
+                mkdir $r
+                head -c 64 /dev/zero > $r/inblob
+                hexdump -C $r/outblob | head -1
+                exit 7'
+            """)
+        #expect(result.status == 7, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("00000000  54 53 4d 45 43 48 4f 31"))
+        // The host is untouched.
+        #expect(!FileManager.default.fileExists(atPath: "/sys/kernel/config/tsm"))
+    }
+
+    private func examplePath(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/\(name)").path
+    }
+}
+
+enum MountTableSnapshot {
+    /// Mountpoints of fuse.tsmfs mounts in this namespace.
+    static func tsmfsMounts() -> [String] {
+        let table = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+        return table.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 2 && fields[2] == "fuse.tsmfs" ? String(fields[1]) : nil
+        }
+    }
+}
+
+/// Polls `condition` for up to 10 seconds.
+func waitUntil(_ condition: () -> Bool) throws {
+    for _ in 0..<1000 {
+        if condition() { return }
+        usleep(10_000)
+    }
+    throw MountFailure(message: "timed out waiting")
+}
