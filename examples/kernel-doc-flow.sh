@@ -27,3 +27,4 @@ cat "$report/generation"
 hexdump -C "$report/outblob"
 cat "$report/generation"
 rmdir "$report"
+{ set +x; } 2>/dev/null

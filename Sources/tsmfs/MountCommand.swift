@@ -19,10 +19,7 @@ struct MountCommand: ParsableCommand {
             SIGINT or SIGTERM to the daemon, or 'tsmfs unmount MOUNTPOINT', unmounts cleanly.
 
             Providers:
-              echo   diagnostic: outblob echoes the request (default)
-              tdx    Intel TDX, provider reads tdx_guest (not in this build yet)
-              sev    AMD SEV-SNP, provider reads sev_guest (not in this build yet)
-              none   no TSM driver registered: mkdir in report/ fails with ENXIO
+            \(ProviderChoice.allCases.map { "  \($0.rawValue.padding(6))\($0.help)" }.joined(separator: "\n"))
 
             Examples:
               tsmfs mount /run/tsmfs

@@ -12,9 +12,9 @@ enum ProviderChoice: String, CaseIterable, ExpressibleByArgument {
 
     var help: String {
         switch self {
-        case .tdx: "Intel TDX (provider reads tdx_guest)"
-        case .sev: "AMD SEV-SNP (provider reads sev_guest)"
-        case .echo: "diagnostic: the outblob echoes the request (provider reads tsmfs_echo)"
+        case .tdx: "Intel TDX, provider reads tdx_guest (not in this build yet)"
+        case .sev: "AMD SEV-SNP, provider reads sev_guest (not in this build yet)"
+        case .echo: "diagnostic: outblob echoes the request (the default)"
         case .none: "no TSM driver registered: mkdir in report/ fails with ENXIO"
         }
     }
@@ -53,5 +53,12 @@ enum EchoSettings {
         }
         try section.finish()
         return configuration
+    }
+}
+
+extension String {
+    /// The string padded with spaces to at least `width` characters.
+    func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
     }
 }

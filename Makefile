@@ -1,0 +1,70 @@
+# tsmfs — two commands:
+#   make run    install what is missing, build (release), mount tsmfs at $(MOUNTPOINT), run the
+#               kernel documentation's flow against it, and leave it mounted
+#   make test   install what is missing, build, and run the whole test suite
+#
+# Variables: MOUNTPOINT (default /run/tsmfs), PROVIDER (default echo), SWIFT (swift toolchain).
+
+SWIFT      ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+MOUNTPOINT ?= /run/tsmfs
+PROVIDER   ?= echo
+RELEASE_BIN = .build/release/tsmfs
+
+# Debian packages the build and the tests need, as "command-or-pkg-config-name:package".
+DEPENDENCIES = pkg-config:pkg-config fuse3.pc:libfuse3-dev fusermount3:fuse3 hexdump:bsdextrautils \
+               setpriv:util-linux unshare:util-linux
+
+.PHONY: all deps build release run stop test clean
+
+all: build
+
+# Installs only what is missing, so repeated runs are quick and need no network.
+deps:
+	@missing=""; \
+	for pair in $(DEPENDENCIES); do \
+	    probe=$${pair%%:*}; package=$${pair##*:}; \
+	    case $$probe in \
+	        *.pc) pkg-config --exists $${probe%.pc} 2>/dev/null || missing="$$missing $$package" ;; \
+	        *) command -v $$probe >/dev/null 2>&1 || missing="$$missing $$package" ;; \
+	    esac; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "make: installing$$missing"; \
+	    if [ "$$(id -u)" != 0 ]; then echo "make: run as root (or install:$$missing)" >&2; exit 1; fi; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@test -e /dev/fuse || { echo "make: /dev/fuse is missing: load the fuse module (modprobe fuse)" >&2; exit 1; }
+	@test -x "$(SWIFT)" || command -v "$(SWIFT)" >/dev/null || { echo "make: no swift toolchain (set SWIFT=/path/to/swift)" >&2; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+run: release
+	@mkdir -p $(MOUNTPOINT)
+	@if grep -q " $(MOUNTPOINT) fuse.tsmfs " /proc/self/mounts; then \
+	    echo "tsmfs is already mounted at $(MOUNTPOINT)"; \
+	else \
+	    $(RELEASE_BIN) mount --provider $(PROVIDER) $(MOUNTPOINT) && \
+	    echo "tsmfs ($(PROVIDER)) mounted at $(MOUNTPOINT)"; \
+	fi
+	@bash examples/kernel-doc-flow.sh $(MOUNTPOINT)
+	@echo
+	@echo "tsmfs is still mounted at $(MOUNTPOINT). Try it:  ls $(MOUNTPOINT)/tsm/report"
+	@echo "Unmount with:  $(RELEASE_BIN) unmount $(MOUNTPOINT)   (or: make stop)"
+
+stop:
+	@$(RELEASE_BIN) unmount $(MOUNTPOINT) 2>/dev/null || .build/debug/tsmfs unmount $(MOUNTPOINT)
+
+# Test mounts left behind by a crashed test run are detached first, so they cannot confuse this one.
+test: build
+	@for stale in $$(awk '$$3 == "fuse.tsmfs" && $$2 ~ /^\/tmp\/tsmfs-test-/ {print $$2}' /proc/self/mounts); do \
+	    umount -l "$$stale" && rmdir "$$stale"; \
+	done
+	$(SWIFT) test
+
+clean:
+	rm -rf .build
