@@ -45,14 +45,23 @@ final class RequestDispatcher: Sendable {
 
     // MARK: namespace
 
-    func lookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
+    /// A request that names a child of `parent` and is answered with that child's entry.
+    private func answerWithEntry(_ req: fuse_req_t?, _ operation: String, _ parent: fuse_ino_t,
+                                 _ name: UnsafePointer<CChar>?,
+                                 _ resolve: (ConfigfsTSM.Inode, String) throws(Errno) -> NodeAttributes) {
         let name = String(cString: name!)
-        do {
-            let attributes = try tree.lookup(parent: Inode(rawValue: parent), name: name)
-            trace("LOOKUP \(parent)/\(name)", "ino \(attributes.inode.rawValue)")
+        do throws(Errno) {
+            let attributes = try resolve(Inode(rawValue: parent), name)
+            trace("\(operation) \(parent)/\(name)", "ino \(attributes.inode.rawValue)")
             replyEntry(req, attributes)
         } catch {
-            fail(req, "LOOKUP \(parent)/\(name)", error)
+            fail(req, "\(operation) \(parent)/\(name)", error)
+        }
+    }
+
+    func lookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
+        answerWithEntry(req, "LOOKUP", parent, name) { (parent, name) throws(Errno) in
+            try tree.lookup(parent: parent, name: name)
         }
     }
 
@@ -94,13 +103,8 @@ final class RequestDispatcher: Sendable {
     }
 
     func mkdir(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
-        let name = String(cString: name!)
-        do {
-            let attributes = try tree.makeDirectory(parent: Inode(rawValue: parent), name: name)
-            trace("MKDIR \(parent)/\(name)", "ino \(attributes.inode.rawValue)")
-            replyEntry(req, attributes)
-        } catch {
-            fail(req, "MKDIR \(parent)/\(name)", error)
+        answerWithEntry(req, "MKDIR", parent, name) { (parent, name) throws(Errno) in
+            try tree.makeDirectory(parent: parent, name: name)
         }
     }
 

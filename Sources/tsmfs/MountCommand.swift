@@ -185,9 +185,12 @@ struct MountSettings {
         let configured = try section.parsed("provider", expected: "one of tdx, sev, echo, none") {
             ProviderChoice(rawValue: $0)
         }
-        self.provider = provider ?? configured ?? .defaultChoice
-        self.stateDirectory = try stateDir ?? section.string("state_dir") ?? Self.defaultStateDirectory
+        // Read every setting before combining: `??` would skip reading the config when an option
+        // is given, and finish() would then call a valid setting unknown.
+        let configuredStateDirectory = try section.string("state_dir")
         let configuredOwner = try section.parsed("owner", expected: "UID:GID") { MountCommand.parseOwner($0) }
+        self.provider = provider ?? configured ?? .defaultChoice
+        self.stateDirectory = stateDir ?? configuredStateDirectory ?? Self.defaultStateDirectory
         self.owner = owner ?? configuredOwner ?? .root
         try section.finish()
     }

@@ -47,12 +47,7 @@ import Testing
     func terminationSignalsUnmountCleanly(_ signal: Int32) throws {
         let mountpoint = makeTemporaryDirectory()
         defer { rmdir(mountpoint) }
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
-        daemon.arguments = ["mount", "--foreground", mountpoint]
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
-        try waitUntil { MountTableSnapshot.tsmfsMounts().contains(mountpoint) }
+        let daemon = try startForegroundDaemon(at: mountpoint)
         // A client holding descriptors, one of them with buffered inblob data, must not block shutdown.
         try Sys.mkdir(mountpoint + "/tsm/report/r")
         let held = try Sys.open(mountpoint + "/tsm/report/r/generation", O_RDONLY)
@@ -69,12 +64,7 @@ import Testing
     @Test func mountRecoversFromADaemonKilledWithSIGKILL() throws {
         let mountpoint = makeTemporaryDirectory()
         defer { _ = try? tsmfs("unmount", "--lazy", mountpoint); rmdir(mountpoint) }
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
-        daemon.arguments = ["mount", "--foreground", mountpoint]
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
-        try waitUntil { MountTableSnapshot.tsmfsMounts().contains(mountpoint) }
+        let daemon = try startForegroundDaemon(at: mountpoint)
         kill(daemon.processIdentifier, SIGKILL)
         daemon.waitUntilExit()
         #expect(throws: Errno.socketNotConnected) { try Sys.stat(mountpoint + "/tsm") }
@@ -184,6 +174,15 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "/sys/kernel/config/tsm"))
     }
 
+    @Test func exampleConfigurationMounts() throws {
+        let config = try String(contentsOfFile: examplePath("tsmfs.toml"), encoding: .utf8)
+        try withMount(config: config) { fs in
+            let entry = try fs.makeEntry()
+            let listing = try Sys.listDirectory(entry)
+            #expect(listing == [".", "..", "auxblob", "outblob", "inblob", "privlevel_floor", "privlevel", "provider", "generation"])
+        }
+    }
+
     private func examplePath(_ name: String) -> String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("examples/\(name)").path
@@ -199,6 +198,17 @@ enum MountTableSnapshot {
             return fields.count > 2 && fields[2] == "fuse.tsmfs" ? String(fields[1]) : nil
         }
     }
+}
+
+/// `tsmfs mount --foreground` as a child process, returned once its mount is visible.
+func startForegroundDaemon(at mountpoint: String) throws -> Process {
+    let daemon = Process()
+    daemon.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
+    daemon.arguments = ["mount", "--foreground", mountpoint]
+    daemon.standardError = FileHandle.nullDevice
+    try daemon.run()
+    try waitUntil { MountTableSnapshot.tsmfsMounts().contains(mountpoint) }
+    return daemon
 }
 
 /// Polls `condition` for up to 10 seconds.
