@@ -98,6 +98,7 @@ struct MountCommand: ParsableCommand {
         let provider = try settings.provider.makeProvider(config: configFile)
 
         try Preflight.checkFuseDevice()
+        try Preflight.checkUnprivilegedHelper()
         try Preflight.checkMountpoint(mountpoint) { path in
             guard let stale = MountTable.current().mount(at: path), stale.type.hasPrefix("fuse") else {
                 throw CLIError("\(path) is not reachable (a dead mount?); unmount it with: umount -l \(path)")

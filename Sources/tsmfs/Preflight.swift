@@ -16,6 +16,16 @@ enum Preflight {
         }
     }
 
+    /// Without root, libfuse mounts through the setuid helper fusermount3.
+    static func checkUnprivilegedHelper() throws {
+        guard geteuid() != 0 else { return }
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        let found = path.split(separator: ":").contains { access("\($0)/fusermount3", X_OK) == 0 }
+        guard found else {
+            throw CLIError("fusermount3 is missing, and mounting without root needs it: install the fuse3 package")
+        }
+    }
+
     /// Verifies the mountpoint, recovering a stale tsmfs mount left by a killed daemon.
     static func checkMountpoint(_ path: String, recoverStale: (String) throws -> Void) throws {
         var info = stat()

@@ -33,6 +33,15 @@ import Testing
         #expect(MountTableSnapshot.tsmfsMounts().isEmpty || !MountTableSnapshot.tsmfsMounts().contains(empty))
     }
 
+    @Test func missingFuseDeviceIsExplained() throws {
+        let mountpoint = makeTemporaryDirectory()
+        defer { rmdir(mountpoint) }
+        // A private namespace whose /dev lacks fuse, as in a container started without --device /dev/fuse.
+        let result = try shell("unshare --mount --propagation private bash -c 'mount -t tmpfs tmpfs /dev && exec \(TSMFSBinary.path) mount \(mountpoint)'")
+        #expect(result.status == 1)
+        #expect(result.stderr == "tsmfs: /dev/fuse is not usable (No such file or directory): load the fuse module (modprobe fuse) or, in a container, pass --device /dev/fuse\n")
+    }
+
     @Test func backgroundMountIsReadyWhenTheCommandReturns() throws {
         for _ in 0..<3 {
             try withMount { fs in
