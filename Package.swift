@@ -7,6 +7,7 @@ import PackageDescription
 //   ConfigfsTSM   the configfs-tsm state machine: tree, entries, attributes, per-open handles
 //   ProviderKit   the provider protocol every TEE backend implements
 //   EchoProvider  the diagnostic provider (Sources/Providers/Echo)
+//   TDXQuote      the Intel DCAP TD quote v4/v5 binary format (Sources/Evidence/TDXQuote)
 //   TSMConfig     the configuration file format
 //   tsmfs         the command-line tool
 let package = Package(
@@ -19,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         .systemLibrary(
@@ -41,6 +45,11 @@ let package = Package(
             name: "EchoProvider",
             dependencies: ["ProviderKit"],
             path: "Sources/Providers/Echo"
+        ),
+        .target(
+            name: "TDXQuote",
+            dependencies: ["ProviderKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Evidence/TDXQuote"
         ),
         .target(
             name: "TSMConfig",
@@ -77,6 +86,10 @@ let package = Package(
         .testTarget(
             name: "EchoProviderTests",
             dependencies: ["EchoProvider", "ProviderKit"]
+        ),
+        .testTarget(
+            name: "TDXQuoteTests",
+            dependencies: ["TDXQuote", "ProviderKit", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "TSMConfigTests",

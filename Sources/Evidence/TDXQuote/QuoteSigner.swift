@@ -1,0 +1,61 @@
+import Crypto
+
+/// Produces signed quotes for one attestation key.
+///
+/// Everything that depends only on the attestation key — the QE report binding it, the PCK
+/// signature over that report and the PCK chain — is computed once here, so each quote costs
+/// one P-256 signature.
+public struct QuoteSigner: Sendable {
+    public let attestationPublicKey: [UInt8]
+    private let attestationKey: ImmutableSigningKey
+    private let qeReport: EnclaveReport
+    private let qeReportSignature: [UInt8]
+    private let qeAuthData: [UInt8]
+    private let pckCertificateChain: [UInt8]
+    private let qeCertificationData: [UInt8]
+
+    /// The QE authentication data Intel's QE emits: the bytes 0x00…0x1F.
+    public static let defaultQEAuthData: [UInt8] = Array(0..<32)
+
+    /// - Parameters:
+    ///   - attestationKey: the per-boot attestation key that signs quotes.
+    ///   - pckKey: the platform's PCK key, which signs the QE report.
+    ///   - qeReport: the QE report; its REPORTDATA is replaced by the attestation key binding.
+    ///   - pckCertificateChain: PEM of PCK leaf, Platform CA and root, in that order.
+    public init(attestationKey: P256.Signing.PrivateKey, pckKey: P256.Signing.PrivateKey, qeReport: EnclaveReport,
+                pckCertificateChain: [UInt8], qeAuthData: [UInt8] = QuoteSigner.defaultQEAuthData) throws {
+        let publicKey = Array(attestationKey.publicKey.rawRepresentation)
+        var report = qeReport
+        report.reportData = Array(SHA256.hash(data: publicKey + qeAuthData)) + [UInt8](repeating: 0, count: 32)
+        let reportSignature = Array(try pckKey.signature(for: report.bytes).rawRepresentation)
+        self.attestationKey = ImmutableSigningKey(attestationKey)
+        self.attestationPublicKey = publicKey
+        self.qeReport = report
+        self.qeReportSignature = reportSignature
+        self.qeAuthData = qeAuthData
+        self.pckCertificateChain = pckCertificateChain
+        self.qeCertificationData = TDQuote.qeCertificationData(report: report.bytes, signature: reportSignature,
+                                                                authData: qeAuthData, chain: pckCertificateChain)
+    }
+
+    /// A signed quote of `body` in `format`.
+    public func quote(body: TDReportBody, format: TDQuote.Format, header: QuoteHeader? = nil) throws -> [UInt8] {
+        var quote = TDQuote(format: format, header: header ?? QuoteHeader(version: format.version), body: body,
+                            signature: [], attestationKey: attestationPublicKey, qeReport: qeReport,
+                            qeReportSignature: qeReportSignature, qeAuthData: qeAuthData,
+                            pckCertificateChain: pckCertificateChain)
+        quote.header.version = format.version
+        let signed = quote.signedBytes
+        let signature = Array(try attestationKey.key.signature(for: signed).rawRepresentation)
+        return TDQuote.assemble(signedBytes: signed, signature: signature, attestationKey: attestationPublicKey,
+                                qeCertificationData: qeCertificationData)
+    }
+}
+
+/// A P-256 private key shared across threads. swift-crypto 3 does not mark its keys
+/// `Sendable`, but a key is an immutable value after creation and BoringSSL signs with it
+/// without mutating it, so concurrent signing is safe.
+final class ImmutableSigningKey: @unchecked Sendable {
+    let key: P256.Signing.PrivateKey
+    init(_ key: P256.Signing.PrivateKey) { self.key = key }
+}

@@ -1,0 +1,107 @@
+import Crypto
+import ProviderKit
+import TDXQuote
+import Testing
+
+@Suite struct TDQuoteTests {
+    /// A body whose every field holds a distinct, recognisable pattern.
+    static func patternedBody() -> TDReportBody {
+        var body = TDReportBody()
+        func fill(_ count: Int, _ seed: UInt8) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: Int(seed) &* 31 &+ $0) } }
+        body.teeTCBSVN = fill(16, 1); body.mrSeam = fill(48, 2); body.mrSignerSeam = fill(48, 3)
+        body.seamAttributes = fill(8, 4); body.tdAttributes = fill(8, 5); body.xfam = fill(8, 6)
+        body.mrTD = fill(48, 7); body.mrConfigID = fill(48, 8); body.mrOwner = fill(48, 9)
+        body.mrOwnerConfig = fill(48, 10); body.rtmrs = (0..<4).map { fill(48, UInt8(11 + $0)) }
+        body.reportData = fill(64, 15); body.teeTCBSVN2 = fill(16, 16); body.mrServiceTD = fill(48, 17)
+        return body
+    }
+
+    static func signer() throws -> (QuoteSigner, P256.Signing.PrivateKey, P256.Signing.PrivateKey) {
+        let attestation = P256.Signing.PrivateKey()
+        let pck = P256.Signing.PrivateKey()
+        var report = EnclaveReport()
+        report.isvProdID = 2
+        report.isvSVN = 4
+        report.mrSigner = Array(repeating: 0xDC, count: 32)
+        let chain = Array("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".utf8)
+        return (try QuoteSigner(attestationKey: attestation, pckKey: pck, qeReport: report, pckCertificateChain: chain),
+                attestation, pck)
+    }
+
+    @Test func v4LayoutMatchesTheDCAPOffsets() throws {
+        let (signer, _, _) = try Self.signer()
+        let body = Self.patternedBody()
+        let bytes = try signer.quote(body: body, format: .v4)
+        #expect(bytes.loadLittleEndian(UInt16.self, at: 0) == 4)
+        #expect(bytes.loadLittleEndian(UInt16.self, at: 2) == 2)
+        #expect(bytes.loadLittleEndian(UInt32.self, at: 4) == 0x81)
+        #expect(Array(bytes[0x0C..<0x1C]) == QuoteHeader.intelQEVendorID)
+        #expect(Array(bytes[0x30..<0x40]) == body.teeTCBSVN)
+        #expect(Array(bytes[0x0B8..<0x0E8]) == body.mrTD)
+        #expect(Array(bytes[0x178..<0x1A8]) == body.rtmrs[0])
+        #expect(Array(bytes[0x238..<0x278]) == body.reportData)
+        #expect(Int(bytes.loadLittleEndian(UInt32.self, at: 0x278)) == bytes.count - 0x27C)
+        #expect(bytes.loadLittleEndian(UInt16.self, at: 0x27C + 128) == 6)
+        #expect(bytes.count < 8192)
+    }
+
+    @Test(arguments: [TDQuote.Format.v4, .v5(.tdx10), .v5(.tdx15)])
+    func roundTripsAndVerifies(_ format: TDQuote.Format) throws {
+        let (signer, attestation, pck) = try Self.signer()
+        let body = Self.patternedBody()
+        let bytes = try signer.quote(body: body, format: format)
+        let quote = try TDQuote(parsing: bytes)
+        #expect(quote.format == format)
+        #expect(quote.bytes == bytes)
+        var expected = body
+        if format.bodyKind == .tdx10 {
+            expected.teeTCBSVN2 = Array(repeating: 0, count: 16)
+            expected.mrServiceTD = Array(repeating: 0, count: 48)
+        }
+        #expect(quote.body == expected)
+        // The attestation key signs header and framed body; the PCK key signs the QE report.
+        let signature = try P256.Signing.ECDSASignature(rawRepresentation: quote.signature)
+        #expect(attestation.publicKey.isValidSignature(signature, for: quote.signedBytes))
+        #expect(quote.attestationKey == Array(attestation.publicKey.rawRepresentation))
+        let qeSignature = try P256.Signing.ECDSASignature(rawRepresentation: quote.qeReportSignature)
+        #expect(pck.publicKey.isValidSignature(qeSignature, for: quote.qeReport.bytes))
+        // REPORTDATA binds the attestation key and the auth data.
+        let binding = Array(SHA256.hash(data: quote.attestationKey + quote.qeAuthData))
+        #expect(quote.qeReport.reportData == binding + Array(repeating: 0, count: 32))
+        #expect(quote.qeReport.isvSVN == 4 && quote.qeReport.isvProdID == 2)
+        if case .v5(let kind) = format {
+            #expect(bytes.loadLittleEndian(UInt16.self, at: 48) == kind.rawValue)
+            #expect(Int(bytes.loadLittleEndian(UInt32.self, at: 50)) == kind.size)
+        }
+    }
+
+    @Test func parsingRejectsInconsistentLengths() throws {
+        let (signer, _, _) = try Self.signer()
+        let bytes = try signer.quote(body: Self.patternedBody(), format: .v4)
+        #expect(throws: QuoteFormatError.self) { try TDQuote(parsing: Array(bytes.dropLast())) }
+        #expect(throws: QuoteFormatError.self) { try TDQuote(parsing: bytes + [0]) }
+        var wrongVersion = bytes
+        wrongVersion[0] = 3
+        #expect(throws: QuoteFormatError.self) { try TDQuote(parsing: wrongVersion) }
+        let v5 = try signer.quote(body: Self.patternedBody(), format: .v5(.tdx15))
+        var wrongType = v5
+        wrongType[48] = 1
+        #expect(throws: QuoteFormatError.self) { try TDQuote(parsing: wrongType) }
+    }
+
+    @Test func enclaveReportRoundTrips() throws {
+        var report = EnclaveReport()
+        report.cpuSVN = Array(1...16)
+        report.miscSelect = 0x1234
+        report.attributes = Array(17...32)
+        report.mrEnclave = Array(repeating: 0xAA, count: 32)
+        report.mrSigner = Array(repeating: 0xBB, count: 32)
+        report.isvProdID = 2
+        report.isvSVN = 7
+        report.reportData = Array(repeating: 0xCC, count: 64)
+        let bytes = report.bytes
+        #expect(bytes.count == 384)
+        #expect(bytes.loadLittleEndian(UInt16.self, at: 0x102) == 7)
+        #expect(try EnclaveReport(parsing: bytes[...]) == report)
+    }
+}
