@@ -8,6 +8,9 @@ import PackageDescription
 //   ProviderKit   the provider protocol every TEE backend implements
 //   EchoProvider  the diagnostic provider (Sources/Providers/Echo)
 //   TDXQuote      the Intel DCAP TD quote v4/v5 binary format (Sources/Evidence/TDXQuote)
+//   SimulatedPKI  key storage, CRLs and certificate helpers shared by the simulated roots (Sources/PKI)
+//   IntelPKI      the simulated Intel SGX root, PCK chain and signed TDX collateral
+//   TDXProvider   the tdx provider (Sources/Providers/TDX)
 //   TSMConfig     the configuration file format
 //   tsmfs         the command-line tool
 let package = Package(
@@ -52,6 +55,32 @@ let package = Package(
             path: "Sources/Evidence/TDXQuote"
         ),
         .target(
+            name: "SimulatedPKI",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Sources/PKI/SimulatedPKI"
+        ),
+        .target(
+            name: "IntelPKI",
+            dependencies: [
+                "SimulatedPKI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Sources/PKI/IntelPKI"
+        ),
+        .target(
+            name: "TDXProvider",
+            dependencies: ["ProviderKit", "TDXQuote", "IntelPKI", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "SystemPackage", package: "swift-system")],
+            path: "Sources/Providers/TDX"
+        ),
+        .target(
             name: "TSMConfig",
             dependencies: []
         ),
@@ -72,6 +101,10 @@ let package = Package(
                 "ConfigfsTSM",
                 "ProviderKit",
                 "EchoProvider",
+                "TDXProvider",
+                "IntelPKI",
+                "SimulatedPKI",
+                "TDXQuote",
                 "TSMConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

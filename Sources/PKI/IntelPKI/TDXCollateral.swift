@@ -1,0 +1,126 @@
+import Crypto
+import Foundation
+import SimulatedPKI
+
+/// Signed collateral for the simulated platform: what a verifier would otherwise fetch from
+/// Intel's PCS. TCB info (v3, id "TDX") and QE identity (v2, id "TD_QE") are compact JSON
+/// signed by the TCB signing key over their exact bytes; the CRLs are empty and signed by
+/// their CAs.
+public struct TDXCollateral: Sendable {
+    public var tcbInfo: String
+    public var tcbInfoSignature: [UInt8]
+    public var qeIdentity: String
+    public var qeIdentitySignature: [UInt8]
+    public var rootCACRL: [UInt8]
+    public var pckCRL: [UInt8]
+    /// TCB signing certificate, then root (PEM).
+    public var tcbInfoIssuerChain: String
+    /// Platform CA, then root (PEM).
+    public var pckCRLIssuerChain: String
+
+    /// How long the collateral stays valid.
+    public static let validity: TimeInterval = 30 * 24 * 3600
+
+    public init(pki: SimulatedIntelPKI, now: Date = Date()) throws {
+        let platform = pki.platform
+        let issued = now.addingTimeInterval(-3600)
+        let expires = now.addingTimeInterval(Self.validity)
+        tcbInfo = Self.tcbInfoJSON(platform, issued: issued, expires: expires)
+        qeIdentity = Self.qeIdentityJSON(platform, issued: issued, expires: expires)
+        tcbInfoSignature = Array(try pki.tcbSigning.key.signature(for: Array(tcbInfo.utf8)).rawRepresentation)
+        qeIdentitySignature = Array(try pki.tcbSigning.key.signature(for: Array(qeIdentity.utf8)).rawRepresentation)
+        rootCACRL = try CRLBuilder.emptyCRL(issuer: pki.root.certificate.subject, issuerKey: pki.root.key,
+                                            authorityKeyIdentifier: pki.root.keyIdentifier, number: 1,
+                                            thisUpdate: issued, nextUpdate: expires)
+        pckCRL = try CRLBuilder.emptyCRL(issuer: pki.platformCA.certificate.subject, issuerKey: pki.platformCA.key,
+                                         authorityKeyIdentifier: pki.platformCA.keyIdentifier, number: 1,
+                                         thisUpdate: issued, nextUpdate: expires)
+        let rootPEM = try CertificateIssuer.pem(pki.root.certificate)
+        tcbInfoIssuerChain = try CertificateIssuer.pem(pki.tcbSigning.certificate) + rootPEM
+        pckCRLIssuerChain = try CertificateIssuer.pem(pki.platformCA.certificate) + rootPEM
+    }
+
+    /// PCS's response body for TCB info: `{"tcbInfo":…,"signature":"<hex r‖s>"}`.
+    public var tcbInfoResponse: String { #"{"tcbInfo":\#(tcbInfo),"signature":"\#(hex(tcbInfoSignature))"}"# }
+
+    /// PCS's response body for the QE identity.
+    public var qeIdentityResponse: String {
+        #"{"enclaveIdentity":\#(qeIdentity),"signature":"\#(hex(qeIdentitySignature))"}"#
+    }
+
+    /// The layout `dcap_qvl.QuoteCollateralV3.from_json` reads (byte fields as hex).
+    public var collateralJSON: String {
+        let fields: [(String, String)] = [
+            ("pck_crl_issuer_chain", jsonString(pckCRLIssuerChain)),
+            ("root_ca_crl", jsonString(hex(rootCACRL))),
+            ("pck_crl", jsonString(hex(pckCRL))),
+            ("tcb_info_issuer_chain", jsonString(tcbInfoIssuerChain)),
+            ("tcb_info", jsonString(tcbInfo)),
+            ("tcb_info_signature", jsonString(hex(tcbInfoSignature))),
+            ("qe_identity_issuer_chain", jsonString(tcbInfoIssuerChain)),
+            ("qe_identity", jsonString(qeIdentity)),
+            ("qe_identity_signature", jsonString(hex(qeIdentitySignature))),
+        ]
+        return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n"
+    }
+
+    static func tcbInfoJSON(_ platform: TDXPlatform, issued: Date, expires: Date) -> String {
+        func components(_ svns: [UInt8]) -> String { "[" + svns.map { #"{"svn":\#($0)}"# }.joined(separator: ",") + "]" }
+        func level(pceSVN: UInt16, status: String) -> String {
+            #"{"tcb":{"sgxtcbcomponents":\#(components(platform.sgxTCBComponents)),"pcesvn":\#(pceSVN),"#
+                + #""tdxtcbcomponents":\#(components(platform.teeTCBSVN))},"#
+                + #""tcbDate":"2025-01-01T00:00:00Z","tcbStatus":"\#(status)"}"#
+        }
+        // An out-of-date platform matches only a level below one it does not reach (a newer PCE SVN).
+        let levels = platform.tcbStatus == .upToDate
+            ? [level(pceSVN: platform.pceSVN, status: "UpToDate")]
+            : [level(pceSVN: platform.pceSVN &+ 1, status: "UpToDate"), level(pceSVN: platform.pceSVN, status: "OutOfDate")]
+        let module = #""mrsigner":"\#(hex(platform.mrSignerSeam))","attributes":"\#(hex(platform.seamAttributes))","#
+            + #""attributesMask":"FFFFFFFFFFFFFFFF""#
+        let moduleIdentity = #"{"id":"TDX_\#(hex([platform.teeTCBSVN[1]]))",\#(module),"tcbLevels":[{"tcb":{"isvsvn":\#(platform.teeTCBSVN[0])},"#
+            + #""tcbDate":"2025-01-01T00:00:00Z","tcbStatus":"UpToDate"}]}"#
+        return #"{"id":"TDX","version":3,"issueDate":"\#(timestamp(issued))","nextUpdate":"\#(timestamp(expires))","#
+            + #""fmspc":"\#(hex(platform.fmspc))","pceId":"\#(hex(platform.pceID))","tcbType":0,"tcbEvaluationDataNumber":17,"#
+            + #""tdxModule":{\#(module)},"tdxModuleIdentities":[\#(moduleIdentity)],"#
+            + #""tcbLevels":[\#(levels.joined(separator: ","))]}"#
+    }
+
+    static func qeIdentityJSON(_ platform: TDXPlatform, issued: Date, expires: Date) -> String {
+        var miscSelect: [UInt8] = []
+        miscSelect.append(contentsOf: withUnsafeBytes(of: platform.qeMiscSelect.littleEndian, Array.init))
+        return #"{"id":"TD_QE","version":2,"issueDate":"\#(timestamp(issued))","nextUpdate":"\#(timestamp(expires))","#
+            + #""tcbEvaluationDataNumber":17,"miscselect":"\#(hex(miscSelect))","miscselectMask":"FFFFFFFF","#
+            + #""attributes":"\#(hex(platform.qeAttributes))","attributesMask":"FBFFFFFFFFFFFFFF0000000000000000","#
+            + #""mrsigner":"\#(hex(platform.qeMRSigner))","isvprodid":\#(platform.qeISVProdID),"#
+            + #""tcbLevels":[{"tcb":{"isvsvn":\#(platform.qeISVSVN)},"tcbDate":"2025-01-01T00:00:00Z","tcbStatus":"UpToDate"}]}"#
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}
+
+/// Upper-case hexadecimal, as Intel's collateral writes it.
+public func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789ABCDEF")
+    return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
+}
+
+/// A JSON string literal.
+func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        }
+    }
+    return out + "\""
+}

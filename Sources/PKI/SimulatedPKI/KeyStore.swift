@@ -1,0 +1,114 @@
+import Crypto
+import Foundation
+import SystemPackage
+
+/// Where a simulated root of trust keeps its private keys and certificates.
+///
+/// Keys are created on first use and reused afterwards, so a verifier configured once keeps
+/// working across restarts. Files are written atomically (temporary file, fsync, rename) with
+/// mode 0600, and a key file readable by group or others is refused rather than used. With a
+/// seed, keys are derived from it instead (HKDF-SHA256, one label per key) and never stored,
+/// which makes them identical on every machine.
+public struct KeyStore: Sendable {
+    public let directory: String
+    public let seed: [UInt8]?
+
+    public init(directory: String, seed: [UInt8]? = nil) {
+        self.directory = directory
+        self.seed = seed
+    }
+
+    /// The P-256 key called `name`, created if missing.
+    public func p256Key(_ name: String) throws(PKIError) -> P256.Signing.PrivateKey {
+        if let seed {
+            return Self.derivedP256Key(seed: seed, label: name)
+        }
+        let path = "\(directory)/\(name).key"
+        if let pem = try readText(path, secret: true) {
+            do {
+                return try P256.Signing.PrivateKey(pemRepresentation: pem)
+            } catch {
+                throw PKIError("\(path) is not a P-256 private key in PEM (\(error)); move it away to create a new one")
+            }
+        }
+        let key = P256.Signing.PrivateKey()
+        try writeAtomically(path, Array(key.pemRepresentation.utf8), permissions: 0o600)
+        return key
+    }
+
+    /// Derives a key deterministically; the scalar is retried with a counter in the
+    /// (negligible) case that it is out of range.
+    static func derivedP256Key(seed: [UInt8], label: String) -> P256.Signing.PrivateKey {
+        for counter in 0..<UInt8.max {
+            let material = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: seed),
+                                                  salt: Array("tsmfs simulated root of trust".utf8),
+                                                  info: Array("\(label)/\(counter)".utf8), outputByteCount: 32)
+            if let key = try? material.withUnsafeBytes({ try P256.Signing.PrivateKey(rawRepresentation: $0) }) {
+                return key
+            }
+        }
+        fatalError("HKDF produced 255 out-of-range P-256 scalars")
+    }
+
+    /// Reads a text file, or `nil` if it does not exist. Secrets must not be readable by others.
+    public func readText(_ path: String, secret: Bool = false) throws(PKIError) -> String? {
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(FilePath(path), .readOnly)
+        } catch Errno.noSuchFileOrDirectory {
+            return nil
+        } catch {
+            throw PKIError("cannot read \(path): \(error)")
+        }
+        defer { try? descriptor.close() }
+        var info = stat()
+        if secret, fstat(descriptor.rawValue, &info) == 0, info.st_mode & 0o077 != 0 {
+            throw PKIError("\(path) is readable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); "
+                + "a private key must be 0600: chmod 600 \(path)")
+        }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 8192)
+        while true {
+            let count: Int
+            do {
+                count = try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0) }
+            } catch {
+                throw PKIError("cannot read \(path): \(error)")
+            }
+            if count == 0 { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Writes `bytes` to `path` so that readers see either the old file or the whole new one.
+    public func writeAtomically(_ path: String, _ bytes: [UInt8], permissions: UInt32 = 0o644) throws(PKIError) {
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw PKIError("cannot create the directory of \(path): \(error.localizedDescription)")
+        }
+        let temporary = "\(path).tmp-\(getpid())"
+        do {
+            let descriptor = try FileDescriptor.open(FilePath(temporary), .writeOnly,
+                                                     options: [.create, .truncate],
+                                                     permissions: FilePermissions(rawValue: permissions))
+            _ = try descriptor.closeAfter {
+                try descriptor.writeAll(bytes)
+                guard fsync(descriptor.rawValue) == 0 else { throw Errno(rawValue: errno) }
+            }
+            guard rename(temporary, path) == 0 else { throw Errno(rawValue: errno) }
+        } catch {
+            unlink(temporary)
+            throw PKIError("cannot write \(path): \(error)")
+        }
+    }
+}
+
+/// A problem with the simulated PKI's files or material, worded for the operator.
+public struct PKIError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
