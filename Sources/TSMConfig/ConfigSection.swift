@@ -68,6 +68,20 @@ public final class ConfigSection {
         return result
     }
 
+    /// Exactly `count` bytes written as hexadecimal digits (upper or lower case).
+    public func hexBytes(_ key: String, count: Int) throws(ConfigError) -> [UInt8]? {
+        try parsed(key, expected: "\(count) bytes as \(count * 2) hexadecimal digits") { text in
+            let digits = Array(text.utf8)
+            guard digits.count == count * 2 else { return nil }
+            var bytes: [UInt8] = []
+            for index in stride(from: 0, to: digits.count, by: 2) {
+                guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+                bytes.append(byte)
+            }
+            return bytes
+        }
+    }
+
     /// Fails on keys of this section that no reader asked for.
     public func finish() throws(ConfigError) {
         let unknown = settings.keys.filter { !consumed.contains($0) }.sorted()

@@ -28,14 +28,7 @@ struct MountCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The simulated TEE: tdx, sev, echo or none (default: the config file's, else echo).")
-    var provider: ProviderChoice?
-
-    @Option(help: ArgumentHelp("Where keys and certificates are kept (default: /var/lib/tsmfs).", valueName: "dir"))
-    var stateDir: String?
-
-    @Option(help: ArgumentHelp("A configuration file (see the README for its settings).", valueName: "file"))
-    var config: String?
+    @OptionGroup var providerOptions: ProviderOptions
 
     @Flag(help: "Stay in the foreground and log to stderr instead of detaching.")
     var foreground = false
@@ -91,11 +84,8 @@ struct MountCommand: ParsableCommand {
 
     private func mount() throws {
         let mountpoint = absolutePath(mountpoint)
-        let configPath = config.map(absolutePath)
-        let configFile = try loadConfig(configPath)
-        let settings = try MountSettings(configFile, provider: provider, stateDir: stateDir.map(absolutePath),
-                                         owner: owner.flatMap(Self.parseOwner))
-        let provider = try settings.provider.makeProvider(config: configFile)
+        let resolved = try providerOptions.resolve(owner: owner.flatMap(Self.parseOwner))
+        let provider = try resolved.makeProvider()
 
         try Preflight.checkFuseDevice()
         try Preflight.checkUnprivilegedHelper()
@@ -108,8 +98,10 @@ struct MountCommand: ParsableCommand {
 
         guard foreground else {
             var arguments = ["mount", "--foreground", "--ready-fd", String(Daemon.readyDescriptor),
-                             "--provider", settings.provider.rawValue, "--state-dir", settings.stateDirectory]
-            if let configPath { arguments += ["--config", configPath] }
+                             "--provider", resolved.settings.provider.rawValue,
+                             "--state-dir", resolved.settings.stateDirectory]
+            if let configPath = resolved.configPath { arguments += ["--config", configPath] }
+            if let seed = providerOptions.deterministicSeed { arguments += ["--deterministic-seed", seed] }
             if let owner { arguments += ["--owner", owner] }
             for options in fuseOptions { arguments += ["-o", options] }
             if verbose { arguments.append("--verbose") }
@@ -117,26 +109,7 @@ struct MountCommand: ParsableCommand {
             try Daemon.start(arguments: arguments, logFile: logFile.map(absolutePath))
             return
         }
-        try serve(at: mountpoint, provider: provider, settings: settings)
-    }
-
-    private func loadConfig(_ path: String?) throws -> ConfigFile {
-        guard let path else { return .empty() }
-        guard let file = fopen(path, "r") else {
-            throw CLIError("cannot read config file \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            if count == 0 { break }
-            bytes += chunk[..<count]
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw CLIError("config file \(path) is not valid UTF-8 text")
-        }
-        return try ConfigFile(parsing: text, name: path)
+        try serve(at: mountpoint, provider: provider, settings: resolved.settings)
     }
 
     private func serve(at mountpoint: String, provider: (any ReportProvider)?, settings: MountSettings) throws {

@@ -12,23 +12,10 @@ enum ProviderChoice: String, CaseIterable, ExpressibleByArgument {
 
     var help: String {
         switch self {
-        case .tdx: "Intel TDX, provider reads tdx_guest (not in this build yet)"
+        case .tdx: "Intel TDX: DCAP quotes from a simulated Intel root, provider reads tdx_guest"
         case .sev: "AMD SEV-SNP, provider reads sev_guest (not in this build yet)"
         case .echo: "diagnostic: outblob echoes the request (the default)"
         case .none: "no TSM driver registered: mkdir in report/ fails with ENXIO"
-        }
-    }
-
-    /// Builds the provider from the configuration file's `[<provider>]` section.
-    func makeProvider(config: ConfigFile) throws -> (any ReportProvider)? {
-        switch self {
-        case .tdx, .sev:
-            throw CLIError("the \(rawValue) provider is not part of this build yet; "
-                + "use --provider echo (the diagnostic provider) until it lands")
-        case .none:
-            return nil
-        case .echo:
-            return EchoProvider(configuration: try EchoSettings.read(config.section("echo")))
         }
     }
 }

@@ -1,0 +1,112 @@
+import ArgumentParser
+import ConfigfsTSM
+import Crypto
+import EchoProvider
+import Glibc
+import IntelPKI
+import ProviderKit
+import SimulatedPKI
+import TDXProvider
+import TSMConfig
+
+/// Options naming the provider and where its simulated root of trust lives; shared by
+/// `mount`, `roots` and `collateral` so they always agree on keys and configuration.
+struct ProviderOptions: ParsableArguments {
+    @Option(help: "The simulated TEE: tdx, sev, echo or none (default: the config file's, else echo).")
+    var provider: ProviderChoice?
+
+    @Option(help: ArgumentHelp("Where keys and certificates are kept (default: /var/lib/tsmfs).", valueName: "dir"))
+    var stateDir: String?
+
+    @Option(help: ArgumentHelp("A configuration file (see the README for its settings).", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp(
+        "Derive every simulated key from this hex seed (at least 16 bytes) instead of the state directory, for reproducible fixtures.",
+        valueName: "hex"))
+    var deterministicSeed: String?
+
+    func validate() throws {
+        if let deterministicSeed, Self.parseSeed(deterministicSeed) == nil {
+            throw ValidationError("--deterministic-seed must be at least 32 hexadecimal digits (16 bytes)")
+        }
+    }
+
+    static func parseSeed(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count >= 32, digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+
+    /// Everything a command needs to build the provider, resolved once.
+    struct Resolved {
+        var configPath: String?
+        var configFile: ConfigFile
+        var settings: MountSettings
+        var seed: [UInt8]?
+    }
+
+    func resolve(owner: Ownership? = nil) throws -> Resolved {
+        let configPath = config.map(absolutePath)
+        let configFile = try loadConfig(configPath)
+        let settings = try MountSettings(configFile, provider: provider, stateDir: stateDir.map(absolutePath), owner: owner)
+        return Resolved(configPath: configPath, configFile: configFile, settings: settings,
+                        seed: deterministicSeed.flatMap(Self.parseSeed))
+    }
+
+    private func loadConfig(_ path: String?) throws -> ConfigFile {
+        guard let path else { return .empty() }
+        guard let file = fopen(path, "r") else {
+            throw CLIError("cannot read config file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count == 0 { break }
+            bytes += chunk[..<count]
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw CLIError("config file \(path) is not valid UTF-8 text")
+        }
+        return try ConfigFile(parsing: text, name: path)
+    }
+}
+
+extension ProviderOptions.Resolved {
+    /// The key store of one provider's simulated root of trust.
+    func keyStore(_ provider: String) -> KeyStore {
+        KeyStore(directory: "\(settings.stateDirectory)/\(provider)", seed: seed)
+    }
+
+    /// The simulated Intel PKI for the configured platform.
+    func intelPKI() throws -> (SimulatedIntelPKI, TDXProvider.Configuration) {
+        let (configuration, platform) = try TDXSettings.read(configFile.section("tdx"))
+        return (try SimulatedIntelPKI.load(from: keyStore("tdx"), platform: platform), configuration)
+    }
+
+    /// Builds the provider from the configuration file's `[<provider>]` section.
+    func makeProvider() throws -> (any ReportProvider)? {
+        switch settings.provider {
+        case .sev:
+            throw CLIError("the sev provider is not part of this build yet; "
+                + "use --provider tdx or --provider echo until it lands")
+        case .none:
+            return nil
+        case .echo:
+            return EchoProvider(configuration: try EchoSettings.read(configFile.section("echo")))
+        case .tdx:
+            let (pki, configuration) = try intelPKI()
+            let attestationKey = seed.map { _ in
+                (try? keyStore("tdx").p256Key("attestation-key")) ?? P256.Signing.PrivateKey()
+            } ?? P256.Signing.PrivateKey()
+            return try TDXProvider(configuration: configuration, pki: pki, attestationKey: attestationKey)
+        }
+    }
+}
