@@ -9,12 +9,15 @@ SWIFT      ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/sw
 MOUNTPOINT ?= /run/tsmfs
 PROVIDER   ?= echo
 RELEASE_BIN = .build/release/tsmfs
+# Third-party verifiers the tests check evidence with, pinned, in a project-local virtualenv.
+VENV        = .venv
+VERIFIERS   = dcap-qvl==0.7.0
 
 # Debian packages the build and the tests need, as "command-or-pkg-config-name:package".
 DEPENDENCIES = pkg-config:pkg-config fuse3.pc:libfuse3-dev fusermount3:fuse3 hexdump:bsdextrautils \
-               setpriv:util-linux unshare:util-linux
+               setpriv:util-linux unshare:util-linux python3:python3
 
-.PHONY: all deps build release run stop test clean
+.PHONY: all deps build release run stop test clean verifiers
 
 all: build
 
@@ -59,8 +62,14 @@ run: release
 stop:
 	@$(RELEASE_BIN) unmount $(MOUNTPOINT) 2>/dev/null || .build/debug/tsmfs unmount $(MOUNTPOINT)
 
+verifiers: deps
+	@if ! $(VENV)/bin/python -c 'import dcap_qvl' 2>/dev/null; then \
+	    python3 -m venv $(VENV) 2>/dev/null || { apt-get install -y -qq python3-venv >/dev/null && python3 -m venv $(VENV); }; \
+	    $(VENV)/bin/pip install --quiet --disable-pip-version-check $(VERIFIERS); \
+	fi
+
 # Test mounts left behind by a crashed test run are detached first, so they cannot confuse this one.
-test: build
+test: build verifiers
 	@for stale in $$(awk '$$3 == "fuse.tsmfs" && $$2 ~ /^\/tmp\/tsmfs-test-/ {print $$2}' /proc/self/mounts); do \
 	    umount -l "$$stale" && rmdir "$$stale"; \
 	done
