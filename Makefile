@@ -3,11 +3,11 @@
 #               kernel documentation's flow against it, and leave it mounted
 #   make test   install what is missing, build, and run the whole test suite
 #
-# Variables: MOUNTPOINT (default /run/tsmfs), PROVIDER (default echo), SWIFT (swift toolchain).
+# Variables: MOUNTPOINT (default /run/tsmfs), PROVIDER (default tdx), SWIFT (swift toolchain).
 
 SWIFT      ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 MOUNTPOINT ?= /run/tsmfs
-PROVIDER   ?= echo
+PROVIDER   ?= tdx
 RELEASE_BIN = .build/release/tsmfs
 # Third-party verifiers the tests check evidence with, pinned, in a project-local virtualenv.
 VENV        = .venv
@@ -57,6 +57,7 @@ run: release
 	@bash examples/kernel-doc-flow.sh $(MOUNTPOINT)
 	@echo
 	@echo "tsmfs is still mounted at $(MOUNTPOINT). Try it:  ls $(MOUNTPOINT)/tsm/report"
+	@echo "Trust material for verifiers:  $(RELEASE_BIN) roots --provider $(PROVIDER) --out DIR; $(RELEASE_BIN) collateral --provider $(PROVIDER) --out DIR"
 	@echo "Unmount with:  $(RELEASE_BIN) unmount $(MOUNTPOINT)   (or: make stop)"
 
 stop:

@@ -195,6 +195,30 @@ import Testing
         }
     }
 
+    @Test(arguments: [["4"], ["5", "2"], ["5", "3"]])
+    func tdxEndToEndExample(_ arguments: [String]) throws {
+        let result = try run("/bin/bash", [examplePath("tdx-end-to-end.sh")] + arguments,
+                             environment: ProcessInfo.processInfo.environment.merging(
+                                ["TSMFS": TSMFSBinary.path, "PYTHON": TDXEvidenceTests.python]) { $1 })
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("dcap-qvl: quote v\(arguments[0]) ("))
+        #expect(result.stdout.hasSuffix("bytes) verified, status UpToDate\n"))
+    }
+
+    @Test func exampleTDXConfigurationVerifies() throws {
+        let state = makeTemporaryDirectory("tsmfs-state")
+        let config = try String(contentsOfFile: examplePath("tdx.toml"), encoding: .utf8)
+            .replacingOccurrences(of: "state_dir = \"/var/lib/tsmfs\"", with: "state_dir = \"\(state)\"")
+        try withMount(provider: "tdx", config: config) { fs in
+            let trust = makeTemporaryDirectory("tsmfs-trust")
+            for command in ["roots", "collateral"] {
+                #expect(try run(TSMFSBinary.path, [command, "--config", fs.configPath!, "--out", trust]).status == 0)
+            }
+            let quote = try TDXEvidenceTests.takeQuote(fs, nonce: nonce)
+            #expect(try TDXEvidenceTests.verify(quote, trust: trust)["verified"] as? Bool == true)
+        }
+    }
+
     private func examplePath(_ name: String) -> String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("examples/\(name)").path
