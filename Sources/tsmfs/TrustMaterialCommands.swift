@@ -4,7 +4,7 @@ import IntelPKI
 import SimulatedPKI
 
 /// `tsmfs roots`: the simulated roots a verifier must be told to trust.
-struct RootsCommand: ParsableCommand {
+struct RootsCommand: TrustMaterialCommand {
     static let configuration = CommandConfiguration(
         commandName: "roots",
         abstract: "Write the simulated root certificates verifiers must trust.",
@@ -25,15 +25,12 @@ struct RootsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The directory to write into (created if missing).", valueName: "dir"))
     var out: String
 
-    func run() throws {
-        try withOneLineErrors {
-            let resolved = try providerOptions.resolve()
-            let pki = try trustedPKI(resolved, command: "roots")
-            let store = KeyStore(directory: absolutePath(out))
-            try store.writeAtomically("\(store.directory)/intel-sgx-root-ca.pem", Array(try CertificateIssuer.pem(pki.root.certificate).utf8))
-            try store.writeAtomically("\(store.directory)/intel-sgx-root-ca.der", try pki.rootDER)
-            try store.writeAtomically("\(store.directory)/VERIFIERS.txt", Array(Self.verifierNotes.utf8))
-        }
+    static let material = "roots"
+
+    func files(for pki: SimulatedIntelPKI) throws -> [(String, [UInt8])] {
+        [("intel-sgx-root-ca.pem", Array(try CertificateIssuer.pem(pki.root.certificate).utf8)),
+         ("intel-sgx-root-ca.der", try pki.rootDER),
+         ("VERIFIERS.txt", Array(Self.verifierNotes.utf8))]
     }
 
     static let verifierNotes = """
@@ -55,7 +52,7 @@ struct RootsCommand: ParsableCommand {
 }
 
 /// `tsmfs collateral`: what verifiers would otherwise fetch from Intel's PCS.
-struct CollateralCommand: ParsableCommand {
+struct CollateralCommand: TrustMaterialCommand {
     static let configuration = CommandConfiguration(
         commandName: "collateral",
         abstract: "Write signed collateral (TCB info, QE identity, CRLs) for the simulated platform.",
@@ -80,21 +77,39 @@ struct CollateralCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The directory to write into (created if missing).", valueName: "dir"))
     var out: String
 
+    static let material = "collateral"
+
+    func files(for pki: SimulatedIntelPKI) throws -> [(String, [UInt8])] {
+        let collateral = try TDXCollateral(pki: pki)
+        return [
+            ("collateral.json", Array(collateral.collateralJSON.utf8)),
+            ("tcb-info.json", Array(collateral.tcbInfoResponse.utf8)),
+            ("qe-identity.json", Array(collateral.qeIdentityResponse.utf8)),
+            ("tcb-signing-chain.pem", Array(collateral.tcbInfoIssuerChain.utf8)),
+            ("pck-crl-issuer-chain.pem", Array(collateral.pckCRLIssuerChain.utf8)),
+            ("root-ca.crl", collateral.rootCACRL),
+            ("pck-platform.crl", collateral.pckCRL),
+        ]
+    }
+}
+
+/// A command that writes files derived from the provider's simulated PKI into `--out`.
+protocol TrustMaterialCommand: ParsableCommand {
+    var providerOptions: ProviderOptions { get }
+    var out: String { get }
+    /// What the command writes, for messages.
+    static var material: String { get }
+    func files(for pki: SimulatedIntelPKI) throws -> [(String, [UInt8])]
+}
+
+extension TrustMaterialCommand {
     func run() throws {
         try withOneLineErrors {
             let resolved = try providerOptions.resolve()
-            let collateral = try TDXCollateral(pki: try trustedPKI(resolved, command: "collateral"))
             let store = KeyStore(directory: absolutePath(out))
-            let files: [(String, [UInt8])] = [
-                ("collateral.json", Array(collateral.collateralJSON.utf8)),
-                ("tcb-info.json", Array(collateral.tcbInfoResponse.utf8)),
-                ("qe-identity.json", Array(collateral.qeIdentityResponse.utf8)),
-                ("tcb-signing-chain.pem", Array(collateral.tcbInfoIssuerChain.utf8)),
-                ("pck-crl-issuer-chain.pem", Array(collateral.pckCRLIssuerChain.utf8)),
-                ("root-ca.crl", collateral.rootCACRL),
-                ("pck-platform.crl", collateral.pckCRL),
-            ]
-            for (name, bytes) in files { try store.writeAtomically("\(store.directory)/\(name)", bytes) }
+            for (name, bytes) in try files(for: try trustedPKI(resolved, command: Self.material)) {
+                try store.writeAtomically("\(store.directory)/\(name)", bytes)
+            }
         }
     }
 }
