@@ -8,6 +8,7 @@ import PackageDescription
 //   ProviderKit   the provider protocol every TEE backend implements
 //   EchoProvider  the diagnostic provider (Sources/Providers/Echo)
 //   TDXQuote      the Intel DCAP TD quote v4/v5 binary format (Sources/Evidence/TDXQuote)
+//   SigningKeys   P-256 signing, random or RFC 6979 deterministic (Sources/PKI)
 //   SimulatedPKI  key storage, CRLs and certificate helpers shared by the simulated roots (Sources/PKI)
 //   IntelPKI      the simulated Intel SGX root, PCK chain and signed TDX collateral
 //   TDXProvider   the tdx provider (Sources/Providers/TDX)
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -51,12 +53,23 @@ let package = Package(
         ),
         .target(
             name: "TDXQuote",
-            dependencies: ["ProviderKit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ProviderKit", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Evidence/TDXQuote"
+        ),
+        .target(
+            name: "SigningKeys",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "BigInt", package: "BigInt"),
+            ],
+            path: "Sources/PKI/SigningKeys"
         ),
         .target(
             name: "SimulatedPKI",
             dependencies: [
+                "SigningKeys",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -67,6 +80,7 @@ let package = Package(
         .target(
             name: "IntelPKI",
             dependencies: [
+                "SigningKeys",
                 "SimulatedPKI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -76,7 +90,7 @@ let package = Package(
         ),
         .target(
             name: "TDXProvider",
-            dependencies: ["ProviderKit", "TDXQuote", "IntelPKI", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["ProviderKit", "TDXQuote", "IntelPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "SystemPackage", package: "swift-system")],
             path: "Sources/Providers/TDX"
         ),
@@ -104,6 +118,7 @@ let package = Package(
                 "TDXProvider",
                 "IntelPKI",
                 "SimulatedPKI",
+                "SigningKeys",
                 "TDXQuote",
                 "TSMConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -122,7 +137,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TDXQuoteTests",
-            dependencies: ["TDXQuote", "ProviderKit", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TDXQuote", "ProviderKit", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "SigningKeysTests",
+            dependencies: ["SigningKeys", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "TSMConfigTests",

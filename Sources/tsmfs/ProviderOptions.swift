@@ -5,6 +5,7 @@ import EchoProvider
 import Glibc
 import IntelPKI
 import ProviderKit
+import SigningKeys
 import SimulatedPKI
 import TDXProvider
 import TSMConfig
@@ -103,9 +104,9 @@ extension ProviderOptions.Resolved {
             return EchoProvider(configuration: try EchoSettings.read(configFile.section("echo")))
         case .tdx:
             let (pki, configuration) = try intelPKI()
-            let attestationKey = seed.map { _ in
-                (try? keyStore("tdx").p256Key("attestation-key")) ?? P256.Signing.PrivateKey()
-            } ?? P256.Signing.PrivateKey()
+            // A fresh key every boot, unless output must be reproducible.
+            let attestationKey = seed == nil ? SigningKey(P256.Signing.PrivateKey())
+                : try keyStore("tdx").signingKey("attestation-key")
             return try TDXProvider(configuration: configuration, pki: pki, attestationKey: attestationKey)
         }
     }

@@ -1,5 +1,6 @@
 import Crypto
 import ProviderKit
+import SigningKeys
 import TDXQuote
 import Testing
 
@@ -24,7 +25,7 @@ import Testing
         report.isvSVN = 4
         report.mrSigner = Array(repeating: 0xDC, count: 32)
         let chain = Array("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".utf8)
-        return (try QuoteSigner(attestationKey: attestation, pckKey: pck, qeReport: report, pckCertificateChain: chain),
+        return (try QuoteSigner(attestationKey: SigningKey(attestation), pckKey: SigningKey(pck), qeReport: report, pckCertificateChain: chain),
                 attestation, pck)
     }
 

@@ -1,4 +1,5 @@
 import Crypto
+import SigningKeys
 
 /// Produces signed quotes for one attestation key.
 ///
@@ -7,7 +8,7 @@ import Crypto
 /// one P-256 signature.
 public struct QuoteSigner: Sendable {
     public let attestationPublicKey: [UInt8]
-    private let attestationKey: ImmutableSigningKey
+    private let attestationKey: SigningKey
     private let qeReport: EnclaveReport
     private let qeReportSignature: [UInt8]
     private let qeAuthData: [UInt8]
@@ -22,13 +23,13 @@ public struct QuoteSigner: Sendable {
     ///   - pckKey: the platform's PCK key, which signs the QE report.
     ///   - qeReport: the QE report; its REPORTDATA is replaced by the attestation key binding.
     ///   - pckCertificateChain: PEM of PCK leaf, Platform CA and root, in that order.
-    public init(attestationKey: P256.Signing.PrivateKey, pckKey: P256.Signing.PrivateKey, qeReport: EnclaveReport,
+    public init(attestationKey: SigningKey, pckKey: SigningKey, qeReport: EnclaveReport,
                 pckCertificateChain: [UInt8], qeAuthData: [UInt8] = QuoteSigner.defaultQEAuthData) throws {
         let publicKey = Array(attestationKey.publicKey.rawRepresentation)
         var report = qeReport
         report.reportData = Array(SHA256.hash(data: publicKey + qeAuthData)) + [UInt8](repeating: 0, count: 32)
         let reportSignature = Array(try pckKey.signature(for: report.bytes).rawRepresentation)
-        self.attestationKey = ImmutableSigningKey(attestationKey)
+        self.attestationKey = attestationKey
         self.attestationPublicKey = publicKey
         self.qeReport = report
         self.qeReportSignature = reportSignature
@@ -46,16 +47,8 @@ public struct QuoteSigner: Sendable {
                             pckCertificateChain: pckCertificateChain)
         quote.header.version = format.version
         let signed = quote.signedBytes
-        let signature = Array(try attestationKey.key.signature(for: signed).rawRepresentation)
+        let signature = Array(try attestationKey.signature(for: signed).rawRepresentation)
         return TDQuote.assemble(signedBytes: signed, signature: signature, attestationKey: attestationPublicKey,
                                 qeCertificationData: qeCertificationData)
     }
-}
-
-/// A P-256 private key shared across threads. swift-crypto 3 does not mark its keys
-/// `Sendable`, but a key is an immutable value after creation and BoringSSL signs with it
-/// without mutating it, so concurrent signing is safe.
-final class ImmutableSigningKey: @unchecked Sendable {
-    let key: P256.Signing.PrivateKey
-    init(_ key: P256.Signing.PrivateKey) { self.key = key }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SigningKeys
 import SimulatedPKI
 import SwiftASN1
 import X509
@@ -10,8 +11,7 @@ import X509
 /// The root, the Platform CA and the TCB signing certificate are created once and kept in the
 /// key store's directory; the PCK certificate is issued at load time from the platform
 /// description, so a changed configuration never leaves a stale SGX extension behind.
-public struct SimulatedIntelPKI: @unchecked Sendable {
-    // Certificates are immutable values; swift-crypto 3 keys are not yet marked Sendable.
+public struct SimulatedIntelPKI: Sendable {
     public let root: CertificateAuthority
     public let platformCA: CertificateAuthority
     public let tcbSigning: CertificateAuthority
@@ -23,23 +23,23 @@ public struct SimulatedIntelPKI: @unchecked Sendable {
     public static let notValidAfter = Date(timeIntervalSince1970: 2_524_607_999)    // 2049-12-31
 
     public static func load(from store: KeyStore, platform: TDXPlatform) throws -> SimulatedIntelPKI {
-        let rootKey = try store.p256Key("intel-sgx-root-ca")
+        let rootKey = try store.signingKey("intel-sgx-root-ca")
         let root = try authority(store, "intel-sgx-root-ca", key: rootKey, subject: IntelNames.rootCommonName) {
             try issue(subject: IntelNames.rootCommonName, key: rootKey, issuer: nil, serialLabel: "root", store: store,
                       extensions: caExtensions(key: rootKey, issuerKeyIdentifier: nil, crlURL: IntelNames.rootCRLURL, pathLength: 1))
         }
-        let platformKey = try store.p256Key("intel-sgx-pck-platform-ca")
+        let platformKey = try store.signingKey("intel-sgx-pck-platform-ca")
         let platformCA = try authority(store, "intel-sgx-pck-platform-ca", key: platformKey, subject: IntelNames.platformCACommonName) {
             try issue(subject: IntelNames.platformCACommonName, key: platformKey, issuer: root, serialLabel: "platform-ca", store: store,
                       extensions: caExtensions(key: platformKey, issuerKeyIdentifier: root.keyIdentifier,
                                                crlURL: IntelNames.rootCRLURL, pathLength: 0))
         }
-        let tcbKey = try store.p256Key("intel-sgx-tcb-signing")
+        let tcbKey = try store.signingKey("intel-sgx-tcb-signing")
         let tcbSigning = try authority(store, "intel-sgx-tcb-signing", key: tcbKey, subject: IntelNames.tcbSigningCommonName) {
             try issue(subject: IntelNames.tcbSigningCommonName, key: tcbKey, issuer: root, serialLabel: "tcb-signing", store: store,
                       extensions: leafExtensions(key: tcbKey, issuer: root, crlURL: IntelNames.rootCRLURL, extra: nil))
         }
-        let pckKey = try store.p256Key("intel-sgx-pck")
+        let pckKey = try store.signingKey("intel-sgx-pck")
         let ppid = Array(SHA256.hash(data: pckKey.publicKey.rawRepresentation).prefix(16))
         let sgx = Certificate.Extension(oid: SGXExtension.oid, critical: false,
                                         value: ArraySlice(try SGXExtension.extensionValue(platform: platform, ppid: ppid)))
@@ -64,7 +64,7 @@ public struct SimulatedIntelPKI: @unchecked Sendable {
 
     /// Loads a stored certificate, or issues and stores one, for `key`. A stored certificate
     /// for another key (the key file was replaced) is reissued.
-    private static func authority(_ store: KeyStore, _ name: String, key: P256.Signing.PrivateKey, subject: String,
+    private static func authority(_ store: KeyStore, _ name: String, key: SigningKey, subject: String,
                                   issueNew: () throws -> Certificate) throws -> CertificateAuthority {
         let path = "\(store.directory)/\(name).pem"
         if store.seed == nil, let pem = try store.readText(path),
@@ -79,7 +79,7 @@ public struct SimulatedIntelPKI: @unchecked Sendable {
         return CertificateAuthority(certificate: certificate, key: key)
     }
 
-    private static func issue(subject: String, key: P256.Signing.PrivateKey, issuer: CertificateAuthority?,
+    private static func issue(subject: String, key: SigningKey, issuer: CertificateAuthority?,
                               serialLabel: String, store: KeyStore, extensions: Certificate.Extensions) throws -> Certificate {
         let subjectName = try IntelNames.distinguishedName(subject)
         return try Certificate(
@@ -92,7 +92,7 @@ public struct SimulatedIntelPKI: @unchecked Sendable {
             subject: subjectName,
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: extensions,
-            issuerPrivateKey: Certificate.PrivateKey(issuer?.key ?? key))
+            issuerPrivateKey: (issuer?.key ?? key).certificatePrivateKey)
     }
 
     /// Random 20-byte serials, as Intel's, or derived from the seed.
@@ -104,7 +104,7 @@ public struct SimulatedIntelPKI: @unchecked Sendable {
         return Certificate.SerialNumber(bytes: bytes)
     }
 
-    private static func caExtensions(key: P256.Signing.PrivateKey, issuerKeyIdentifier: [UInt8]?, crlURL: String,
+    private static func caExtensions(key: SigningKey, issuerKeyIdentifier: [UInt8]?, crlURL: String,
                                      pathLength: Int) throws -> Certificate.Extensions {
         let publicKey = Certificate.PublicKey(key.publicKey)
         let ownIdentifier = SubjectKeyIdentifier(hash: publicKey).keyIdentifier
@@ -117,7 +117,7 @@ public struct SimulatedIntelPKI: @unchecked Sendable {
         }
     }
 
-    private static func leafExtensions(key: P256.Signing.PrivateKey, issuer: CertificateAuthority, crlURL: String,
+    private static func leafExtensions(key: SigningKey, issuer: CertificateAuthority, crlURL: String,
                                        extra: Certificate.Extension?) throws -> Certificate.Extensions {
         try Certificate.Extensions {
             AuthorityKeyIdentifier(keyIdentifier: ArraySlice(issuer.keyIdentifier))

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SigningKeys
 import SwiftASN1
 import X509
 
@@ -10,7 +11,7 @@ public enum CRLBuilder {
     static let ecdsaWithSHA256: ASN1ObjectIdentifier = [1, 2, 840, 10045, 4, 3, 2]
     static let crlNumber: ASN1ObjectIdentifier = [2, 5, 29, 20]
 
-    public static func emptyCRL(issuer: DistinguishedName, issuerKey: P256.Signing.PrivateKey,
+    public static func emptyCRL(issuer: DistinguishedName, issuerKey: SigningKey,
                                 authorityKeyIdentifier: [UInt8], number: Int,
                                 thisUpdate: Date, nextUpdate: Date) throws -> [UInt8] {
         var numberValue = DER.Serializer()

@@ -1,15 +1,15 @@
 import Crypto
 import Foundation
+import SigningKeys
 import SwiftASN1
 import X509
 
 /// A certificate authority of a simulated PKI: its certificate and the key that signs with it.
-public struct CertificateAuthority: @unchecked Sendable {
-    // swift-crypto 3 keys are immutable values not yet marked Sendable.
+public struct CertificateAuthority: Sendable {
     public let certificate: Certificate
-    public let key: P256.Signing.PrivateKey
+    public let key: SigningKey
 
-    public init(certificate: Certificate, key: P256.Signing.PrivateKey) {
+    public init(certificate: Certificate, key: SigningKey) {
         self.certificate = certificate
         self.key = key
     }

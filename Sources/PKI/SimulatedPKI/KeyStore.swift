@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SigningKeys
 import SystemPackage
 
 /// Where a simulated root of trust keeps its private keys and certificates.
@@ -18,11 +19,16 @@ public struct KeyStore: Sendable {
         self.seed = seed
     }
 
-    /// The P-256 key called `name`, created if missing.
-    public func p256Key(_ name: String) throws(PKIError) -> P256.Signing.PrivateKey {
+    /// The signing key called `name`, created if missing. Seeded keys sign deterministically
+    /// (RFC 6979), so everything they sign is reproducible too.
+    public func signingKey(_ name: String) throws(PKIError) -> SigningKey {
         if let seed {
-            return Self.derivedP256Key(seed: seed, label: name)
+            return SigningKey(Self.derivedP256Key(seed: seed, label: name), deterministic: true)
         }
+        return SigningKey(try storedP256Key(name))
+    }
+
+    private func storedP256Key(_ name: String) throws(PKIError) -> P256.Signing.PrivateKey {
         let path = "\(directory)/\(name).key"
         if let pem = try readText(path, secret: true) {
             do {

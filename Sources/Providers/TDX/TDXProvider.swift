@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import IntelPKI
+import SigningKeys
 import ProviderKit
 import SystemPackage
 import Synchronization
@@ -38,7 +39,7 @@ public final class TDXProvider: ReportProvider {
 
     /// - Parameter attestationKey: the per-boot key; a fresh one unless reproducibility is wanted.
     public init(configuration: Configuration, pki: SimulatedIntelPKI,
-                attestationKey: P256.Signing.PrivateKey = P256.Signing.PrivateKey()) throws {
+                attestationKey: SigningKey = SigningKey(P256.Signing.PrivateKey())) throws {
         self.configuration = configuration
         self.pki = pki
         let platform = pki.platform
