@@ -140,6 +140,12 @@ let package = Package(
             dependencies: ["TDXQuote", "ProviderKit", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
+            name: "IntelPKITests",
+            dependencies: ["IntelPKI", "SimulatedPKI", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "X509", package: "swift-certificates"),
+                           .product(name: "SwiftASN1", package: "swift-asn1")]
+        ),
+        .testTarget(
             name: "SigningKeysTests",
             dependencies: ["SigningKeys", .product(name: "Crypto", package: "swift-crypto")]
         ),
