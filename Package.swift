@@ -8,6 +8,7 @@ import PackageDescription
 //   ProviderKit   the provider protocol every TEE backend implements
 //   EchoProvider  the diagnostic provider (Sources/Providers/Echo)
 //   TDXQuote      the Intel DCAP TD quote v4/v5 binary format (Sources/Evidence/TDXQuote)
+//   SNPReport     the SEV-SNP attestation report and certificate table (Sources/Evidence/SNPReport)
 //   SigningKeys   P-256 signing, random or RFC 6979 deterministic (Sources/PKI)
 //   SimulatedPKI  key storage, CRLs and certificate helpers shared by the simulated roots (Sources/PKI)
 //   IntelPKI      the simulated Intel SGX root, PCK chain and signed TDX collateral
@@ -55,6 +56,11 @@ let package = Package(
             name: "TDXQuote",
             dependencies: ["ProviderKit", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Evidence/TDXQuote"
+        ),
+        .target(
+            name: "SNPReport",
+            dependencies: ["ProviderKit"],
+            path: "Sources/Evidence/SNPReport"
         ),
         .target(
             name: "SigningKeys",
@@ -144,6 +150,10 @@ let package = Package(
             dependencies: ["IntelPKI", "SimulatedPKI", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "X509", package: "swift-certificates"),
                            .product(name: "SwiftASN1", package: "swift-asn1")]
+        ),
+        .testTarget(
+            name: "SNPReportTests",
+            dependencies: ["SNPReport", "ProviderKit"]
         ),
         .testTarget(
             name: "SigningKeysTests",
