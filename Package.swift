@@ -12,7 +12,9 @@ import PackageDescription
 //   SigningKeys   P-256 signing, random or RFC 6979 deterministic (Sources/PKI)
 //   SimulatedPKI  key storage, CRLs and certificate helpers shared by the simulated roots (Sources/PKI)
 //   IntelPKI      the simulated Intel SGX root, PCK chain and signed TDX collateral
+//   AMDPKI        the simulated AMD ARK/ASK (RSA-PSS) and VCEK per product line
 //   TDXProvider   the tdx provider (Sources/Providers/TDX)
+//   SEVProvider   the sev provider (Sources/Providers/SEV)
 //   TSMConfig     the configuration file format
 //   tsmfs         the command-line tool
 let package = Package(
@@ -77,6 +79,7 @@ let package = Package(
             dependencies: [
                 "SigningKeys",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -95,10 +98,27 @@ let package = Package(
             path: "Sources/PKI/IntelPKI"
         ),
         .target(
+            name: "AMDPKI",
+            dependencies: [
+                "SimulatedPKI", "SNPReport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Sources/PKI/AMDPKI"
+        ),
+        .target(
             name: "TDXProvider",
             dependencies: ["ProviderKit", "TDXQuote", "IntelPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "SystemPackage", package: "swift-system")],
             path: "Sources/Providers/TDX"
+        ),
+        .target(
+            name: "SEVProvider",
+            dependencies: ["ProviderKit", "SNPReport", "AMDPKI", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "SystemPackage", package: "swift-system")],
+            path: "Sources/Providers/SEV"
         ),
         .target(
             name: "TSMConfig",
@@ -122,6 +142,9 @@ let package = Package(
                 "ProviderKit",
                 "EchoProvider",
                 "TDXProvider",
+                "SEVProvider",
+                "AMDPKI",
+                "SNPReport",
                 "IntelPKI",
                 "SimulatedPKI",
                 "SigningKeys",

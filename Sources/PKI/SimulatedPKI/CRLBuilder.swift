@@ -48,7 +48,8 @@ public enum CRLBuilder {
         try serializer.appendConstructedNode(identifier: .sequence) { try $0.serialize(ecdsaWithSHA256) }
     }
 
-    static func utcTime(_ date: Date) throws -> UTCTime {
+    /// `date` as an ASN.1 UTCTime (valid through 2049).
+    public static func utcTime(_ date: Date) throws -> UTCTime {
         let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
         return try UTCTime(year: parts.year!, month: parts.month!, day: parts.day!,
                            hours: parts.hour!, minutes: parts.minute!, seconds: parts.second!)

@@ -1,4 +1,5 @@
 import Crypto
+import _CryptoExtras
 import Foundation
 import SigningKeys
 import SystemPackage
@@ -29,16 +30,43 @@ public struct KeyStore: Sendable {
     }
 
     private func storedP256Key(_ name: String) throws(PKIError) -> P256.Signing.PrivateKey {
+        try stored(name, kind: "P-256", parse: { try P256.Signing.PrivateKey(pemRepresentation: $0) },
+                   create: { P256.Signing.PrivateKey() }, pem: { $0.pemRepresentation })
+    }
+
+    /// The P-384 key called `name` (seeded: derived, never stored).
+    public func p384Key(_ name: String) throws(PKIError) -> P384.Signing.PrivateKey {
+        if let seed {
+            let material = HKDF<SHA384>.deriveKey(inputKeyMaterial: SymmetricKey(data: seed),
+                                                  salt: Array("tsmfs simulated root of trust".utf8),
+                                                  info: Array(name.utf8), outputByteCount: 48)
+            if let key = try? material.withUnsafeBytes({ try P384.Signing.PrivateKey(rawRepresentation: $0) }) { return key }
+        }
+        return try stored(name, kind: "P-384", parse: { try P384.Signing.PrivateKey(pemRepresentation: $0) },
+                          create: { P384.Signing.PrivateKey() }, pem: { $0.pemRepresentation })
+    }
+
+    /// The RSA-4096 key called `name`. RSA keys cannot be derived from a seed, so they are
+    /// always created once and stored, seed or not.
+    public func rsaKey(_ name: String) throws(PKIError) -> _RSA.Signing.PrivateKey {
+        try stored(name, kind: "RSA", parse: { try _RSA.Signing.PrivateKey(pemRepresentation: $0) },
+                   create: { try _RSA.Signing.PrivateKey(keySize: .bits4096) }, pem: { $0.pemRepresentation })
+    }
+
+    /// Loads `<name>.key`, or creates and stores it (0600).
+    private func stored<Key>(_ name: String, kind: String, parse: (String) throws -> Key, create: () throws -> Key,
+                             pem: (Key) -> String) throws(PKIError) -> Key {
         let path = "\(directory)/\(name).key"
-        if let pem = try readText(path, secret: true) {
+        if let text = try readText(path, secret: true) {
             do {
-                return try P256.Signing.PrivateKey(pemRepresentation: pem)
+                return try parse(text)
             } catch {
-                throw PKIError("\(path) is not a P-256 private key in PEM (\(error)); move it away to create a new one")
+                throw PKIError("\(path) is not a \(kind) private key in PEM (\(error)); move it away to create a new one")
             }
         }
-        let key = P256.Signing.PrivateKey()
-        try writeAtomically(path, Array(key.pemRepresentation.utf8), permissions: 0o600)
+        let key: Key
+        do { key = try create() } catch { throw PKIError("cannot create the \(kind) key \(name): \(error)") }
+        try writeAtomically(path, Array(pem(key).utf8), permissions: 0o600)
         return key
     }
 

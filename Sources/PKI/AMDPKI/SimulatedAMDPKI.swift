@@ -1,0 +1,128 @@
+import Crypto
+import _CryptoExtras
+import Foundation
+import SimulatedPKI
+import SNPReport
+import SwiftASN1
+import X509
+
+/// The simulated AMD root of trust of one product line: ARK (RSA-4096, self-signed) → ASK
+/// (RSA-4096) → the chip's VCEK (P-384), all signed RSASSA-PSS/SHA-384 as AMD's KDS does.
+///
+/// ARK and ASK are created once per product line and kept with their keys in the key store's
+/// directory; the VCEK is issued at load time for the chip id and reported TCB, since a VCEK
+/// is bound to both (its hwID and SPL extensions must equal the report's).
+public struct SimulatedAMDPKI: @unchecked Sendable {
+    // Certificates are DER bytes; `_RSA`/P-384 keys are immutable values not yet marked Sendable.
+    public let productLine: AMDProductLine
+    public let arkDER: [UInt8]
+    public let askDER: [UInt8]
+    public let vcekDER: [UInt8]
+    public let vcekKey: P384.Signing.PrivateKey
+
+    static let notBefore = Date(timeIntervalSince1970: 1_735_689_600)   // 2025-01-01
+    static let notAfter = Date(timeIntervalSince1970: 2_524_607_999)    // 2049-12-31
+
+    static let kdsArc: [UInt] = [1, 3, 6, 1, 4, 1, 3704, 1]
+
+    public static func load(from store: KeyStore, productLine: AMDProductLine, chipID: [UInt8],
+                            reportedTCB: TCBVersion) throws -> SimulatedAMDPKI {
+        let line = productLine.rawValue.lowercased()
+        let arkKey = try store.rsaKey("ark-\(line)")
+        let arkName = try AMDProductLine.distinguishedName(productLine.arkCommonName)
+        let ark = try storedCertificate(store, "ark-\(line)", key: arkKey) {
+            try PSSCertificate.issue(serial: [0x01], issuer: arkName, subject: arkName, notBefore: notBefore, notAfter: notAfter,
+                                     publicKey: Certificate.PublicKey(arkKey.publicKey),
+                                     extensions: try caExtensions(arkKey, issuer: nil, crlURL: productLine.crlURL, pathLength: nil),
+                                     signer: arkKey)
+        }
+        let askKey = try store.rsaKey("ask-\(line)")
+        let askName = try AMDProductLine.distinguishedName(productLine.askCommonName)
+        let ask = try storedCertificate(store, "ask-\(line)", key: askKey) {
+            try PSSCertificate.issue(serial: [0x02], issuer: arkName, subject: askName, notBefore: notBefore, notAfter: notAfter,
+                                     publicKey: Certificate.PublicKey(askKey.publicKey),
+                                     extensions: try caExtensions(askKey, issuer: arkKey, crlURL: productLine.crlURL, pathLength: 0),
+                                     signer: arkKey)
+        }
+        let vcekKey = try store.p384Key("vcek-\(line)")
+        let vcek = try PSSCertificate.issue(
+            serial: [0x00], issuer: askName, subject: try AMDProductLine.distinguishedName("SEV-VCEK"),
+            notBefore: notBefore, notAfter: notAfter, publicKey: Certificate.PublicKey(vcekKey.publicKey),
+            extensions: try kdsExtensions(productLine: productLine, chipID: chipID, tcb: reportedTCB), signer: askKey)
+        return SimulatedAMDPKI(productLine: productLine, arkDER: ark, askDER: ask, vcekDER: vcek, vcekKey: vcekKey)
+    }
+
+    /// The VCEK's extensions: exactly AMD's KDS set (structVersion, productName, eight SPLs, hwID).
+    static func kdsExtensions(productLine: AMDProductLine, chipID: [UInt8], tcb: TCBVersion) throws -> [Certificate.Extension] {
+        func value(_ write: (inout DER.Serializer) throws -> Void) throws -> ArraySlice<UInt8> {
+            var serializer = DER.Serializer()
+            try write(&serializer)
+            return ArraySlice(serializer.serializedBytes)
+        }
+        func kds(_ arcs: UInt..., value: ArraySlice<UInt8>) throws -> Certificate.Extension {
+            Certificate.Extension(oid: try ASN1ObjectIdentifier(elements: kdsArc + arcs), critical: false, value: value)
+        }
+        var extensions = [
+            try kds(1, value: try value { try $0.serialize(0) }),
+            try kds(2, value: try value { try $0.serialize(ASN1IA5String(productLine.productName)) }),
+        ]
+        let spls: [UInt8] = [tcb.bootLoader, tcb.tee, tcb.snp, 0, 0, 0, 0, tcb.microcode]
+        for (index, spl) in spls.enumerated() {
+            extensions.append(try kds(3, UInt(index + 1), value: try value { try $0.serialize(Int(spl)) }))
+        }
+        extensions.append(try kds(4, value: try value { try $0.serialize(ASN1OctetString(contentBytes: ArraySlice(chipID))) }))
+        return extensions
+    }
+
+    private static func caExtensions(_ key: _RSA.Signing.PrivateKey, issuer: _RSA.Signing.PrivateKey?, crlURL: String,
+                                     pathLength: Int?) throws -> [Certificate.Extension] {
+        let ownIdentifier = SubjectKeyIdentifier(hash: Certificate.PublicKey(key.publicKey))
+        var extensions: [Certificate.Extension] = []
+        if let issuer {
+            let issuerIdentifier = SubjectKeyIdentifier(hash: Certificate.PublicKey(issuer.publicKey)).keyIdentifier
+            extensions.append(try Certificate.Extension(ownIdentifier, critical: false))
+            extensions.append(try Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: issuerIdentifier), critical: false))
+            extensions.append(try Certificate.Extension(BasicConstraints.isCertificateAuthority(maxPathLength: pathLength), critical: true))
+            extensions.append(try Certificate.Extension(KeyUsage(keyCertSign: true), critical: true))
+        } else {
+            extensions.append(try Certificate.Extension(KeyUsage(keyCertSign: true, cRLSign: true), critical: true))
+            extensions.append(try Certificate.Extension(ownIdentifier, critical: false))
+            extensions.append(try Certificate.Extension(BasicConstraints.isCertificateAuthority(maxPathLength: pathLength), critical: true))
+        }
+        extensions.append(try CertificateIssuer.crlDistributionPoint(crlURL))
+        return extensions
+    }
+
+    /// Loads `<name>.der` if it certifies `key`, else issues and stores a new one. PSS
+    /// certificates do not parse in swift-certificates, so a stored one is recognised by the
+    /// key's SubjectPublicKeyInfo, which a certificate carries verbatim.
+    private static func storedCertificate(_ store: KeyStore, _ name: String, key: _RSA.Signing.PrivateKey,
+                                          issue: () throws -> [UInt8]) throws -> [UInt8] {
+        let path = "\(store.directory)/\(name).der"
+        var spki = DER.Serializer()
+        try spki.serialize(Certificate.PublicKey(key.publicKey))
+        if let data = FileManager.default.contents(atPath: path), Array(data).contains(subsequence: spki.serializedBytes) {
+            return Array(data)
+        }
+        let der = try issue()
+        try store.writeAtomically(path, der)
+        return der
+    }
+
+    /// PEM of a DER certificate.
+    public static func pem(_ der: [UInt8]) -> String {
+        PEMDocument(type: "CERTIFICATE", derBytes: der).pemString + "\n"
+    }
+
+    /// The certificate table auxblob carries: ARK, ASK, VCEK.
+    public var certificateTable: CertificateTable {
+        CertificateTable([(.ark, arkDER), (.ask, askDER), (.vcek, vcekDER)])
+    }
+}
+
+extension Array where Element == UInt8 {
+    func contains(subsequence needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= count else { return false }
+        return (0...(count - needle.count)).contains { self[$0..<$0 + needle.count].elementsEqual(needle) }
+    }
+}
