@@ -13,7 +13,7 @@ enum ProviderChoice: String, CaseIterable, ExpressibleByArgument {
     var help: String {
         switch self {
         case .tdx: "Intel TDX: DCAP quotes from a simulated Intel root, provider reads tdx_guest"
-        case .sev: "AMD SEV-SNP, provider reads sev_guest (not in this build yet)"
+        case .sev: "AMD SEV-SNP: VCEK-signed reports from a simulated AMD root, provider reads sev_guest"
         case .echo: "diagnostic: outblob echoes the request (the default)"
         case .none: "no TSM driver registered: mkdir in report/ fails with ENXIO"
         }

@@ -1,3 +1,4 @@
+import AMDPKI
 import ArgumentParser
 import ConfigfsTSM
 import Crypto
@@ -5,6 +6,7 @@ import EchoProvider
 import Glibc
 import IntelPKI
 import ProviderKit
+import SEVProvider
 import SigningKeys
 import SimulatedPKI
 import TDXProvider
@@ -92,12 +94,21 @@ extension ProviderOptions.Resolved {
         return (try SimulatedIntelPKI.load(from: keyStore("tdx"), platform: platform), configuration)
     }
 
+    /// The simulated AMD PKI of the configured product line, with a VCEK for the configured chip.
+    func amdPKI() throws -> (SimulatedAMDPKI, SEVProvider.Configuration) {
+        let sev = try SEVSettings.read(configFile.section("sev"))
+        let pki = try SimulatedAMDPKI.load(from: keyStore("sev"), productLine: sev.productLine,
+                                           chipID: sev.configuration.template.chipID,
+                                           reportedTCB: sev.configuration.template.reportedTCB)
+        return (pki, sev.configuration)
+    }
+
     /// Builds the provider from the configuration file's `[<provider>]` section.
     func makeProvider() throws -> (any ReportProvider)? {
         switch settings.provider {
         case .sev:
-            throw CLIError("the sev provider is not part of this build yet; "
-                + "use --provider tdx or --provider echo until it lands")
+            let (pki, configuration) = try amdPKI()
+            return SEVProvider(configuration: configuration, pki: pki)
         case .none:
             return nil
         case .echo:

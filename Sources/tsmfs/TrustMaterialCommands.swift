@@ -1,4 +1,6 @@
+import AMDPKI
 import ArgumentParser
+import Crypto
 import Glibc
 import IntelPKI
 import SimulatedPKI
@@ -25,12 +27,48 @@ struct RootsCommand: TrustMaterialCommand {
     @Option(help: ArgumentHelp("The directory to write into (created if missing).", valueName: "dir"))
     var out: String
 
-    static let material = "roots"
+    func files(for resolved: ProviderOptions.Resolved) throws -> [(String, [UInt8])] {
+        switch resolved.settings.provider {
+        case .tdx:
+            let pki = try resolved.intelPKI().0
+            return [("intel-sgx-root-ca.pem", Array(try CertificateIssuer.pem(pki.root.certificate).utf8)),
+                    ("intel-sgx-root-ca.der", try pki.rootDER),
+                    ("VERIFIERS.txt", Array(Self.verifierNotes.utf8))]
+        case .sev:
+            let pki = try resolved.amdPKI().0
+            let line = pki.productLine.rawValue
+            let ark = SimulatedAMDPKI.pem(pki.arkDER), ask = SimulatedAMDPKI.pem(pki.askDER), vcek = SimulatedAMDPKI.pem(pki.vcekDER)
+            let arkHash = Array(SHA256.hash(data: pki.arkDER)).map { String(format: "%02x", $0) }.joined()
+            return [("\(line)/ark.pem", Array(ark.utf8)), ("\(line)/ask.pem", Array(ask.utf8)),
+                    ("\(line)/ark.der", pki.arkDER), ("\(line)/ask.der", pki.askDER),
+                    ("\(line)/ark.der.sha256", Array("\(arkHash)\n".utf8)),
+                    ("\(line)/ask_ark.pem", Array((ask + ark).utf8)),
+                    ("\(line)/snpguest/ark.pem", Array(ark.utf8)), ("\(line)/snpguest/ask.pem", Array(ask.utf8)),
+                    ("\(line)/snpguest/vcek.pem", Array(vcek.utf8)),
+                    ("VERIFIERS.txt", Array(Self.sevVerifierNotes(line: line).utf8))]
+        case .echo, .none:
+            throw CLIError("the \(resolved.settings.provider.rawValue) provider signs nothing, so it has no roots; use --provider tdx or sev")
+        }
+    }
 
-    func files(for pki: SimulatedIntelPKI) throws -> [(String, [UInt8])] {
-        [("intel-sgx-root-ca.pem", Array(try CertificateIssuer.pem(pki.root.certificate).utf8)),
-         ("intel-sgx-root-ca.der", try pki.rootDER),
-         ("VERIFIERS.txt", Array(Self.verifierNotes.utf8))]
+    static func sevVerifierNotes(line: String) -> String {
+        """
+        Simulated AMD roots (\(line)) written by tsmfs. They are not AMD's: evidence chained to them
+        verifies only where these files are configured as trusted.
+
+        \(line)/ark.der, ask.der      DER; ark.der.sha256 is the SHA-256 of ark.der, for verifiers that pin it
+        \(line)/ark.pem, ask.pem      PEM
+        \(line)/ask_ark.pem           ASK then ARK, the bundle go-sev-guest's -product_key_path reads
+        \(line)/snpguest/             ark.pem ask.pem vcek.pem, the directory `snpguest verify certs` reads
+
+        omne-attest (Python), with the VCEK taken from auxblob's certificate table:
+            omne_attest.verify(report, vcek_der, ask_der, ark_der, bytes.fromhex(ark_sha256), omne_attest.Policy(...))
+        go-sev-guest:
+            check -in report.bin -inform bin -product_key_path \(line)/ask_ark.pem -network=false -check_crl=false
+        snpguest:
+            snpguest verify certs \(line)/snpguest && snpguest verify attestation \(line)/snpguest report.bin
+
+        """
     }
 
     static let verifierNotes = """
@@ -77,10 +115,11 @@ struct CollateralCommand: TrustMaterialCommand {
     @Option(help: ArgumentHelp("The directory to write into (created if missing).", valueName: "dir"))
     var out: String
 
-    static let material = "collateral"
-
-    func files(for pki: SimulatedIntelPKI) throws -> [(String, [UInt8])] {
-        let collateral = try TDXCollateral(pki: pki)
+    func files(for resolved: ProviderOptions.Resolved) throws -> [(String, [UInt8])] {
+        guard resolved.settings.provider == .tdx else {
+            throw CLIError("only the tdx provider has collateral; sev verifiers need only tsmfs roots and the auxblob")
+        }
+        let collateral = try TDXCollateral(pki: try resolved.intelPKI().0)
         return [
             ("collateral.json", Array(collateral.collateralJSON.utf8)),
             ("tcb-info.json", Array(collateral.tcbInfoResponse.utf8)),
@@ -97,9 +136,7 @@ struct CollateralCommand: TrustMaterialCommand {
 protocol TrustMaterialCommand: ParsableCommand {
     var providerOptions: ProviderOptions { get }
     var out: String { get }
-    /// What the command writes, for messages.
-    static var material: String { get }
-    func files(for pki: SimulatedIntelPKI) throws -> [(String, [UInt8])]
+    func files(for resolved: ProviderOptions.Resolved) throws -> [(String, [UInt8])]
 }
 
 extension TrustMaterialCommand {
@@ -107,22 +144,10 @@ extension TrustMaterialCommand {
         try withOneLineErrors {
             let resolved = try providerOptions.resolve()
             let store = KeyStore(directory: absolutePath(out))
-            for (name, bytes) in try files(for: try trustedPKI(resolved, command: Self.material)) {
+            for (name, bytes) in try files(for: resolved) {
                 try store.writeAtomically("\(store.directory)/\(name)", bytes)
             }
         }
-    }
-}
-
-/// The simulated PKI of the chosen provider; only tdx has one in this build.
-private func trustedPKI(_ resolved: ProviderOptions.Resolved, command: String) throws -> SimulatedIntelPKI {
-    switch resolved.settings.provider {
-    case .tdx:
-        return try resolved.intelPKI().0
-    case .sev:
-        throw CLIError("the sev provider is not part of this build yet")
-    case .echo, .none:
-        throw CLIError("the \(resolved.settings.provider.rawValue) provider signs nothing, so it has no \(command); use --provider tdx")
     }
 }
 

@@ -17,8 +17,8 @@ import Testing
         let cases: [([String], String)] = [
             (["mount", empty + "/missing"], "tsmfs: mountpoint \(empty)/missing does not exist: create it with 'mkdir -p \(empty)/missing'\n"),
             (["mount", occupied], "tsmfs: mountpoint \(occupied) is not empty (it contains 'file'): mount on an empty directory so nothing is hidden\n"),
-            (["mount", "--provider", "sev", empty], "tsmfs: the sev provider is not part of this build yet; use --provider tdx or --provider echo until it lands\n"),
-            (["roots", "--provider", "echo", "--out", empty], "tsmfs: the echo provider signs nothing, so it has no roots; use --provider tdx\n"),
+            (["roots", "--provider", "echo", "--out", empty], "tsmfs: the echo provider signs nothing, so it has no roots; use --provider tdx or sev\n"),
+            (["collateral", "--provider", "sev", "--out", empty], "tsmfs: only the tdx provider has collateral; sev verifiers need only tsmfs roots and the auxblob\n"),
             (["mount", "--config", badConfig, empty], "tsmfs: \(badConfig):2: [echo] latency: unknown setting (known here: attributes, fail_with, latency_ms, name, privlevel_floor)\n"),
             (["mount", "--config", empty + "/none.toml", empty], "tsmfs: cannot read config file \(empty)/none.toml: No such file or directory\n"),
             (["mount", "-o", "no_such_option", empty], "tsmfs: libfuse rejected the mount options 'default_permissions,fsname=tsmfs,subtype=tsmfs,no_such_option': fuse: unknown option(s): `-o no_such_option'\n"),

@@ -1,0 +1,65 @@
+import AMDPKI
+import SEVProvider
+import SNPReport
+import TSMConfig
+
+/// The `[sev]` section of the configuration file: the product line, the guest's report
+/// fields, its VMPL and the firmware/host faults to simulate. Every value has a default.
+enum SEVSettings {
+    struct Settings {
+        var configuration: SEVProvider.Configuration
+        var productLine: AMDProductLine
+    }
+
+    static func read(_ section: ConfigSection) throws(ConfigError) -> Settings {
+        var configuration = SEVProvider.Configuration()
+        let productLine = try section.parsed("product_line", expected: "Milan or Genoa") { AMDProductLine(rawValue: $0) } ?? .milan
+        var report = AttestationReport()
+        report.version = try section.integer("report_version", as: UInt32.self, in: 2...5) ?? 3
+        guard report.version != 4 else {
+            throw ConfigError(file: "config", line: nil, message: "[sev] report_version: 4 is not simulated; use 2, 3 or 5")
+        }
+        report.cpuid = productLine.cpuid
+        report.guestSVN = try section.integer("guest_svn", as: UInt32.self) ?? 0
+        report.policy = try section.integer("policy", as: UInt64.self) ?? 0x30000
+        guard report.policy & AttestationReport.policyReservedOne != 0 else {
+            throw ConfigError(file: "config", line: nil, message: "[sev] policy: bit 17 is reserved and must be set (e.g. 0x30000)")
+        }
+        report.platformInfo = try section.integer("platform_info", as: UInt64.self) ?? 0x1
+        report.familyID = try section.hexBytes("family_id", count: 16) ?? report.familyID
+        report.imageID = try section.hexBytes("image_id", count: 16) ?? report.imageID
+        report.measurement = try section.hexBytes("measurement", count: 48) ?? Array(repeating: 0x4D, count: 48)
+        report.hostData = try section.hexBytes("host_data", count: 32) ?? report.hostData
+        report.idKeyDigest = try section.hexBytes("id_key_digest", count: 48) ?? report.idKeyDigest
+        report.authorKeyDigest = try section.hexBytes("author_key_digest", count: 48) ?? report.authorKeyDigest
+        report.reportID = try section.hexBytes("report_id", count: 32) ?? Array(repeating: 0x1D, count: 32)
+        report.chipID = try section.hexBytes("chip_id", count: 64) ?? (0..<64).map { UInt8(0xC0 ^ $0) }
+        let tcb = TCBVersion(
+            bootLoader: try section.integer("tcb_bootloader", as: UInt8.self, in: 0...127) ?? 4,
+            tee: try section.integer("tcb_tee", as: UInt8.self, in: 0...127) ?? 0,
+            snp: try section.integer("tcb_snp", as: UInt8.self, in: 0...127) ?? 22,
+            microcode: try section.integer("tcb_microcode", as: UInt8.self) ?? 0xD5)
+        // A stable platform: current, committed, reported and launch TCB are the VCEK's.
+        report.currentTCB = tcb
+        report.committedTCB = tcb
+        report.reportedTCB = tcb
+        report.launchTCB = tcb
+        let firmware = (build: try section.integer("firmware_build", as: UInt8.self) ?? 3,
+                        minor: try section.integer("firmware_minor", as: UInt8.self) ?? 55,
+                        major: try section.integer("firmware_major", as: UInt8.self) ?? 1)
+        report.currentFirmware = firmware
+        report.committedFirmware = firmware
+        configuration.template = report
+        configuration.guestVMPL = try section.integer("guest_vmpl", as: UInt32.self, in: 0...3) ?? 0
+
+        var faults = SEVProvider.FaultSimulation()
+        faults.invalidParameters = try section.boolean("invalid_params") ?? false
+        faults.vmpckDisabled = try section.boolean("vmpck_disabled") ?? false
+        faults.hostBusy = try section.boolean("host_busy") ?? false
+        faults.noCertificates = try section.boolean("no_certificates") ?? false
+        faults.latencyMilliseconds = try section.integer("latency_ms", as: UInt32.self, in: 0...600_000) ?? 0
+        configuration.faults = faults
+        try section.finish()
+        return Settings(configuration: configuration, productLine: productLine)
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Glibc
+import SystemPackage
+import Testing
+
+/// Verifies SEV-SNP reports and auxblobs read through the mounted filesystem with omne-attest
+/// and the cryptography package, pinning only the ARK hash `tsmfs roots` exported.
+@Suite struct SEVEvidenceTests {
+    struct SEVFixture {
+        var filesystem: MountedTSMFS
+        var trust: String
+    }
+
+    static func withSEV(config: String = "", stateDirectory: String? = nil, _ body: (SEVFixture) throws -> Void) throws {
+        let state = stateDirectory ?? makeTemporaryDirectory("tsmfs-state")
+        let configText = "[tsmfs]\nprovider = \"sev\"\nstate_dir = \"\(state)\"\n[sev]\n" + config
+        try withMount(provider: "sev", config: configText) { fs in
+            let trust = makeTemporaryDirectory("tsmfs-trust")
+            let result = try run(TSMFSBinary.path, ["roots", "--config", fs.configPath!, "--out", trust])
+            #expect(result.status == 0, "\(result.stderr)")
+            try body(SEVFixture(filesystem: fs, trust: trust))
+        }
+    }
+
+    /// privlevel (optional), inblob with dd, then outblob and auxblob with cat.
+    static func takeReport(_ fs: MountedTSMFS, nonce: [UInt8], privlevel: Int? = nil, entry: String = "r") throws -> ([UInt8], [UInt8]) {
+        let path = fs.report + "/" + entry
+        if (try? Sys.stat(path)) == nil { try Sys.mkdir(path) }
+        if let privlevel { try Sys.writeFile(path + "/privlevel", "\(privlevel)\n") }
+        let work = makeTemporaryDirectory("tsmfs-nonce")
+        try Data(nonce).write(to: URL(fileURLWithPath: work + "/nonce"))
+        let result = try shell("dd if=\(work)/nonce of=\(path)/inblob bs=64 count=1 status=none && cat \(path)/outblob > \(work)/report && cat \(path)/auxblob > \(work)/aux")
+        #expect(result.status == 0, "\(result.stderr)")
+        return (Array(try Data(contentsOf: URL(fileURLWithPath: work + "/report"))),
+                Array(try Data(contentsOf: URL(fileURLWithPath: work + "/aux"))))
+    }
+
+    static func verify(_ report: [UInt8], _ aux: [UInt8], trust: String, nonce: [UInt8], maxVMPL: Int = 3,
+                       line: String = "Milan") throws -> [String: Any] {
+        let work = makeTemporaryDirectory("tsmfs-report")
+        try Data(report).write(to: URL(fileURLWithPath: work + "/report"))
+        try Data(aux).write(to: URL(fileURLWithPath: work + "/aux"))
+        let result = try run(TDXEvidenceTests.python, [TDXEvidenceTests.packageRoot + "/Tests/Verifiers/omne_attest_verify.py",
+                                                       work + "/report", work + "/aux", "\(trust)/\(line)/ark.der.sha256",
+                                                       TDXEvidenceTests.hex(nonce), String(maxVMPL)])
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return try #require(parsed, "verifier output: \(result.stdout) \(result.stderr)")
+    }
+
+    @Test func reportAndAuxblobFromTheMountVerify() throws {
+        try Self.withSEV { fixture in
+            let nonce = (0..<64).map { UInt8(($0 * 11 + 1) & 0xff) }
+            let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce)
+            #expect(report.count == 1184)
+            let verdict = try Self.verify(report, aux, trust: fixture.trust, nonce: nonce)
+            #expect(verdict["verified"] as? Bool == true, "\(verdict)")
+            #expect(verdict["table_order"] as? [String] == ["ark", "ask", "vcek"])
+            let fields = try #require(verdict["report"] as? [String: Any])
+            #expect(fields["version"] as? Int == 3 && fields["vmpl"] as? Int == 0)
+            #expect(fields["policy"] as? Int == 0x30000)
+            #expect(fields["cpuid"] as? [Int] == [0x19, 0x01, 0x01])
+            #expect(fields["reported_tcb"] as? [Int] == [4, 0, 22, 0xD5])
+            #expect(try Sys.readText(fixture.filesystem.report + "/r/provider") == "sev_guest\n")
+            #expect(try Sys.listDirectory(fixture.filesystem.report + "/r") ==
+                    [".", "..", "auxblob", "outblob", "inblob", "privlevel_floor", "privlevel", "provider", "generation"])
+        }
+    }
+
+    @Test func everyFieldComesFromTheConfiguration() throws {
+        let config = """
+            product_line = "Genoa"
+            guest_svn = 9
+            policy = 0x30000
+            measurement = "\(String(repeating: "a7", count: 48))"
+            host_data = "\(String(repeating: "b8", count: 32))"
+            chip_id = "\(String(repeating: "c9", count: 64))"
+            tcb_bootloader = 10
+            tcb_snp = 23
+            tcb_microcode = 0x48
+            """
+        try Self.withSEV(config: config) { fixture in
+            let nonce = [UInt8](repeating: 0x42, count: 64)
+            let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce, privlevel: 1)
+            let verdict = try Self.verify(report, aux, trust: fixture.trust, nonce: nonce, line: "Genoa")
+            #expect(verdict["verified"] as? Bool == true, "\(verdict)")
+            let fields = try #require(verdict["report"] as? [String: Any])
+            #expect(fields["guest_svn"] as? Int == 9 && fields["vmpl"] as? Int == 1)
+            #expect(fields["measurement"] as? String == String(repeating: "a7", count: 48))
+            #expect(fields["host_data"] as? String == String(repeating: "b8", count: 32))
+            #expect(fields["chip_id"] as? String == String(repeating: "c9", count: 64))
+            #expect(fields["reported_tcb"] as? [Int] == [10, 0, 23, 0x48])
+            #expect(fields["cpuid"] as? [Int] == [0x19, 0x11, 0x01])
+        }
+    }
+
+    @Test(arguments: [2, 3, 5])
+    func reportVersionsVerify(_ version: Int) throws {
+        try Self.withSEV(config: "report_version = \(version)\n") { fixture in
+            let nonce = [UInt8](repeating: UInt8(version), count: 64)
+            let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce)
+            let verdict = try Self.verify(report, aux, trust: fixture.trust, nonce: nonce)
+            #expect(verdict["verified"] as? Bool == true, "\(verdict)")
+            #expect((verdict["report"] as? [String: Any])?["version"] as? Int == version)
+        }
+    }
+
+    @Test func flippedBytesFailVerification() throws {
+        try Self.withSEV { fixture in
+            let nonce = [UInt8](repeating: 5, count: 64)
+            let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce)
+            #expect(try Self.verify(report, aux, trust: fixture.trust, nonce: nonce)["verified"] as? Bool == true)
+            for offset in [0x90, 0x50 + 63, 0x1A0, 0x2A0 + 1] {
+                var tampered = report
+                tampered[offset] ^= 0x01
+                #expect(try Self.verify(tampered, aux, trust: fixture.trust, nonce: nonce)["verified"] as? Bool == false,
+                        "report byte 0x\(String(offset, radix: 16))")
+            }
+            // A byte inside each certificate's signed part (well past the table's 96 bytes).
+            let vcekOffset = Int(aux.loadLittleEndianUInt32(at: 48 + 16)), askOffset = Int(aux.loadLittleEndianUInt32(at: 24 + 16))
+            for offset in [vcekOffset + 200, askOffset + 300] {
+                var tampered = aux
+                tampered[offset] ^= 0x01
+                #expect(try Self.verify(report, tampered, trust: fixture.trust, nonce: nonce)["verified"] as? Bool == false,
+                        "auxblob byte \(offset)")
+            }
+        }
+    }
+
+    @Test func privilegeLevelsFollowTheFloor() throws {
+        try Self.withSEV { fixture in
+            let entry = try fixture.filesystem.makeEntry("levels")
+            #expect(try Sys.readText(entry + "/privlevel_floor") == "0\n")
+            for level in 0...3 {
+                let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce, privlevel: level, entry: "levels")
+                let verdict = try Self.verify(report, aux, trust: fixture.trust, nonce: nonce)
+                #expect((verdict["report"] as? [String: Any])?["vmpl"] as? Int == level)
+            }
+            #expect(throws: Errno.invalidArgument) { try Sys.writeFile(entry + "/privlevel", "4") }
+        }
+        try Self.withSEV(config: "guest_vmpl = 2\n") { fixture in
+            let entry = try fixture.filesystem.makeEntry("floor")
+            #expect(try Sys.readText(entry + "/privlevel_floor") == "2\n")
+            #expect(throws: Errno.invalidArgument) { try Sys.writeFile(entry + "/privlevel", "1") }
+            // Without a privlevel write the request asks for VMPL0, which the firmware refuses.
+            try Sys.writeFile(entry + "/inblob", nonce)
+            #expect(throws: Errno.invalidArgument) { try Sys.readFile(entry + "/outblob") }
+            try Sys.writeFile(entry + "/privlevel", "3")
+            let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce, entry: "floor")
+            let verdict = try Self.verify(report, aux, trust: fixture.trust, nonce: nonce)
+            #expect((verdict["report"] as? [String: Any])?["vmpl"] as? Int == 3)
+        }
+    }
+
+    @Test func rootsPersistAcrossRemountsInEveryLayout() throws {
+        let state = makeTemporaryDirectory("tsmfs-state")
+        var firstTrust = ""
+        try Self.withSEV(stateDirectory: state) { fixture in firstTrust = fixture.trust }
+        try Self.withSEV(stateDirectory: state) { fixture in
+            let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce)
+            #expect(try Self.verify(report, aux, trust: firstTrust, nonce: nonce)["verified"] as? Bool == true)
+        }
+        #expect(try Sys.stat(state + "/sev/ark-milan.key").st_mode & 0o777 == 0o600)
+        let ark = try String(contentsOfFile: firstTrust + "/Milan/ark.pem", encoding: .utf8)
+        let ask = try String(contentsOfFile: firstTrust + "/Milan/ask.pem", encoding: .utf8)
+        #expect(try String(contentsOfFile: firstTrust + "/Milan/ask_ark.pem", encoding: .utf8) == ask + ark)
+        #expect(try String(contentsOfFile: firstTrust + "/Milan/snpguest/ark.pem", encoding: .utf8) == ark)
+        let arkDER = try Data(contentsOf: URL(fileURLWithPath: firstTrust + "/Milan/ark.der"))
+        let digest = try run("/usr/bin/sha256sum", [firstTrust + "/Milan/ark.der"]).stdout.prefix(64)
+        #expect(try String(contentsOfFile: firstTrust + "/Milan/ark.der.sha256", encoding: .utf8) == digest + "\n")
+        #expect(arkDER.count > 1000)
+    }
+
+    @Test func firmwareAndHostFaultsMirrorTheDriver() throws {
+        let cases: [(String, Errno?)] = [
+            ("invalid_params = true", .invalidArgument), ("vmpck_disabled = true", .inappropriateIOCTLForDevice),
+            ("host_busy = true", .timedOut), ("no_certificates = true", nil),
+        ]
+        for (setting, errno) in cases {
+            try Self.withSEV(config: setting + "\n") { fixture in
+                let entry = try fixture.filesystem.makeEntry()
+                try Sys.writeFile(entry + "/inblob", nonce)
+                if let errno {
+                    #expect(throws: errno, "\(setting)") { try Sys.readFile(entry + "/outblob") }
+                    #expect(throws: errno, "\(setting)") { try Sys.readFile(entry + "/outblob") }
+                } else {
+                    #expect(try Sys.readFile(entry + "/outblob").count == 1184)
+                    #expect(try Sys.readFile(entry + "/auxblob") == [])
+                }
+            }
+        }
+        try Self.withSEV { fixture in
+            let entry = try fixture.filesystem.makeEntry("short")
+            try Sys.writeFile(entry + "/inblob", [1, 2, 3])
+            #expect(throws: Errno.invalidArgument) { try Sys.readFile(entry + "/outblob") }
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    func loadLittleEndianUInt32(at offset: Int) -> UInt32 {
+        (0..<4).reduce(0) { $0 | UInt32(self[offset + $1]) << (8 * $1) }
+    }
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Verify an SEV-SNP report and its auxblob with third-party code: omne-attest (report signature,
+ARK -> ASK -> VCEK RSA-PSS chain against a pinned ARK hash, chip id and TCB binding, policy) and,
+independently, the `cryptography` package (VCEK ECDSA P-384 signature over bytes 0x000-0x29F).
+
+Usage: omne_attest_verify.py REPORT AUXBLOB ARK_SHA256_FILE NONCE_HEX MAX_VMPL
+Prints one JSON object; exits 0 when every check passed.
+"""
+import hashlib
+import json
+import struct
+import sys
+import warnings
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+import omne_attest
+
+GUIDS = {"63da758de6644564adc5f4b93be8accd": "vcek", "4ab7b379bbac4fe4a02f05aef327c782": "ask",
+         "c0b406a4a80349529743" "3fb6014cd0ae": "ark", "a8074bc2a25a483eaae639c045a0b8a1": "vlek"}
+
+
+def certificate_table(aux):
+    certs, order, position = {}, [], 0
+    while True:
+        guid, offset, length = aux[position:position + 16], *struct.unpack("<II", aux[position + 16:position + 24])
+        position += 24
+        if guid == bytes(16) and offset == 0 and length == 0:
+            return certs, order
+        name = GUIDS[guid.hex()]
+        certs[name] = aux[offset:offset + length]
+        order.append(name)
+
+
+def main(report_path, aux_path, pin_path, nonce_hex, max_vmpl):
+    warnings.simplefilter("ignore")  # AMD's VCEK serial 0 draws a cryptography deprecation warning
+    report = open(report_path, "rb").read()
+    out = {}
+    try:
+        certs, out["table_order"] = certificate_table(open(aux_path, "rb").read())
+        pin = bytes.fromhex(open(pin_path).read().strip())
+        policy = omne_attest.Policy(report_data=bytes.fromhex(nonce_hex), max_vmpl=int(max_vmpl))
+        omne_attest.verify(report, certs["vcek"], certs["ask"], certs["ark"], pin, policy)
+        parsed = omne_attest.Report.parse(report)
+        vcek = x509.load_der_x509_certificate(certs["vcek"]).public_key()
+        signature = encode_dss_signature(int.from_bytes(parsed.sig_r, "big"), int.from_bytes(parsed.sig_s, "big"))
+        vcek.verify(signature, report[:0x2A0], ec.ECDSA(hashes.SHA384()))
+        out["verified"] = True
+        out["report"] = {
+            "version": parsed.version, "guest_svn": parsed.guest_svn, "policy": parsed.policy, "vmpl": parsed.vmpl,
+            "measurement": parsed.measurement.hex(), "host_data": parsed.host_data.hex(), "chip_id": parsed.chip_id.hex(),
+            "report_data": parsed.report_data.hex(), "platform_info": parsed.platform_info,
+            "reported_tcb": [parsed.reported_tcb.boot_loader, parsed.reported_tcb.tee, parsed.reported_tcb.snp,
+                             parsed.reported_tcb.microcode],
+            "cpuid": list(report[0x188:0x18B]),
+        }
+    except Exception as error:
+        out["verified"] = False
+        out["error"] = f"{type(error).__name__}: {error}"
+    print(json.dumps(out))
+    return 0 if out["verified"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:6]))
