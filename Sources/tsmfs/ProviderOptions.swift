@@ -108,7 +108,8 @@ extension ProviderOptions.Resolved {
         switch settings.provider {
         case .sev:
             let (pki, configuration) = try amdPKI()
-            return SEVProvider(configuration: configuration, pki: pki)
+            let endorsementKey = try keyStore("sev").signingKey("vtpm-endorsement-key").publicKey
+            return SEVProvider(configuration: configuration, pki: pki, svsm: SVSMServices(endorsementKey: endorsementKey))
         case .none:
             return nil
         case .echo:

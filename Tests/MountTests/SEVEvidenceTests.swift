@@ -170,6 +170,56 @@ import Testing
         #expect(arkDER.count > 1000)
     }
 
+    @Test func svsmAttestsItsServicesManifest() throws {
+        try Self.withSEV(config: "guest_vmpl = 1\n") { fixture in
+            let entry = try fixture.filesystem.makeEntry("svsm")
+            #expect(try Sys.listDirectory(entry) == [".", "..", "manifestblob", "auxblob", "outblob", "inblob",
+                                                     "service_manifest_version", "service_guid", "service_provider",
+                                                     "privlevel_floor", "privlevel", "provider", "generation"])
+            #expect(try Sys.readText(entry + "/privlevel_floor") == "1\n")
+            try Sys.writeFile(entry + "/service_provider", "svsm\n")
+            let nonce = (0..<64).map { UInt8(($0 * 5 + 2) & 0xff) }
+            let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce, entry: "svsm")
+            let manifest = try Sys.readFile(entry + "/manifestblob")
+            // A GUID table: header (manifest GUID, length, one entry), then the vTPM entry and its data.
+            #expect(Array(manifest[0..<16]) == [0xbb, 0x9e, 0x84, 0x63, 0x92, 0x3d, 0x70, 0x46,
+                                                0xa1, 0xff, 0x58, 0xf9, 0xc9, 0x4b, 0x87, 0xbb])
+            #expect(Int(manifest.loadLittleEndianUInt32(at: 16)) == manifest.count)
+            #expect(manifest.loadLittleEndianUInt32(at: 20) == 1)
+            #expect(Array(manifest[24..<40]) == [0xeb, 0xf1, 0x76, 0xc4, 0x23, 0x01, 0xa5, 0x45,
+                                                 0x96, 0x41, 0xb4, 0xe7, 0xdd, 0xe5, 0xbf, 0xe3])
+            #expect(manifest.loadLittleEndianUInt32(at: 40) == 48)
+            let vtpm = Array(manifest[48...])
+            #expect(Int(manifest.loadLittleEndianUInt32(at: 44)) == vtpm.count)
+            #expect(Array(vtpm[0..<4]) == [0x00, 0x23, 0x00, 0x0B])   // TPMT_PUBLIC: ECC, SHA-256
+            // REPORT_DATA = SHA-512(nonce ‖ manifest), in a report from the SVSM's VMPL0.
+            let binding = try shell("cat <(printf '\(nonce.map { String(format: "\\x%02x", $0) }.joined())') \(entry)/manifestblob | sha512sum").stdout.prefix(128)
+            let verdict = try Self.verify(report, aux, trust: fixture.trust, nonce: Self.bytes(String(binding)), maxVMPL: 0)
+            #expect(verdict["verified"] as? Bool == true, "\(verdict)")
+
+            // One service: its own manifest, the vTPM's endorsement key.
+            try Sys.writeFile(entry + "/service_guid", "c476f1eb-0123-45a5-9641-b4e7dde5bfe3")
+            let (single, singleAux) = try Self.takeReport(fixture.filesystem, nonce: nonce, entry: "svsm")
+            #expect(try Sys.readFile(entry + "/manifestblob") == vtpm)
+            let singleBinding = try shell("cat <(printf '\(nonce.map { String(format: "\\x%02x", $0) }.joined())') \(entry)/manifestblob | sha512sum").stdout.prefix(128)
+            #expect(try Self.verify(single, singleAux, trust: fixture.trust, nonce: Self.bytes(String(singleBinding)),
+                                    maxVMPL: 0)["verified"] as? Bool == true)
+
+            try Sys.writeFile(entry + "/service_manifest_version", "1")
+            #expect(throws: Errno.invalidArgument) { try Sys.readFile(entry + "/outblob") }
+            try Sys.writeFile(entry + "/service_manifest_version", "0")
+            try Sys.writeFile(entry + "/service_guid", "00000000-0000-0000-0000-00000000000a")
+            #expect(throws: Errno.invalidArgument) { try Sys.readFile(entry + "/outblob") }
+            try Sys.writeFile(entry + "/service_provider", "other")
+            #expect(throws: Errno.invalidArgument) { try Sys.readFile(entry + "/outblob") }
+        }
+    }
+
+    static func bytes(_ hex: String) -> [UInt8] {
+        let digits = Array(hex.utf8)
+        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+    }
+
     @Test func firmwareAndHostFaultsMirrorTheDriver() throws {
         let cases: [(String, Errno?)] = [
             ("invalid_params = true", .invalidArgument), ("vmpck_disabled = true", .inappropriateIOCTLForDevice),

@@ -34,11 +34,14 @@ public final class SEVProvider: ReportProvider {
 
     public let configuration: Configuration
     public let pki: SimulatedAMDPKI
+    /// The SVSM's services, when the guest runs under one (VMPL above 0).
+    public let svsm: SVSMServices?
     private let vcek: VCEKSigner
 
-    public init(configuration: Configuration, pki: SimulatedAMDPKI) {
+    public init(configuration: Configuration, pki: SimulatedAMDPKI, svsm: SVSMServices?) {
         self.configuration = configuration
         self.pki = pki
+        self.svsm = configuration.guestVMPL > 0 ? svsm : nil
         self.vcek = VCEKSigner(pki.vcekKey)
     }
 
@@ -61,19 +64,57 @@ public final class SEVProvider: ReportProvider {
         if faults.hostBusy {
             throw ProviderError(.timedOut, "the host kept the request throttled past the 60 s retry window")
         }
-        // The firmware refuses a VMPL more privileged than the guest's own (SEV_RET_INVALID_PARAM).
-        if faults.invalidParameters || request.privlevel < configuration.guestVMPL {
-            throw ProviderError(.invalidArgument, "firmware rejected the report request (VMPL \(request.privlevel))")
+        if faults.invalidParameters {
+            throw ProviderError(.invalidArgument, "firmware rejected the report request (SEV_RET_INVALID_PARAM)")
         }
+        let certificates = faults.noCertificates ? [] : pki.certificateTable.bytes
+        if let serviceProvider = request.serviceProvider {
+            return try svsmReport(request, serviceProvider: serviceProvider, certificates: certificates)
+        }
+        // The firmware refuses a VMPL more privileged than the guest's own.
+        guard request.privlevel >= configuration.guestVMPL else {
+            throw ProviderError(.invalidArgument, "firmware rejected a report for VMPL \(request.privlevel) "
+                + "from a guest at VMPL \(configuration.guestVMPL)")
+        }
+        return GeneratedReport(outblob: try signedReport(reportData: request.inblob, vmpl: request.privlevel),
+                               auxblob: certificates)
+    }
+
+    /// The kernel's SVSM path: the SVSM at VMPL0 reports on its services, with REPORT_DATA =
+    /// SHA-512(nonce ‖ manifest); the manifest becomes manifestblob.
+    private func svsmReport(_ request: ReportRequest, serviceProvider: [UInt8],
+                            certificates: [UInt8]) throws(ProviderError) -> GeneratedReport {
+        guard serviceProvider == Array("svsm".utf8) else {
+            throw ProviderError(.invalidArgument, "service_provider must be \"svsm\"")
+        }
+        guard let svsm else {
+            throw ProviderError(.invalidArgument, "the guest does not run under an SVSM (guest_vmpl is 0)")
+        }
+        let manifest: [UInt8]
+        if request.serviceGUID.allSatisfy({ $0 == 0 }) {
+            manifest = svsm.allServicesManifest
+        } else {
+            // SVSM_ATTEST_SINGLE_SERVICE: a known service at manifest version 0, else INVALID_PARAMETER.
+            guard request.serviceManifestVersion == 0, let single = svsm.singleServiceManifest(request.serviceGUID) else {
+                throw ProviderError(.invalidArgument, "the SVSM has no such service or manifest version")
+            }
+            manifest = single
+        }
+        let binding = Array(SHA512.hash(data: request.inblob + manifest))
+        return GeneratedReport(outblob: try signedReport(reportData: binding, vmpl: 0), auxblob: certificates,
+                               manifestblob: manifest)
+    }
+
+    private func signedReport(reportData: [UInt8], vmpl: UInt32) throws(ProviderError) -> [UInt8] {
         var report = configuration.template
-        report.reportData = request.inblob
-        report.vmpl = request.privlevel
+        report.reportData = reportData
+        report.vmpl = vmpl
         do {
             try vcek.sign(&report)
         } catch {
             throw ProviderError(.ioError, "report signing failed: \(error)")
         }
-        return GeneratedReport(outblob: report.bytes, auxblob: faults.noCertificates ? [] : pki.certificateTable.bytes)
+        return report.bytes
     }
 }
 
