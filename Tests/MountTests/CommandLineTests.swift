@@ -205,6 +205,16 @@ import Testing
         #expect(result.stdout.hasSuffix("bytes) verified, status UpToDate\n"))
     }
 
+    @Test(arguments: [["2"], ["0", "5"]])
+    func snpEndToEndExample(_ arguments: [String]) throws {
+        let result = try run("/bin/bash", [examplePath("snp-end-to-end.sh")] + arguments,
+                             environment: ProcessInfo.processInfo.environment.merging(
+                                ["TSMFS": TSMFSBinary.path, "PYTHON": TDXEvidenceTests.python]) { $1 })
+        #expect(result.status == 0, "\(result.stderr)")
+        let version = arguments.count > 1 ? arguments[1] : "3"
+        #expect(result.stdout.hasSuffix("omne-attest: report v\(version) at VMPL \(arguments[0]) verified against the pinned ARK\n"))
+    }
+
     @Test func exampleTDXConfigurationVerifies() throws {
         let state = makeTemporaryDirectory("tsmfs-state")
         let config = try String(contentsOfFile: examplePath("tdx.toml"), encoding: .utf8)
@@ -216,6 +226,18 @@ import Testing
             }
             let quote = try TDXEvidenceTests.takeQuote(fs, nonce: nonce)
             #expect(try TDXEvidenceTests.verify(quote, trust: trust)["verified"] as? Bool == true)
+        }
+    }
+
+    @Test func exampleSEVConfigurationVerifies() throws {
+        let state = makeTemporaryDirectory("tsmfs-state")
+        let config = try String(contentsOfFile: examplePath("sev.toml"), encoding: .utf8)
+            .replacingOccurrences(of: "state_dir = \"/var/lib/tsmfs\"", with: "state_dir = \"\(state)\"")
+        try withMount(provider: "sev", config: config) { fs in
+            let trust = makeTemporaryDirectory("tsmfs-trust")
+            #expect(try run(TSMFSBinary.path, ["roots", "--config", fs.configPath!, "--out", trust]).status == 0)
+            let (report, aux) = try SEVEvidenceTests.takeReport(fs, nonce: nonce)
+            #expect(try SEVEvidenceTests.verify(report, aux, trust: trust, nonce: nonce)["verified"] as? Bool == true)
         }
     }
 
