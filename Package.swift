@@ -116,7 +116,7 @@ let package = Package(
         ),
         .target(
             name: "SEVProvider",
-            dependencies: ["ProviderKit", "SNPReport", "AMDPKI", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["ProviderKit", "SNPReport", "AMDPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "SystemPackage", package: "swift-system")],
             path: "Sources/Providers/SEV"
         ),

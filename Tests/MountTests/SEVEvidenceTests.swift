@@ -220,6 +220,27 @@ import Testing
         return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
     }
 
+    @Test func seededReportsRepeatByteForByte() throws {
+        let seed = String(repeating: "5e", count: 32)
+        let state = makeTemporaryDirectory("tsmfs-state")
+        var evidence: [[UInt8]] = []
+        for _ in 0..<2 {
+            let config = "[tsmfs]\nprovider = \"sev\"\nstate_dir = \"\(state)\"\n"
+            try withMount(provider: "sev", config: config, arguments: ["--deterministic-seed", seed]) { fs in
+                let trust = makeTemporaryDirectory("tsmfs-trust")
+                #expect(try run(TSMFSBinary.path, ["roots", "--config", fs.configPath!, "--deterministic-seed", seed,
+                                                   "--out", trust]).status == 0)
+                let (report, aux) = try Self.takeReport(fs, nonce: nonce, privlevel: 1)
+                #expect(try Self.verify(report, aux, trust: trust, nonce: nonce)["verified"] as? Bool == true)
+                evidence.append(report + aux)
+            }
+        }
+        #expect(evidence[0] == evidence[1], "seeded reports and auxblobs for the same request must be identical")
+        // The VCEK key is derived from the seed, not stored; RSA keys cannot be derived and are stored.
+        #expect((try? Sys.stat(state + "/sev/vcek-milan.key")) == nil)
+        #expect(try Sys.stat(state + "/sev/ark-milan.key").st_mode & 0o777 == 0o600)
+    }
+
     @Test func firmwareAndHostFaultsMirrorTheDriver() throws {
         let cases: [(String, Errno?)] = [
             ("invalid_params = true", .invalidArgument), ("vmpck_disabled = true", .inappropriateIOCTLForDevice),

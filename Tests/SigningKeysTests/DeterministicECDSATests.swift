@@ -31,3 +31,24 @@ import Testing
         }
     }
 }
+
+@Suite struct DeterministicECDSAP384Tests {
+    /// RFC 6979 appendix A.2.6: P-384, SHA-384, messages "sample" and "test".
+    @Test func matchesTheRFC6979Vector() throws {
+        let key = try P384.Signing.PrivateKey(rawRepresentation: bytes(
+            "6B9D3DAD2E1B8C1C05B19875B6659F4DE23C3B667BF297BA9AA47740787137D896D5724E4C70A825F872C9EA60D2EDF5"))
+        #expect(DeterministicECDSA.sign(Array("sample".utf8), with: key) == bytes(
+            "94EDBB92A5ECB8AAD4736E56C691916B3F88140666CE9FA73D64C4EA95AD133C81A648152E44ACF96E36DD1E80FABE46"
+            + "99EF4AEB15F178CEA1FE40DB2603138F130E740A19624526203B6351D0A3A94FA329C145786E679E7B82C71A38628AC8"))
+        #expect(DeterministicECDSA.sign(Array("test".utf8), with: key) == bytes(
+            "8203B63D3C853E8D77227FB377BCF7B7B772E97892A80F36AB775D509D7A5FEB0542A7F0812998DA8F1DD3CA3CF023DB"
+            + "DDD0760448D42D8A43AF45AF836FCE4DE8BE06B485E9B61B827C2F13173923E06A739F040649A667BF3B828246BAA5A5"))
+    }
+
+    private func bytes(_ hex: String) -> [UInt8] {
+        stride(from: 0, to: hex.count, by: 2).map {
+            let start = hex.index(hex.startIndex, offsetBy: $0)
+            return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+        }
+    }
+}

@@ -19,6 +19,8 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     public let askDER: [UInt8]
     public let vcekDER: [UInt8]
     public let vcekKey: P384.Signing.PrivateKey
+    /// Whether report signatures must be reproducible (a seeded key store): RFC 6979 nonces.
+    public let deterministic: Bool
 
     static let notBefore = Date(timeIntervalSince1970: 1_735_689_600)   // 2025-01-01
     static let notAfter = Date(timeIntervalSince1970: 2_524_607_999)    // 2049-12-31
@@ -30,7 +32,7 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         let line = productLine.rawValue.lowercased()
         let arkKey = try store.rsaKey("ark-\(line)")
         let arkName = try AMDProductLine.distinguishedName(productLine.arkCommonName)
-        let ark = try storedCertificate(store, "ark-\(line)", key: arkKey) {
+        let ark = try storedCertificate(store, "ark-\(line)", publicKey: Certificate.PublicKey(arkKey.publicKey)) {
             try PSSCertificate.issue(serial: [0x01], issuer: arkName, subject: arkName, notBefore: notBefore, notAfter: notAfter,
                                      publicKey: Certificate.PublicKey(arkKey.publicKey),
                                      extensions: try caExtensions(arkKey, issuer: nil, crlURL: productLine.crlURL, pathLength: nil),
@@ -38,18 +40,24 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         }
         let askKey = try store.rsaKey("ask-\(line)")
         let askName = try AMDProductLine.distinguishedName(productLine.askCommonName)
-        let ask = try storedCertificate(store, "ask-\(line)", key: askKey) {
+        let ask = try storedCertificate(store, "ask-\(line)", publicKey: Certificate.PublicKey(askKey.publicKey)) {
             try PSSCertificate.issue(serial: [0x02], issuer: arkName, subject: askName, notBefore: notBefore, notAfter: notAfter,
                                      publicKey: Certificate.PublicKey(askKey.publicKey),
                                      extensions: try caExtensions(askKey, issuer: arkKey, crlURL: productLine.crlURL, pathLength: 0),
                                      signer: arkKey)
         }
         let vcekKey = try store.p384Key("vcek-\(line)")
-        let vcek = try PSSCertificate.issue(
-            serial: [0x00], issuer: askName, subject: try AMDProductLine.distinguishedName("SEV-VCEK"),
-            notBefore: notBefore, notAfter: notAfter, publicKey: Certificate.PublicKey(vcekKey.publicKey),
-            extensions: try kdsExtensions(productLine: productLine, chipID: chipID, tcb: reportedTCB), signer: askKey)
-        return SimulatedAMDPKI(productLine: productLine, arkDER: ark, askDER: ask, vcekDER: vcek, vcekKey: vcekKey)
+        // A VCEK is specific to a chip and a TCB; each one is issued once and kept, so evidence
+        // stays byte-stable across restarts (PSS signatures are randomised).
+        let binding = Array(SHA256.hash(data: chipID + reportedTCB.bytes).prefix(6)).map { String(format: "%02x", $0) }.joined()
+        let vcek = try storedCertificate(store, "vcek-\(line)-\(binding)", publicKey: Certificate.PublicKey(vcekKey.publicKey)) {
+            try PSSCertificate.issue(
+                serial: [0x00], issuer: askName, subject: try AMDProductLine.distinguishedName("SEV-VCEK"),
+                notBefore: notBefore, notAfter: notAfter, publicKey: Certificate.PublicKey(vcekKey.publicKey),
+                extensions: try kdsExtensions(productLine: productLine, chipID: chipID, tcb: reportedTCB), signer: askKey)
+        }
+        return SimulatedAMDPKI(productLine: productLine, arkDER: ark, askDER: ask, vcekDER: vcek, vcekKey: vcekKey,
+                               deterministic: store.seed != nil)
     }
 
     /// The VCEK's extensions: exactly AMD's KDS set (structVersion, productName, eight SPLs, hwID).
@@ -96,11 +104,11 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     /// Loads `<name>.der` if it certifies `key`, else issues and stores a new one. PSS
     /// certificates do not parse in swift-certificates, so a stored one is recognised by the
     /// key's SubjectPublicKeyInfo, which a certificate carries verbatim.
-    private static func storedCertificate(_ store: KeyStore, _ name: String, key: _RSA.Signing.PrivateKey,
+    private static func storedCertificate(_ store: KeyStore, _ name: String, publicKey: Certificate.PublicKey,
                                           issue: () throws -> [UInt8]) throws -> [UInt8] {
         let path = "\(store.directory)/\(name).der"
         var spki = DER.Serializer()
-        try spki.serialize(Certificate.PublicKey(key.publicKey))
+        try spki.serialize(publicKey)
         if let data = FileManager.default.contents(atPath: path), Array(data).contains(subsequence: spki.serializedBytes) {
             return Array(data)
         }

@@ -9,60 +9,68 @@ import Foundation
 /// k·G is computed by BoringSSL (importing k as a private key and reading its public point);
 /// only the arithmetic modulo the group order happens here.
 public enum DeterministicECDSA {
-    /// The order n of the P-256 base point.
-    static let order = BigUInt("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", radix: 16)!
+    /// The curve parameters RFC 6979 needs: the group order, the hash, and k·G's x coordinate.
+    struct Curve: Sendable {
+        var order: BigUInt
+        var size: Int
+        var hash: @Sendable ([UInt8]) -> [UInt8]
+        var hmac: @Sendable ([UInt8], [UInt8]) -> [UInt8]
+        /// The x coordinate of k·G, or nil if BoringSSL rejects k as a scalar.
+        var xOfMultiple: @Sendable ([UInt8]) -> [UInt8]?
+    }
 
-    /// Signs SHA-256(`message`); returns r‖s, 32 bytes each, big-endian.
+    static let p256 = Curve(
+        order: BigUInt("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", radix: 16)!, size: 32,
+        hash: { Array(SHA256.hash(data: $0)) },
+        hmac: { key, data in Array(HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: key))) },
+        xOfMultiple: { k in (try? P256.Signing.PrivateKey(rawRepresentation: k)).map { Array($0.publicKey.rawRepresentation.prefix(32)) } })
+
+    static let p384 = Curve(
+        order: BigUInt("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", radix: 16)!,
+        size: 48,
+        hash: { Array(SHA384.hash(data: $0)) },
+        hmac: { key, data in Array(HMAC<SHA384>.authenticationCode(for: data, using: SymmetricKey(data: key))) },
+        xOfMultiple: { k in (try? P384.Signing.PrivateKey(rawRepresentation: k)).map { Array($0.publicKey.rawRepresentation.prefix(48)) } })
+
+    /// Signs SHA-256(`message`) with a P-256 key; returns r‖s, 32 bytes each, big-endian.
     public static func sign(_ message: some DataProtocol, with key: P256.Signing.PrivateKey) -> [UInt8] {
-        let digest = Array(SHA256.hash(data: message))
-        let d = BigUInt(Data(key.rawRepresentation))
-        let z = BigUInt(Data(digest)) % order
-        var nonces = NonceGenerator(privateKey: Array(key.rawRepresentation), digest: octets(z))
+        sign(Array(message), privateKey: Array(key.rawRepresentation), on: p256)
+    }
+
+    /// Signs SHA-384(`message`) with a P-384 key; returns r‖s, 48 bytes each, big-endian.
+    public static func sign(_ message: some DataProtocol, with key: P384.Signing.PrivateKey) -> [UInt8] {
+        sign(Array(message), privateKey: Array(key.rawRepresentation), on: p384)
+    }
+
+    /// RFC 6979 §3.2 with qlen = hlen (true for P-256/SHA-256 and P-384/SHA-384), then ECDSA.
+    static func sign(_ message: [UInt8], privateKey: [UInt8], on curve: Curve) -> [UInt8] {
+        let order = curve.order
+        let d = BigUInt(Data(privateKey))
+        let z = BigUInt(Data(curve.hash(message))) % order
+        func octets(_ value: BigUInt) -> [UInt8] {
+            let bytes = Array(value.serialize())
+            return [UInt8](repeating: 0, count: max(0, curve.size - bytes.count)) + bytes.suffix(curve.size)
+        }
+        let hashLength = curve.hash([]).count
+        var v = [UInt8](repeating: 1, count: hashLength)
+        var key = [UInt8](repeating: 0, count: hashLength)
+        key = curve.hmac(key, v + [0x00] + privateKey + octets(z))
+        v = curve.hmac(key, v)
+        key = curve.hmac(key, v + [0x01] + privateKey + octets(z))
+        v = curve.hmac(key, v)
         while true {
-            let k = nonces.next()
-            guard k > 0, k < order,
-                  let point = try? P256.Signing.PrivateKey(rawRepresentation: octets(k)).publicKey.rawRepresentation
-            else { continue }
-            let r = BigUInt(Data(point.prefix(32))) % order
-            guard r > 0, let kInverse = k.inverse(order) else { continue }
-            let s = (kInverse * ((z + r * d) % order)) % order
-            guard s > 0 else { continue }
-            return octets(r) + octets(s)
-        }
-    }
-
-    /// A 32-byte big-endian encoding.
-    static func octets(_ value: BigUInt) -> [UInt8] {
-        let bytes = Array(value.serialize())
-        return [UInt8](repeating: 0, count: max(0, 32 - bytes.count)) + bytes.suffix(32)
-    }
-
-    /// RFC 6979 §3.2's HMAC-DRBG for qlen = hlen = 256.
-    struct NonceGenerator {
-        private var k = SymmetricKey(data: [UInt8](repeating: 0, count: 32))
-        private var v = [UInt8](repeating: 1, count: 32)
-        private var started = false
-
-        init(privateKey: [UInt8], digest: [UInt8]) {
-            k = SymmetricKey(data: hmac(v + [0x00] + privateKey + digest))
-            v = hmac(v)
-            k = SymmetricKey(data: hmac(v + [0x01] + privateKey + digest))
-            v = hmac(v)
-        }
-
-        private func hmac(_ data: [UInt8]) -> [UInt8] {
-            Array(HMAC<SHA256>.authenticationCode(for: data, using: k))
-        }
-
-        /// The next candidate k; after a rejected candidate the state is stirred first.
-        mutating func next() -> BigUInt {
-            if started {
-                k = SymmetricKey(data: hmac(v + [0x00]))
-                v = hmac(v)
+            v = curve.hmac(key, v)
+            let k = BigUInt(Data(v))
+            if k > 0, k < order, let x = curve.xOfMultiple(octets(k)) {
+                let r = BigUInt(Data(x)) % order
+                if r > 0, let kInverse = k.inverse(order) {
+                    let s = (kInverse * ((z + r * d) % order)) % order
+                    if s > 0 { return octets(r) + octets(s) }
+                }
             }
-            started = true
-            v = hmac(v)
-            return BigUInt(Data(v))
+            // Rejected candidate: stir the state and try the next one.
+            key = curve.hmac(key, v + [0x00])
+            v = curve.hmac(key, v)
         }
     }
 }

@@ -2,6 +2,7 @@ import AMDPKI
 import Crypto
 import Foundation
 import ProviderKit
+import SigningKeys
 import SNPReport
 import SystemPackage
 import Synchronization
@@ -42,7 +43,7 @@ public final class SEVProvider: ReportProvider {
         self.configuration = configuration
         self.pki = pki
         self.svsm = configuration.guestVMPL > 0 ? svsm : nil
-        self.vcek = VCEKSigner(pki.vcekKey)
+        self.vcek = VCEKSigner(pki.vcekKey, deterministic: pki.deterministic)
     }
 
     public var name: String { "sev_guest" }
@@ -122,11 +123,16 @@ public final class SEVProvider: ReportProvider {
 /// values not yet marked Sendable; signing does not mutate them.
 final class VCEKSigner: @unchecked Sendable {
     let key: P384.Signing.PrivateKey
-    init(_ key: P384.Signing.PrivateKey) { self.key = key }
+    let deterministic: Bool
+    init(_ key: P384.Signing.PrivateKey, deterministic: Bool) {
+        self.key = key
+        self.deterministic = deterministic
+    }
 
-    /// ECDSA P-384/SHA-384 over bytes 0x000–0x29F.
+    /// ECDSA P-384/SHA-384 over bytes 0x000–0x29F (RFC 6979 nonces when reproducible output is wanted).
     func sign(_ report: inout AttestationReport) throws {
-        let signature = Array(try key.signature(for: report.signedBytes).rawRepresentation)
+        let signature = deterministic ? DeterministicECDSA.sign(report.signedBytes, with: key)
+            : Array(try key.signature(for: report.signedBytes).rawRepresentation)
         report.signatureR = Array(signature[0..<48])
         report.signatureS = Array(signature[48..<96])
     }
