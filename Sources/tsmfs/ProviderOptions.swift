@@ -99,7 +99,7 @@ extension ProviderOptions.Resolved {
         let sev = try SEVSettings.read(configFile.section("sev"))
         let pki = try SimulatedAMDPKI.load(from: keyStore("sev"), productLine: sev.productLine,
                                            chipID: sev.configuration.template.chipID,
-                                           reportedTCB: sev.configuration.template.reportedTCB)
+                                           reportedTCB: sev.configuration.template.reportedTCB, signer: sev.signer)
         return (pki, sev.configuration)
     }
 

@@ -9,6 +9,7 @@ enum SEVSettings {
     struct Settings {
         var configuration: SEVProvider.Configuration
         var productLine: AMDProductLine
+        var signer: SimulatedAMDPKI.Signer
     }
 
     static func read(_ section: ConfigSection) throws(ConfigError) -> Settings {
@@ -51,6 +52,7 @@ enum SEVSettings {
         report.committedFirmware = firmware
         configuration.template = report
         configuration.guestVMPL = try section.integer("guest_vmpl", as: UInt32.self, in: 0...3) ?? 0
+        let signer = try section.parsed("signing_key", expected: "vcek or vlek") { SimulatedAMDPKI.Signer(rawValue: $0) } ?? .vcek
 
         var faults = SEVProvider.FaultSimulation()
         faults.invalidParameters = try section.boolean("invalid_params") ?? false
@@ -60,6 +62,6 @@ enum SEVSettings {
         faults.latencyMilliseconds = try section.integer("latency_ms", as: UInt32.self, in: 0...600_000) ?? 0
         configuration.faults = faults
         try section.finish()
-        return Settings(configuration: configuration, productLine: productLine)
+        return Settings(configuration: configuration, productLine: productLine, signer: signer)
     }
 }

@@ -37,14 +37,16 @@ struct RootsCommand: TrustMaterialCommand {
         case .sev:
             let pki = try resolved.amdPKI().0
             let line = pki.productLine.rawValue
-            let ark = SimulatedAMDPKI.pem(pki.arkDER), ask = SimulatedAMDPKI.pem(pki.askDER), vcek = SimulatedAMDPKI.pem(pki.vcekDER)
+            // The VLEK chain's intermediate is the ASVK; verifiers name the files after it.
+            let intermediate = pki.signer == .vcek ? "ask" : "asvk"
+            let ark = SimulatedAMDPKI.pem(pki.arkDER), middle = SimulatedAMDPKI.pem(pki.intermediateDER)
             let arkHash = Array(SHA256.hash(data: pki.arkDER)).map { String(format: "%02x", $0) }.joined()
-            return [("\(line)/ark.pem", Array(ark.utf8)), ("\(line)/ask.pem", Array(ask.utf8)),
-                    ("\(line)/ark.der", pki.arkDER), ("\(line)/ask.der", pki.askDER),
+            return [("\(line)/ark.pem", Array(ark.utf8)), ("\(line)/\(intermediate).pem", Array(middle.utf8)),
+                    ("\(line)/ark.der", pki.arkDER), ("\(line)/\(intermediate).der", pki.intermediateDER),
                     ("\(line)/ark.der.sha256", Array("\(arkHash)\n".utf8)),
-                    ("\(line)/ask_ark.pem", Array((ask + ark).utf8)),
-                    ("\(line)/snpguest/ark.pem", Array(ark.utf8)), ("\(line)/snpguest/ask.pem", Array(ask.utf8)),
-                    ("\(line)/snpguest/vcek.pem", Array(vcek.utf8)),
+                    ("\(line)/\(intermediate)_ark.pem", Array((middle + ark).utf8)),
+                    ("\(line)/snpguest/ark.pem", Array(ark.utf8)), ("\(line)/snpguest/\(intermediate).pem", Array(middle.utf8)),
+                    ("\(line)/snpguest/\(pki.signer.rawValue).pem", Array(SimulatedAMDPKI.pem(pki.signerDER).utf8)),
                     ("VERIFIERS.txt", Array(Self.sevVerifierNotes(line: line).utf8))]
         case .echo, .none:
             throw CLIError("the \(resolved.settings.provider.rawValue) provider signs nothing, so it has no roots; use --provider tdx or sev")
@@ -60,6 +62,7 @@ struct RootsCommand: TrustMaterialCommand {
         \(line)/ark.pem, ask.pem      PEM
         \(line)/ask_ark.pem           ASK then ARK, the bundle go-sev-guest's -product_key_path reads
         \(line)/snpguest/             ark.pem ask.pem vcek.pem, the directory `snpguest verify certs` reads
+        (with signing_key = "vlek" in [sev]: asvk.pem, asvk.der, asvk_ark.pem and snpguest/vlek.pem instead)
 
         omne-attest (Python), with the VCEK taken from auxblob's certificate table:
             omne_attest.verify(report, vcek_der, ask_der, ark_der, bytes.fromhex(ark_sha256), omne_attest.Policy(...))

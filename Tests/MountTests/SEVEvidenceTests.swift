@@ -241,6 +241,21 @@ import Testing
         #expect(try Sys.stat(state + "/sev/ark-milan.key").st_mode & 0o777 == 0o600)
     }
 
+    @Test func vlekSignedReportsVerify() throws {
+        try Self.withSEV(config: "signing_key = \"vlek\"\n") { fixture in
+            let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce, privlevel: 1)
+            #expect((report[0x48] >> 2) & 7 == 1)
+            let verdict = try Self.verify(report, aux, trust: fixture.trust, nonce: nonce)
+            #expect(verdict["verified"] as? Bool == true, "\(verdict)")
+            #expect(verdict["table_order"] as? [String] == ["ark", "ask", "vlek"])
+            #expect(FileManager.default.fileExists(atPath: fixture.trust + "/Milan/asvk_ark.pem"))
+            #expect(FileManager.default.fileExists(atPath: fixture.trust + "/Milan/snpguest/vlek.pem"))
+            var tampered = report
+            tampered[0x90] ^= 1
+            #expect(try Self.verify(tampered, aux, trust: fixture.trust, nonce: nonce)["verified"] as? Bool == false)
+        }
+    }
+
     @Test func firmwareAndHostFaultsMirrorTheDriver() throws {
         let cases: [(String, Errno?)] = [
             ("invalid_params = true", .invalidArgument), ("vmpck_disabled = true", .inappropriateIOCTLForDevice),

@@ -2,6 +2,8 @@
 """Verify an SEV-SNP report and its auxblob with third-party code: omne-attest (report signature,
 ARK -> ASK -> VCEK RSA-PSS chain against a pinned ARK hash, chip id and TCB binding, policy) and,
 independently, the `cryptography` package (VCEK ECDSA P-384 signature over bytes 0x000-0x29F).
+omne-attest requires a VCEK's hwID, so a VLEK-signed report (ARK -> ASVK -> VLEK) is checked with
+`cryptography` alone: the same chain, pin, signature, report_data and VMPL checks.
 
 Usage: omne_attest_verify.py REPORT AUXBLOB ARK_SHA256_FILE NONCE_HEX MAX_VMPL
 Prints one JSON object; exits 0 when every check passed.
@@ -14,7 +16,7 @@ import warnings
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 import omne_attest
 
@@ -34,6 +36,15 @@ def certificate_table(aux):
         order.append(name)
 
 
+def verify_chain_with_cryptography(leaf_der, intermediate_der, ark_der, pin):
+    if hashlib.sha256(ark_der).digest() != pin:
+        raise ValueError("the ARK does not match the pinned hash")
+    ark, intermediate, leaf = (x509.load_der_x509_certificate(d) for d in (ark_der, intermediate_der, leaf_der))
+    for subject, issuer in ((ark, ark), (intermediate, ark), (leaf, intermediate)):
+        issuer.public_key().verify(subject.signature, subject.tbs_certificate_bytes,
+                                   padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48), hashes.SHA384())
+
+
 def main(report_path, aux_path, pin_path, nonce_hex, max_vmpl):
     warnings.simplefilter("ignore")  # AMD's VCEK serial 0 draws a cryptography deprecation warning
     report = open(report_path, "rb").read()
@@ -42,9 +53,16 @@ def main(report_path, aux_path, pin_path, nonce_hex, max_vmpl):
         certs, out["table_order"] = certificate_table(open(aux_path, "rb").read())
         pin = bytes.fromhex(open(pin_path).read().strip())
         policy = omne_attest.Policy(report_data=bytes.fromhex(nonce_hex), max_vmpl=int(max_vmpl))
-        omne_attest.verify(report, certs["vcek"], certs["ask"], certs["ark"], pin, policy)
         parsed = omne_attest.Report.parse(report)
-        vcek = x509.load_der_x509_certificate(certs["vcek"]).public_key()
+        signer = "vlek" if "vlek" in certs else "vcek"
+        if signer == "vcek":
+            omne_attest.verify(report, certs["vcek"], certs["ask"], certs["ark"], pin, policy)
+        else:
+            verify_chain_with_cryptography(certs["vlek"], certs["ask"], certs["ark"], pin)
+            assert parsed.report_data == policy.report_data, "report_data is not the nonce"
+            assert parsed.vmpl <= policy.max_vmpl, "VMPL above the accepted level"
+            assert (struct.unpack("<I", report[0x48:0x4C])[0] >> 2) & 7 == 1, "signer info does not say VLEK"
+        vcek = x509.load_der_x509_certificate(certs[signer]).public_key()
         signature = encode_dss_signature(int.from_bytes(parsed.sig_r, "big"), int.from_bytes(parsed.sig_s, "big"))
         vcek.verify(signature, report[:0x2A0], ec.ECDSA(hashes.SHA384()))
         out["verified"] = True

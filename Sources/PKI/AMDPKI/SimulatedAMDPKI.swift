@@ -14,11 +14,18 @@ import X509
 /// is bound to both (its hwID and SPL extensions must equal the report's).
 public struct SimulatedAMDPKI: @unchecked Sendable {
     // Certificates are DER bytes; `_RSA`/P-384 keys are immutable values not yet marked Sendable.
+
+    /// The key that signs reports: the chip's VCEK, or a cloud provider's VLEK.
+    public enum Signer: String, Sendable, CaseIterable { case vcek, vlek }
+
     public let productLine: AMDProductLine
+    public let signer: Signer
     public let arkDER: [UInt8]
-    public let askDER: [UInt8]
-    public let vcekDER: [UInt8]
-    public let vcekKey: P384.Signing.PrivateKey
+    /// The ASK for a VCEK, the ASVK for a VLEK.
+    public let intermediateDER: [UInt8]
+    /// The VCEK or VLEK certificate.
+    public let signerDER: [UInt8]
+    public let signerKey: P384.Signing.PrivateKey
     /// Whether report signatures must be reproducible (a seeded key store): RFC 6979 nonces.
     public let deterministic: Bool
 
@@ -26,9 +33,11 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     static let notAfter = Date(timeIntervalSince1970: 2_524_607_999)    // 2049-12-31
 
     static let kdsArc: [UInt] = [1, 3, 6, 1, 4, 1, 3704, 1]
+    /// The simulated cloud provider a VLEK names in its cspID extension.
+    public static let cloudServiceProvider = "tsmfs-simulated-csp"
 
     public static func load(from store: KeyStore, productLine: AMDProductLine, chipID: [UInt8],
-                            reportedTCB: TCBVersion) throws -> SimulatedAMDPKI {
+                            reportedTCB: TCBVersion, signer: Signer = .vcek) throws -> SimulatedAMDPKI {
         let line = productLine.rawValue.lowercased()
         let arkKey = try store.rsaKey("ark-\(line)")
         let arkName = try AMDProductLine.distinguishedName(productLine.arkCommonName)
@@ -38,30 +47,41 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
                                      extensions: try caExtensions(arkKey, issuer: nil, crlURL: productLine.crlURL, pathLength: nil),
                                      signer: arkKey)
         }
-        let askKey = try store.rsaKey("ask-\(line)")
-        let askName = try AMDProductLine.distinguishedName(productLine.askCommonName)
-        let ask = try storedCertificate(store, "ask-\(line)", publicKey: Certificate.PublicKey(askKey.publicKey)) {
-            try PSSCertificate.issue(serial: [0x02], issuer: arkName, subject: askName, notBefore: notBefore, notAfter: notAfter,
-                                     publicKey: Certificate.PublicKey(askKey.publicKey),
-                                     extensions: try caExtensions(askKey, issuer: arkKey, crlURL: productLine.crlURL, pathLength: 0),
+        // The VCEK chain's intermediate is the ASK; the VLEK's is the ASVK, with its own key and CRL.
+        let intermediateName = signer == .vcek ? "ask-\(line)" : "asvk-\(line)"
+        let intermediateCommonName = signer == .vcek ? productLine.askCommonName : "SEV-VLEK-\(productLine.rawValue)"
+        let crlURL = signer == .vcek ? productLine.crlURL : "https://kdsintf.amd.com/vlek/v1/\(productLine.rawValue)/crl"
+        let intermediateKey = try store.rsaKey(intermediateName)
+        let intermediateDN = try AMDProductLine.distinguishedName(intermediateCommonName)
+        let intermediate = try storedCertificate(store, intermediateName,
+                                                 publicKey: Certificate.PublicKey(intermediateKey.publicKey)) {
+            try PSSCertificate.issue(serial: [0x02], issuer: arkName, subject: intermediateDN, notBefore: notBefore,
+                                     notAfter: notAfter, publicKey: Certificate.PublicKey(intermediateKey.publicKey),
+                                     extensions: try caExtensions(intermediateKey, issuer: arkKey, crlURL: crlURL, pathLength: 0),
                                      signer: arkKey)
         }
-        let vcekKey = try store.p384Key("vcek-\(line)")
-        // A VCEK is specific to a chip and a TCB; each one is issued once and kept, so evidence
-        // stays byte-stable across restarts (PSS signatures are randomised).
-        let binding = Array(SHA256.hash(data: chipID + reportedTCB.bytes).prefix(6)).map { String(format: "%02x", $0) }.joined()
-        let vcek = try storedCertificate(store, "vcek-\(line)-\(binding)", publicKey: Certificate.PublicKey(vcekKey.publicKey)) {
+        let signerKey = try store.p384Key("\(signer.rawValue)-\(line)")
+        // A VCEK is specific to a chip and a TCB (a VLEK to a TCB); each is issued once and kept,
+        // so evidence stays byte-stable across restarts (PSS signatures are randomised).
+        let bound = signer == .vcek ? chipID + reportedTCB.bytes : reportedTCB.bytes
+        let binding = Array(SHA256.hash(data: bound).prefix(6)).map { String(format: "%02x", $0) }.joined()
+        let signerCertificate = try storedCertificate(store, "\(signer.rawValue)-\(line)-\(binding)",
+                                                      publicKey: Certificate.PublicKey(signerKey.publicKey)) {
             try PSSCertificate.issue(
-                serial: [0x00], issuer: askName, subject: try AMDProductLine.distinguishedName("SEV-VCEK"),
-                notBefore: notBefore, notAfter: notAfter, publicKey: Certificate.PublicKey(vcekKey.publicKey),
-                extensions: try kdsExtensions(productLine: productLine, chipID: chipID, tcb: reportedTCB), signer: askKey)
+                serial: [0x00], issuer: intermediateDN,
+                subject: try AMDProductLine.distinguishedName(signer == .vcek ? "SEV-VCEK" : "SEV-VLEK"),
+                notBefore: notBefore, notAfter: notAfter, publicKey: Certificate.PublicKey(signerKey.publicKey),
+                extensions: try kdsExtensions(productLine: productLine, signer: signer, chipID: chipID, tcb: reportedTCB),
+                signer: intermediateKey)
         }
-        return SimulatedAMDPKI(productLine: productLine, arkDER: ark, askDER: ask, vcekDER: vcek, vcekKey: vcekKey,
-                               deterministic: store.seed != nil)
+        return SimulatedAMDPKI(productLine: productLine, signer: signer, arkDER: ark, intermediateDER: intermediate,
+                               signerDER: signerCertificate, signerKey: signerKey, deterministic: store.seed != nil)
     }
 
-    /// The VCEK's extensions: exactly AMD's KDS set (structVersion, productName, eight SPLs, hwID).
-    static func kdsExtensions(productLine: AMDProductLine, chipID: [UInt8], tcb: TCBVersion) throws -> [Certificate.Extension] {
+    /// Exactly AMD's KDS extension set: structVersion, productName, eight SPLs, then hwID (VCEK,
+    /// the line and stepping as productName) or cspID (VLEK, the line alone).
+    static func kdsExtensions(productLine: AMDProductLine, signer: Signer, chipID: [UInt8],
+                              tcb: TCBVersion) throws -> [Certificate.Extension] {
         func value(_ write: (inout DER.Serializer) throws -> Void) throws -> ArraySlice<UInt8> {
             var serializer = DER.Serializer()
             try write(&serializer)
@@ -72,13 +92,20 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         }
         var extensions = [
             try kds(1, value: try value { try $0.serialize(0) }),
-            try kds(2, value: try value { try $0.serialize(ASN1IA5String(productLine.productName)) }),
+            try kds(2, value: try value {
+                try $0.serialize(ASN1IA5String(signer == .vcek ? productLine.productName : productLine.rawValue))
+            }),
         ]
         let spls: [UInt8] = [tcb.bootLoader, tcb.tee, tcb.snp, 0, 0, 0, 0, tcb.microcode]
         for (index, spl) in spls.enumerated() {
             extensions.append(try kds(3, UInt(index + 1), value: try value { try $0.serialize(Int(spl)) }))
         }
-        extensions.append(try kds(4, value: try value { try $0.serialize(ASN1OctetString(contentBytes: ArraySlice(chipID))) }))
+        switch signer {
+        case .vcek:
+            extensions.append(try kds(4, value: try value { try $0.serialize(ASN1OctetString(contentBytes: ArraySlice(chipID))) }))
+        case .vlek:
+            extensions.append(try kds(5, value: try value { try $0.serialize(ASN1IA5String(cloudServiceProvider)) }))
+        }
         return extensions
     }
 
@@ -122,9 +149,9 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         PEMDocument(type: "CERTIFICATE", derBytes: der).pemString + "\n"
     }
 
-    /// The certificate table auxblob carries: ARK, ASK, VCEK.
+    /// The certificate table auxblob carries: ARK, ASK (or ASVK, under the same GUID), VCEK or VLEK.
     public var certificateTable: CertificateTable {
-        CertificateTable([(.ark, arkDER), (.ask, askDER), (.vcek, vcekDER)])
+        CertificateTable([(.ark, arkDER), (.ask, intermediateDER), (signer == .vcek ? .vcek : .vlek, signerDER)])
     }
 }
 

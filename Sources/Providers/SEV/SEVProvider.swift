@@ -43,7 +43,7 @@ public final class SEVProvider: ReportProvider {
         self.configuration = configuration
         self.pki = pki
         self.svsm = configuration.guestVMPL > 0 ? svsm : nil
-        self.vcek = VCEKSigner(pki.vcekKey, deterministic: pki.deterministic)
+        self.vcek = VCEKSigner(pki.signerKey, deterministic: pki.deterministic)
     }
 
     public var name: String { "sev_guest" }
@@ -110,6 +110,7 @@ public final class SEVProvider: ReportProvider {
         var report = configuration.template
         report.reportData = reportData
         report.vmpl = vmpl
+        report.signingKey = pki.signer == .vcek ? .vcek : .vlek
         do {
             try vcek.sign(&report)
         } catch {
