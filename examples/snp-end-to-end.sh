@@ -8,16 +8,10 @@
 # Needs root, /dev/fuse and omne-attest (make verifiers installs it in .venv).
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-tsmfs=${TSMFS:-tsmfs}
-python=${PYTHON:-$here/.venv/bin/python}
 privlevel=${1:-2}
 version=${2:-3}
 
-work=$(mktemp -d /tmp/tsmfs-snp-example.XXXXXX)
-mkdir "$work/mnt"
-cleanup() { "$tsmfs" unmount --lazy "$work/mnt" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+source "$(dirname "$0")/example-workspace.sh" snp
 
 cat > "$work/tsmfs.toml" <<CONFIG
 [tsmfs]

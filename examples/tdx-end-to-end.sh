@@ -7,16 +7,10 @@
 # Needs root, /dev/fuse and dcap-qvl (make verifiers installs it in .venv).
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-tsmfs=${TSMFS:-tsmfs}
-python=${PYTHON:-$here/.venv/bin/python}
 version=${1:-4}
 body_type=${2:-2}
 
-work=$(mktemp -d /tmp/tsmfs-tdx-example.XXXXXX)
-mkdir "$work/mnt"
-cleanup() { "$tsmfs" unmount --lazy "$work/mnt" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+source "$(dirname "$0")/example-workspace.sh" tdx
 
 cat > "$work/tsmfs.toml" <<CONFIG
 [tsmfs]

@@ -111,3 +111,20 @@ func withMount(provider: String = "echo", config: String? = nil, arguments: [Str
     defer { filesystem.unmount() }
     try body(filesystem)
 }
+
+/// Mounts `provider` with `config` as its section of the configuration file, then exports its
+/// trust material (`tsmfs roots`, `tsmfs collateral`) from the same configuration into a fresh
+/// directory, which `body` receives.
+func withTrustedMount(provider: String, config: String, stateDirectory: String?, exports: [String],
+                      _ body: (MountedTSMFS, String) throws -> Void) throws {
+    let state = stateDirectory ?? makeTemporaryDirectory("tsmfs-state")
+    let configText = "[tsmfs]\nprovider = \"\(provider)\"\nstate_dir = \"\(state)\"\n[\(provider)]\n" + config
+    try withMount(provider: provider, config: configText) { fs in
+        let trust = makeTemporaryDirectory("tsmfs-trust")
+        for command in exports {
+            let result = try run(TSMFSBinary.path, [command, "--config", fs.configPath!, "--out", trust])
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+        }
+        try body(fs, trust)
+    }
+}

@@ -12,12 +12,7 @@ import Testing
     }
 
     static func withSEV(config: String = "", stateDirectory: String? = nil, _ body: (SEVFixture) throws -> Void) throws {
-        let state = stateDirectory ?? makeTemporaryDirectory("tsmfs-state")
-        let configText = "[tsmfs]\nprovider = \"sev\"\nstate_dir = \"\(state)\"\n[sev]\n" + config
-        try withMount(provider: "sev", config: configText) { fs in
-            let trust = makeTemporaryDirectory("tsmfs-trust")
-            let result = try run(TSMFSBinary.path, ["roots", "--config", fs.configPath!, "--out", trust])
-            #expect(result.status == 0, "\(result.stderr)")
+        try withTrustedMount(provider: "sev", config: config, stateDirectory: stateDirectory, exports: ["roots"]) { fs, trust in
             try body(SEVFixture(filesystem: fs, trust: trust))
         }
     }

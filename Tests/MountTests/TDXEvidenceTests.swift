@@ -10,23 +10,16 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().path
     static let python = ProcessInfo.processInfo.environment["TSMFS_VERIFIER_PYTHON"] ?? packageRoot + "/.venv/bin/python"
 
-    /// A tdx mount with its own state directory, and the trust material exported from it.
+    /// A tdx mount and the trust material exported from it.
     struct TDXFixture {
         var filesystem: MountedTSMFS
-        var stateDirectory: String
         var trust: String
     }
 
     static func withTDX(config: String = "", stateDirectory: String? = nil, _ body: (TDXFixture) throws -> Void) throws {
-        let state = stateDirectory ?? makeTemporaryDirectory("tsmfs-state")
-        let configText = "[tsmfs]\nprovider = \"tdx\"\nstate_dir = \"\(state)\"\n[tdx]\n" + config
-        try withMount(provider: "tdx", config: configText) { fs in
-            let trust = makeTemporaryDirectory("tsmfs-trust")
-            for command in ["roots", "collateral"] {
-                let result = try run(TSMFSBinary.path, [command, "--config", fs.configPath!, "--out", trust])
-                #expect(result.status == 0, "\(command): \(result.stderr)")
-            }
-            try body(TDXFixture(filesystem: fs, stateDirectory: state, trust: trust))
+        try withTrustedMount(provider: "tdx", config: config, stateDirectory: stateDirectory,
+                             exports: ["roots", "collateral"]) { fs, trust in
+            try body(TDXFixture(filesystem: fs, trust: trust))
         }
     }
 
