@@ -70,8 +70,18 @@ import Testing
             host_data = "\(String(repeating: "b8", count: 32))"
             chip_id = "\(String(repeating: "c9", count: 64))"
             tcb_bootloader = 10
+            tcb_tee = 1
             tcb_snp = 23
             tcb_microcode = 0x48
+            platform_info = 0x3
+            family_id = "\(String(repeating: "f1", count: 16))"
+            image_id = "\(String(repeating: "e2", count: 16))"
+            id_key_digest = "\(String(repeating: "d3", count: 48))"
+            author_key_digest = "\(String(repeating: "c4", count: 48))"
+            report_id = "\(String(repeating: "b5", count: 32))"
+            firmware_major = 1
+            firmware_minor = 57
+            firmware_build = 9
             """
         try Self.withSEV(config: config) { fixture in
             let nonce = [UInt8](repeating: 0x42, count: 64)
@@ -83,8 +93,18 @@ import Testing
             #expect(fields["measurement"] as? String == String(repeating: "a7", count: 48))
             #expect(fields["host_data"] as? String == String(repeating: "b8", count: 32))
             #expect(fields["chip_id"] as? String == String(repeating: "c9", count: 64))
-            #expect(fields["reported_tcb"] as? [Int] == [10, 0, 23, 0x48])
+            for tcb in ["reported_tcb", "current_tcb", "committed_tcb", "launch_tcb"] {
+                #expect(fields[tcb] as? [Int] == [10, 1, 23, 0x48], "\(tcb)")
+            }
             #expect(fields["cpuid"] as? [Int] == [0x19, 0x11, 0x01])
+            #expect(fields["platform_info"] as? Int == 3 && fields["signer_info"] as? Int == 0)
+            #expect(fields["family_id"] as? String == String(repeating: "f1", count: 16))
+            #expect(fields["image_id"] as? String == String(repeating: "e2", count: 16))
+            #expect(fields["id_key_digest"] as? String == String(repeating: "d3", count: 48))
+            #expect(fields["author_key_digest"] as? String == String(repeating: "c4", count: 48))
+            #expect(fields["report_id"] as? String == String(repeating: "b5", count: 32))
+            #expect(fields["firmware"] as? [Int] == [9, 57, 1, 9, 57, 1])
+            #expect(fields["report_data"] as? String == TDXEvidenceTests.hex(nonce))
         }
     }
 

@@ -73,6 +73,17 @@ def main(report_path, aux_path, pin_path, nonce_hex, max_vmpl):
             "reported_tcb": [parsed.reported_tcb.boot_loader, parsed.reported_tcb.tee, parsed.reported_tcb.snp,
                              parsed.reported_tcb.microcode],
             "cpuid": list(report[0x188:0x18B]),
+            "family_id": parsed.family_id.hex(), "image_id": parsed.image_id.hex(),
+            "id_key_digest": parsed.id_key_digest.hex(), "author_key_digest": parsed.author_key_digest.hex(),
+            "report_id": parsed.report_id.hex(),
+            "current_tcb": [parsed.current_tcb.boot_loader, parsed.current_tcb.tee, parsed.current_tcb.snp,
+                            parsed.current_tcb.microcode],
+            "committed_tcb": [parsed.committed_tcb.boot_loader, parsed.committed_tcb.tee, parsed.committed_tcb.snp,
+                              parsed.committed_tcb.microcode],
+            "launch_tcb": [parsed.launch_tcb.boot_loader, parsed.launch_tcb.tee, parsed.launch_tcb.snp,
+                           parsed.launch_tcb.microcode],
+            "firmware": list(report[0x1E8:0x1EB]) + list(report[0x1EC:0x1EF]),
+            "signer_info": struct.unpack("<I", report[0x48:0x4C])[0],
         }
     except Exception as error:
         out["verified"] = False
