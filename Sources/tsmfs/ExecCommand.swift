@@ -1,0 +1,93 @@
+import ArgumentParser
+import Glibc
+
+/// `tsmfs exec`: run one command with tsmfs at the canonical path, without touching the host.
+struct ExecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Run a command with tsmfs mounted at /sys/kernel/config in a private mount namespace.",
+        discussion: """
+            For clients that hard-code /sys/kernel/config/tsm/report on hosts without configfs. \
+            The command runs in a private mount namespace: a tmpfs covers /sys/kernel there and \
+            tsmfs is mounted on a fresh /sys/kernel/config (where /sys/kernel/config already \
+            exists, as a configfs without tsm, tsmfs is mounted over it instead). When the \
+            command exits, everything is unmounted and its exit status is tsmfs exec's. Needs \
+            root (CAP_SYS_ADMIN).
+
+            Examples:
+              tsmfs exec --provider tdx -- hexdump -C /sys/kernel/config/tsm/report/r/outblob
+              tsmfs exec --provider sev --config /etc/tsmfs.toml -- ./attest-client
+            """
+    )
+
+    @OptionGroup var providerOptions: ProviderOptions
+
+    @Option(name: .customShort("o"), help: ArgumentHelp("FUSE mount options, passed to tsmfs mount.", valueName: "options"))
+    var fuseOptions: [String] = []
+
+    @Option(help: ArgumentHelp("Report files as owned by UID:GID (see tsmfs mount --owner).", valueName: "uid:gid"))
+    var owner: String?
+
+    @Option(help: ArgumentHelp("Where to mount inside the namespace.", valueName: "path"))
+    var at = "/sys/kernel/config"
+
+    @Flag(help: .hidden)
+    var insideNamespace = false
+
+    @Argument(parsing: .captureForPassthrough, help: "The command to run (after --).")
+    var command: [String] = []
+
+    func validate() throws {
+        if command.first == "--" { return }
+        guard !command.isEmpty else { throw ValidationError("name the command to run after --, e.g. tsmfs exec -- cat …") }
+    }
+
+    private var commandLine: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
+
+    func run() throws {
+        try withOneLineErrors {
+            guard !commandLine.isEmpty else { throw CLIError("name the command to run after --") }
+            let status = insideNamespace ? try runInside() : try enterNamespace()
+            throw ExitCode(status)
+        }
+    }
+
+    /// Re-runs this command under `unshare --mount --propagation private`, so that every mount
+    /// it makes stays in its own namespace and disappears with it.
+    private func enterNamespace() throws -> Int32 {
+        var arguments = ["--mount", "--propagation", "private", "--", currentExecutable(), "exec", "--inside-namespace"]
+        arguments += forwardedOptions()
+        arguments += ["--at", at, "--"] + commandLine
+        return try runProgram("unshare", arguments)
+    }
+
+    private func forwardedOptions() -> [String] {
+        var options: [String] = []
+        if let provider = providerOptions.provider { options += ["--provider", provider.rawValue] }
+        if let stateDir = providerOptions.stateDir { options += ["--state-dir", absolutePath(stateDir)] }
+        if let config = providerOptions.config { options += ["--config", absolutePath(config)] }
+        if let seed = providerOptions.deterministicSeed { options += ["--deterministic-seed", seed] }
+        if let owner { options += ["--owner", owner] }
+        for option in fuseOptions { options += ["-o", option] }
+        return options
+    }
+
+    private func runInside() throws -> Int32 {
+        var info = stat()
+        if stat(at, &info) != 0 {
+            // No configfs here: give the namespace its own /sys/kernel to create the directory in.
+            let parent = String(at[..<(at.lastIndex(of: "/") ?? at.endIndex)])
+            guard mount("tsmfs", parent, "tmpfs", 0, "mode=0755") == 0 else {
+                throw CLIError("cannot mount a tmpfs on \(parent): \(String(cString: strerror(errno))) (tsmfs exec needs root)")
+            }
+            guard mkdir(at, 0o755) == 0 else {
+                throw CLIError("cannot create \(at): \(String(cString: strerror(errno)))")
+            }
+        }
+        let mounted = try runProgram(currentExecutable(), ["mount"] + forwardedOptions() + [at])
+        guard mounted == 0 else { return mounted }
+        let status = try runProgram(commandLine[0], Array(commandLine.dropFirst()))
+        _ = try runProgram(currentExecutable(), ["unmount", "--lazy", at])
+        return status
+    }
+}
