@@ -15,7 +15,8 @@ VERIFIERS   = dcap-qvl==0.7.0 omne-attest==0.1.0 cryptography==48.0.0
 
 # Debian packages the build and the tests need, as "command-or-pkg-config-name:package".
 DEPENDENCIES = pkg-config:pkg-config fuse3.pc:libfuse3-dev fusermount3:fuse3 hexdump:bsdextrautils \
-               setpriv:util-linux unshare:util-linux python3:python3
+               setpriv:util-linux unshare:util-linux python3:python3 bwrap:bubblewrap \
+               systemd-analyze:systemd
 
 .PHONY: all deps build release run stop test clean verifiers
 

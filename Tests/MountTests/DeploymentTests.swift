@@ -1,0 +1,106 @@
+import Foundation
+import Glibc
+import SystemPackage
+import Testing
+
+/// Every deployment recipe the README shows, run for real.
+@Suite struct DeploymentTests {
+    static let root = TDXEvidenceTests.packageRoot
+
+    static var exampleEnvironment: [String: String] {
+        ProcessInfo.processInfo.environment.merging(["TSMFS": TSMFSBinary.path, "PYTHON": TDXEvidenceTests.python]) { $1 }
+    }
+
+    @Test(arguments: ["container-bwrap.sh", "multi-container.sh", "fault-injection.sh"])
+    func exampleScriptSucceeds(_ script: String) throws {
+        let result = try run("/bin/bash", [Self.root + "/examples/" + script], environment: Self.exampleEnvironment)
+        #expect(result.status == 0, "\(script): \(result.stdout)\n\(result.stderr)")
+    }
+
+    @Test func containerSeesTheKernelPermissionModel() throws {
+        let result = try run("/bin/bash", [Self.root + "/examples/container-bwrap.sh"], environment: Self.exampleEnvironment)
+        #expect(result.stdout.contains("tdx_guest\n1\n"))
+        #expect(result.stdout.contains("REPORTDATA is this container's nonce"))
+        #expect(result.stdout.contains("unprivileged user: outblob readable, inblob refused (EACCES)"))
+    }
+
+    /// Runs `script` in a private mount namespace where /usr/sbin also holds mount.fuse.tsmfs,
+    /// as if installed, so mount(8) finds the helper without touching the host.
+    static func withInstalledMountHelper(_ script: String) throws -> CommandResult {
+        try shell("""
+            unshare --mount --propagation private bash -ec '
+                shadow=$(mktemp -d)
+                for file in /usr/sbin/*; do ln -s "$file" "$shadow/${file##*/}"; done
+                cp \(root)/mount-helpers/mount.fuse.tsmfs "$shadow/"
+                mount --bind "$shadow" /usr/sbin
+                \(script)'
+            """, environment: ["TSMFS": TSMFSBinary.path])
+    }
+
+    @Test func mountTypeFuseTsmfsThroughMount8() throws {
+        let mountpoint = makeTemporaryDirectory()
+        defer { rmdir(mountpoint) }
+        let result = try Self.withInstalledMountHelper("""
+            mount -t fuse.tsmfs tsmfs \(mountpoint) -o provider=echo,allow_other,nofail,x-systemd.automount
+            grep " \(mountpoint) fuse.tsmfs " /proc/self/mounts
+            mkdir \(mountpoint)/tsm/report/r && cat \(mountpoint)/tsm/report/r/provider
+            umount \(mountpoint)
+            """)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("fuse.tsmfs rw,nosuid,nodev,relatime,user_id=0,group_id=0,default_permissions,allow_other"))
+        #expect(result.stdout.hasSuffix("tsmfs_echo\n"))
+    }
+
+    @Test func fstabLineMountsWithTsmfsOptions() throws {
+        let mountpoint = makeTemporaryDirectory()
+        defer { rmdir(mountpoint) }
+        let fstab = makeTemporaryDirectory("tsmfs-fstab") + "/fstab"
+        try "tsmfs \(mountpoint) fuse.tsmfs provider=echo,owner=1000:1001,nofail 0 0\n"
+            .write(toFile: fstab, atomically: true, encoding: .utf8)
+        let result = try Self.withInstalledMountHelper("""
+            mount -T \(fstab) \(mountpoint)
+            stat -c "%u:%g %a" \(mountpoint)/tsm/report
+            umount \(mountpoint)
+            """)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "1000:1001 755\n")
+    }
+
+    @Test func systemdUnitsVerify() throws {
+        let units = makeTemporaryDirectory("tsmfs-units")
+        let service = try String(contentsOfFile: Self.root + "/mount-helpers/systemd/tsmfs@.service", encoding: .utf8)
+            .replacingOccurrences(of: "/usr/local/bin/tsmfs", with: TSMFSBinary.path)
+        try service.write(toFile: units + "/tsmfs@tdx.service", atomically: true, encoding: .utf8)
+        let mountUnit = try String(contentsOfFile: Self.root + "/mount-helpers/systemd/run-tsmfs.mount", encoding: .utf8)
+        try mountUnit.write(toFile: units + "/run-tsmfs.mount", atomically: true, encoding: .utf8)
+        let result = try run("/usr/bin/systemd-analyze", ["verify", "--man=no", units + "/tsmfs@tdx.service",
+                                                           units + "/run-tsmfs.mount"])
+        // verify only warns about some mistakes, so any output at all is a failure.
+        #expect(result.status == 0 && result.stdout.isEmpty && result.stderr.isEmpty, "\(result.stdout)\(result.stderr)")
+    }
+
+    @Test func execRunsTheCommandAtTheCanonicalPath() throws {
+        let result = try run(TSMFSBinary.path, ["exec", "--provider", "echo", "--", "bash", "-ec", """
+            r=/sys/kernel/config/tsm/report/r
+            mkdir $r
+            head -c 64 /dev/zero > $r/inblob
+            hexdump -C $r/outblob | head -1
+            exit 7
+            """])
+        #expect(result.status == 7, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("00000000  54 53 4d 45 43 48 4f 31"))
+        #expect(!FileManager.default.fileExists(atPath: "/sys/kernel/config/tsm"))
+        #expect(!MountTableSnapshot.tsmfsMounts().contains("/sys/kernel/config"))
+    }
+
+    @Test func execReportsAFailingMountAndAMissingCommand() throws {
+        let badConfig = makeTemporaryDirectory("tsmfs-config") + "/bad.toml"
+        try "[echo]\nnope = 1\n".write(toFile: badConfig, atomically: true, encoding: .utf8)
+        let failed = try run(TSMFSBinary.path, ["exec", "--config", badConfig, "--", "true"])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("[echo] nope: unknown setting"))
+        let usage = try run(TSMFSBinary.path, ["exec", "--provider", "echo"])
+        #expect(usage.status == 64)
+        #expect(usage.stderr.contains("name the command to run after --"))
+    }
+}
