@@ -93,6 +93,17 @@ import Testing
         #expect(!MountTableSnapshot.tsmfsMounts().contains("/sys/kernel/config"))
     }
 
+    @Test func execMountsOverAnExistingDirectory() throws {
+        // The branch taken where /sys/kernel/config already exists: no tmpfs, tsmfs goes on top.
+        let existing = makeTemporaryDirectory("tsmfs-existing")
+        defer { rmdir(existing) }
+        let result = try run(TSMFSBinary.path, ["exec", "--provider", "echo", "--at", existing, "--",
+                                                "sh", "-c", "grep -c ' \(existing) fuse.tsmfs ' /proc/self/mounts; ls \(existing)"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "1\ntsm\n")
+        #expect(try Sys.listDirectory(existing) == [".", ".."])
+    }
+
     @Test func execReportsAFailingMountAndAMissingCommand() throws {
         let badConfig = makeTemporaryDirectory("tsmfs-config") + "/bad.toml"
         try "[echo]\nnope = 1\n".write(toFile: badConfig, atomically: true, encoding: .utf8)
