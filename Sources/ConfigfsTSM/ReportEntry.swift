@@ -22,6 +22,7 @@ public final class ReportEntry: Sendable {
     let created: Timestamp
     private let providerSlot: ProviderSlot
     private let diagnostics: Diagnostics
+    private let budget: ResourceBudget
     private let state: Mutex<State>
 
     struct State {
@@ -29,12 +30,15 @@ public final class ReportEntry: Sendable {
         var writeGeneration: UInt64 = 0
         var readGeneration: UInt64 = 0
         var report: GeneratedReport?
+        /// When the cached report was generated (for dropping the oldest caches first).
+        var reportStamp: UInt64 = 0
         var isRemoved = false
     }
 
     init(id: UInt64, name: String, attributes: [ReportAttribute], created: Timestamp,
-         providerSlot: ProviderSlot, diagnostics: Diagnostics) {
+         providerSlot: ProviderSlot, diagnostics: Diagnostics, budget: ResourceBudget) {
         self.diagnostics = diagnostics
+        self.budget = budget
         self.id = id
         self.name = name
         self.attributes = attributes
@@ -46,7 +50,27 @@ public final class ReportEntry: Sendable {
     /// Whether rmdir removed this entry (configfs' `frag_dead`): open files then fail with ENOENT.
     public var isRemoved: Bool { state.withLock { $0.isRemoved } }
 
-    func markRemoved() { state.withLock { $0.isRemoved = true } }
+    /// Marks the entry removed and releases its cached report.
+    func markRemoved() {
+        let released = state.withLock { state -> Int in
+            state.isRemoved = true
+            defer { state.report = nil }
+            return state.report?.byteCount ?? 0
+        }
+        _ = budget.account(-released)
+    }
+
+    /// When the cached report was generated, or nil with nothing cached.
+    var cacheStamp: UInt64? { state.withLock { $0.report == nil ? nil : $0.reportStamp } }
+
+    /// Drops the cached report (the cache is over its cap); the next read generates afresh.
+    func dropCachedReport() {
+        let released = state.withLock { state -> Int in
+            defer { state.report = nil }
+            return state.report?.byteCount ?? 0
+        }
+        _ = budget.account(-released)
+    }
 
     // MARK: text attributes
 
@@ -133,24 +157,33 @@ public final class ReportEntry: Sendable {
     /// `tsm_report_read()`: the selected blob from the cached report, generating a new report
     /// first when the inputs changed since the last one (or no report was ever generated).
     func readBlob(_ attribute: ReportAttribute) throws(Errno) -> [UInt8] {
-        try state.withLock { (state: inout State) throws(Errno) -> [UInt8] in
+        var cacheDelta = 0
+        defer {
+            // Outside the entry lock: enforcing the cap locks other entries.
+            if cacheDelta != 0, budget.account(cacheDelta) { budget.overCap.withLock { $0 }?() }
+        }
+        return try state.withLock { (state: inout State) throws(Errno) -> [UInt8] in
             guard !state.isRemoved else { throw .noSuchFileOrDirectory }
             guard !state.request.inblob.isEmpty else { throw .invalidArgument }
             if let report = state.report, state.readGeneration == state.writeGeneration {
                 return report.blob(for: attribute)
             }
             guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
+            cacheDelta -= state.report?.byteCount ?? 0
             state.report = nil
             var request = state.request
             request.generation = state.writeGeneration
-            let report: GeneratedReport
-            do throws(ProviderError) {
-                report = try provider.generateReport(for: request)
-            } catch {
-                diagnostics.generationFailed(name, error)
-                throw error.errno
+            let report = try budget.generating { () throws(Errno) -> GeneratedReport in
+                do throws(ProviderError) {
+                    return try provider.generateReport(for: request)
+                } catch {
+                    diagnostics.generationFailed(name, error)
+                    throw error.errno
+                }
             }
             state.report = report
+            state.reportStamp = budget.nextStamp()
+            cacheDelta += report.byteCount
             state.readGeneration = state.writeGeneration
             return report.blob(for: attribute)
         }

@@ -19,6 +19,7 @@ public final class ReportTree: Sendable {
     private let clock: @Sendable () -> Timestamp
     private let diagnostics: Diagnostics
     private let mounted: Timestamp
+    private let budget: ResourceBudget
     private let state: Mutex<State>
 
     private struct State {
@@ -35,8 +36,10 @@ public final class ReportTree: Sendable {
     ///   - owner: the owner every node reports (root, like configfs, unless mapped).
     ///   - clock: the time source for timestamps.
     public init(provider: (any ReportProvider)?, owner: Ownership = .root,
+                limits: ResourceLimits = .defaults,
                 diagnostics: Diagnostics = Diagnostics(),
                 clock: @escaping @Sendable () -> Timestamp = ReportTree.realtimeClock) {
+        self.budget = ResourceBudget(limits)
         self.providerSlot = ProviderSlot(provider)
         self.owner = owner
         self.clock = clock
@@ -44,6 +47,20 @@ public final class ReportTree: Sendable {
         let now = clock()
         self.mounted = now
         self.state = Mutex(State(reportChanged: now))
+        budget.overCap.withLock { $0 = { [weak self] in self?.dropOldestCaches() } }
+    }
+
+    /// Bytes of generated reports cached across entries.
+    public var cachedReportBytes: Int { budget.totalCachedBytes }
+
+    /// Drops the least recently generated cached reports until the cache fits its cap again.
+    private func dropOldestCaches() {
+        let cached = state.withLock { state in
+            state.entriesByID.values.compactMap { entry in entry.cacheStamp.map { (entry, $0) } }
+        }.sorted { $0.1 < $1.1 }
+        for (entry, _) in cached where budget.totalCachedBytes > budget.limits.maxCachedBytes {
+            entry.dropCachedReport()
+        }
     }
 
     /// `CLOCK_REALTIME`.
@@ -164,9 +181,10 @@ public final class ReportTree: Sendable {
         let now = clock()
         let entry = try state.withLock { (state: inout State) throws(Errno) -> ReportEntry in
             guard state.entriesByName[name] == nil else { throw .fileExists }
+            guard state.entriesByID.count < budget.limits.maxEntries else { throw .noMemory }
             state.lastEntryID += 1
             let entry = ReportEntry(id: state.lastEntryID, name: name, attributes: visible, created: now,
-                                    providerSlot: providerSlot, diagnostics: diagnostics)
+                                    providerSlot: providerSlot, diagnostics: diagnostics, budget: budget)
             state.entriesByName[name] = entry
             state.entriesByID[entry.id] = entry
             state.reportChanged = now

@@ -52,6 +52,9 @@ public struct GeneratedReport: Sendable, Equatable {
         self.manifestblob = manifestblob
     }
 
+    /// The bytes the three blobs occupy.
+    public var byteCount: Int { outblob.count + auxblob.count + manifestblob.count }
+
     /// The blob a report attribute reads.
     public func blob(for attribute: ReportAttribute) -> [UInt8] {
         switch attribute {

@@ -120,7 +120,7 @@ struct MountCommand: ParsableCommand {
         let diagnostics = Diagnostics { [logger] entry, error in
             logger.warning("report generation failed", metadata: ["entry": "\(entry)", "error": "\(error)"])
         }
-        let tree = ReportTree(provider: provider, owner: settings.owner, diagnostics: diagnostics)
+        let tree = ReportTree(provider: provider, owner: settings.owner, limits: settings.limits, diagnostics: diagnostics)
         let filesystem = try FUSEMount(tree: tree, options: MountOptions(fuseOptions: fuseOptions), logger: logger)
         try filesystem.mount(at: mountpoint)
         logger.info("serving", metadata: ["mountpoint": "\(mountpoint)", "provider": "\(provider?.name ?? "none")"])
@@ -151,6 +151,7 @@ struct MountSettings {
     var provider: ProviderChoice
     var stateDirectory: String
     var owner: Ownership
+    var limits: ResourceLimits
 
     static let defaultStateDirectory = "/var/lib/tsmfs"
 
@@ -166,6 +167,14 @@ struct MountSettings {
         self.provider = provider ?? configured ?? .defaultChoice
         self.stateDirectory = stateDir ?? configuredStateDirectory ?? Self.defaultStateDirectory
         self.owner = owner ?? configuredOwner ?? .root
+        var limits = ResourceLimits.defaults
+        limits.maxEntries = try section.integer("max_entries", as: Int.self, in: 1...10_000_000) ?? limits.maxEntries
+        limits.maxConcurrentGenerations = try section.integer("max_concurrent_generations", as: Int.self, in: 1...1024)
+            ?? limits.maxConcurrentGenerations
+        if let mebibytes = try section.integer("max_cached_mib", as: Int.self, in: 1...1_048_576) {
+            limits.maxCachedBytes = mebibytes << 20
+        }
+        self.limits = limits
         try section.finish()
     }
 }

@@ -5,6 +5,7 @@ import SystemPackage
 import Testing
 import Synchronization
 import Dispatch
+import Glibc
 
 /// A provider whose report has no aux data and counts its calls.
 final class EmptyAuxProvider: ReportProvider {
@@ -152,5 +153,67 @@ final class EmptyAuxProvider: ReportProvider {
         let second = try tree.makeEntry("r")
         #expect(second.id != first.id)
         #expect(throws: Errno.noSuchFileOrDirectory) { try tree.attributes(of: Inode(rawValue: first.id << 4)) }
+    }
+}
+
+/// A provider that records how many generations overlap, and makes large reports.
+final class SlowCountingProvider: ReportProvider {
+    let running = Atomic<Int>(0)
+    let peak = Atomic<Int>(0)
+    let calls = Atomic<Int>(0)
+    var name: String { "slow" }
+    var privlevelFloor: UInt32 { 0 }
+    func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
+        let now = running.add(1, ordering: .relaxed).newValue
+        var seen = peak.load(ordering: .relaxed)
+        while now > seen, !peak.compareExchange(expected: seen, desired: now, ordering: .relaxed).exchanged {
+            seen = peak.load(ordering: .relaxed)
+        }
+        usleep(20_000)
+        running.subtract(1, ordering: .relaxed)
+        calls.add(1, ordering: .relaxed)
+        return GeneratedReport(outblob: [UInt8](repeating: request.inblob.first ?? 0, count: 1000))
+    }
+}
+
+@Suite struct ResourceLimitTests {
+    @Test func entryCapFailsMkdirWithENOMEM() throws {
+        let tree = ReportTree(provider: EchoProvider(), limits: ResourceLimits(maxEntries: 3))
+        for index in 0..<3 { _ = try tree.makeEntry("e\(index)") }
+        #expect(throws: Errno.noMemory) { try tree.makeDirectory(parent: .report, name: "e3") }
+        try tree.removeDirectory(parent: .report, name: "e0")
+        _ = try tree.makeEntry("e3")
+    }
+
+    @Test func generationsRunAtMostTheCapAtOnce() throws {
+        let provider = SlowCountingProvider()
+        let tree = ReportTree(provider: provider, limits: ResourceLimits(maxConcurrentGenerations: 2))
+        let entries = try (0..<8).map { try tree.makeEntry("e\($0)") }
+        for entry in entries { try tree.writeAll(entry, .inblob, [1]) }
+        DispatchQueue.concurrentPerform(iterations: entries.count) { index in
+            _ = try? tree.readAll(entries[index], .outblob)
+        }
+        #expect(provider.calls.load(ordering: .relaxed) == 8)
+        #expect(provider.peak.load(ordering: .relaxed) == 2)
+    }
+
+    @Test func cacheOverItsCapDropsTheOldestReportsWhichRegenerate() throws {
+        let provider = SlowCountingProvider()
+        let tree = ReportTree(provider: provider, limits: ResourceLimits(maxCachedBytes: 2500))
+        let entries = try (0..<4).map { try tree.makeEntry("e\($0)") }
+        for (index, entry) in entries.enumerated() {
+            try tree.writeAll(entry, .inblob, [UInt8(index)])
+            #expect(try tree.readAll(entry, .outblob) == [UInt8](repeating: UInt8(index), count: 1000))
+            #expect(tree.cachedReportBytes <= 2500)
+        }
+        #expect(provider.calls.load(ordering: .relaxed) == 4)
+        // The newest two stay cached; the oldest regenerates (same inputs, same generation).
+        _ = try tree.readAll(entries[3], .outblob)
+        #expect(provider.calls.load(ordering: .relaxed) == 4)
+        #expect(try tree.readAll(entries[0], .outblob) == [UInt8](repeating: 0, count: 1000))
+        #expect(provider.calls.load(ordering: .relaxed) == 5)
+        #expect(try tree.generation(entries[0]) == "1\n")
+        try tree.removeDirectory(parent: .report, name: "e0")
+        #expect(tree.cachedReportBytes <= 2000)
     }
 }

@@ -104,6 +104,16 @@ import Testing
         }
     }
 
+    @Test func entryCapIsENOMEM() throws {
+        try withMount(config: "[tsmfs]\nmax_entries = 2\n") { fs in
+            _ = try fs.makeEntry("a")
+            _ = try fs.makeEntry("b")
+            #expect(throws: Errno.noMemory) { try Sys.mkdir(fs.report + "/c") }
+            try Sys.rmdir(fs.report + "/a")
+            _ = try fs.makeEntry("c")
+        }
+    }
+
     @Test func noProviderMeansENXIOOnMkdir() throws {
         try withMount(provider: "none") { fs in
             #expect(throws: Errno.noSuchAddressOrDevice) { try Sys.mkdir(fs.report + "/r") }
