@@ -1,0 +1,133 @@
+import ConfigfsTSM
+import Foundation
+import Glibc
+import SystemPackage
+import TSMConfig
+import Testing
+
+/// Malformed, huge, binary and hostile input: the right errno or a clear error, never a crash.
+@Suite struct HostileInputTests {
+    /// Random byte strings biased towards parser edge cases.
+    static func fuzzInputs(seed: UInt64, count: Int) -> [[UInt8]] {
+        var rng = SeededGenerator(state: seed)
+        let alphabet = Array("0123456789abcdefxX+-\n \u{0}ABCDEF-".utf8)
+        return (0..<count).map { _ in
+            let length = Int.random(in: 0...40, using: &rng)
+            return (0..<length).map { _ in
+                Int.random(in: 0..<4, using: &rng) == 0 ? UInt8.random(in: 0...255, using: &rng) : alphabet.randomElement(using: &rng)!
+            }
+        }
+    }
+
+    @Test func kernelParsersAgreeWithTheIndependentModel() {
+        for input in Self.fuzzInputs(seed: 1, count: 20_000) {
+            let core = Result { () throws(Errno) -> UInt32 in try KernelParsing.kstrtouint(input) }
+                .mapError { ErrnoFailure($0.rawValue) }
+            let model = ConfigfsTSMModel.kstrtouint(input)
+            #expect(core == model, "kstrtouint(\(input))")
+            let coreGUID = try? KernelParsing.guidParse(input)
+            #expect(coreGUID == ConfigfsTSMModel.guid(input), "guid_parse(\(input))")
+        }
+        // Valid GUIDs are rare in random bytes: check a structured set too.
+        for seed in 0..<2000 {
+            var rng = SeededGenerator(state: UInt64(seed))
+            var text = Array("c476f1eb-0123-45a5-9641-b4e7dde5bfe3\n".utf8)
+            text[Int.random(in: 0..<text.count, using: &rng)] = Array("0aF-gx\n".utf8).randomElement(using: &rng)!
+            #expect((try? KernelParsing.guidParse(text)) == ConfigfsTSMModel.guid(text))
+        }
+    }
+
+    @Test func configParserReportsGarbageWithFileAndLine() {
+        var rng = SeededGenerator(state: 7)
+        let fragments = ["[tsmfs]", "[echo]", "provider = \"echo\"", "latency_ms = 5", "x", "= 1", "\"", "[", "]",
+                         "max_entries = 0x", "name = \"a\\q\"", "#", "\u{0}", "é", "fail_with = \"EIO\""]
+        for _ in 0..<3000 {
+            let lines = (0..<Int.random(in: 1...8, using: &rng)).map { _ in
+                Int.random(in: 0..<5, using: &rng) == 0
+                    ? String(decoding: (0..<8).map { _ in UInt8.random(in: 32...126, using: &rng) }, as: UTF8.self)
+                    : fragments.randomElement(using: &rng)!
+            }
+            do {
+                let file = try ConfigFile(parsing: lines.joined(separator: "\n"), name: "fuzz.toml")
+                for name in file.sectionNames {
+                    let section = file.section(name)
+                    _ = try? section.string("provider")
+                    _ = try? section.integer("latency_ms", as: UInt32.self)
+                    _ = try? section.finish()
+                }
+            } catch {
+                #expect(error.description.hasPrefix("fuzz.toml:"), "\(error)")
+            }
+        }
+    }
+
+    @Test func hugeAndBinaryWritesGetTheKernelsErrors() throws {
+        try withMount { fs in
+            let entry = try fs.makeEntry()
+            let huge = [UInt8](repeating: UInt8(ascii: "1"), count: 2 << 20)
+            for attribute in ["privlevel", "service_manifest_version"] {
+                let fd = try Sys.open(entry + "/" + attribute, O_WRONLY)
+                // configfs stores at most 4095 bytes per write(2): 4095 digits overflow → ERANGE.
+                #expect(throws: Errno.outOfRange) { try Sys.write(fd, huge) }
+                #expect(throws: Errno.invalidArgument) { try Sys.write(fd, [0xFF, 0xFE, 0x00, 0x80]) }
+                try Sys.close(fd)
+            }
+            let provider = try Sys.open(entry + "/service_provider", O_WRONLY)
+            #expect(try Sys.write(provider, huge) == 4095)
+            try Sys.close(provider)
+            #expect(throws: Errno.fileTooLarge) { try Sys.writeFile(entry + "/inblob", huge) }
+            try Sys.writeFile(entry + "/inblob", (0..<64).map { UInt8(255 - $0) })
+            #expect(try Sys.readFile(entry + "/outblob").count > 64)
+        }
+    }
+
+    @Test func entryNamesFollowTheVFS() throws {
+        try withMount { fs in
+            for name in [String(repeating: "n", count: 255), "..hidden", "sp ace", "tab\tname", "nl\nname",
+                         "ünïcödé", "\u{1}\u{7f}", "-dash"] {
+                try Sys.mkdir(fs.report + "/" + name)
+                #expect(try Sys.readText(fs.report + "/" + name + "/generation") == "0\n", "\(name.debugDescription)")
+                try Sys.rmdir(fs.report + "/" + name)
+            }
+            #expect(throws: Errno.fileNameTooLong) { try Sys.mkdir(fs.report + "/" + String(repeating: "n", count: 256)) }
+            #expect(throws: Errno.fileExists) { try Sys.mkdir(fs.report + "/.") }
+            #expect(throws: Errno.fileExists) { try Sys.mkdir(fs.report + "/..") }
+            // The VFS answers these itself, for configfs as for tsmfs.
+            #expect(throws: Errno.directoryNotEmpty) { try Sys.rmdir(fs.report + "/..") }
+            #expect(throws: Errno.invalidArgument) { try Sys.rmdir(fs.report + "/.") }
+            // Invalid UTF-8 in a name: the bytes reach tsmfs as they are and round-trip.
+            let raw: [UInt8] = Array("raw".utf8) + [0xFF, 0xC0] + [0]
+            let path = Array(fs.report.utf8) + [UInt8(ascii: "/")] + raw
+            let made = path.withUnsafeBufferPointer { Glibc.mkdir(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 0o700) }
+            #expect(made == 0)
+            let listing = try Sys.listDirectory(fs.report)
+            #expect(listing.count == 3)
+        }
+    }
+
+    @Test func sigtermDuringAGenerationWithOpenFilesShutsDownCleanly() throws {
+        let mountpoint = makeTemporaryDirectory()
+        defer { rmdir(mountpoint) }
+        let config = makeTemporaryDirectory("tsmfs-config") + "/slow.toml"
+        try "[echo]\nlatency_ms = 2000\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
+        daemon.arguments = ["mount", "--foreground", "--config", config, mountpoint]
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        try waitUntil { MountTableSnapshot.tsmfsMounts().contains(mountpoint) }
+        let entry = mountpoint + "/tsm/report/r"
+        try Sys.mkdir(entry)
+        try Sys.writeFile(entry + "/inblob", nonce)
+        let held = try Sys.open(entry + "/generation", O_RDONLY)
+        // A reader blocked in a 2 s generation when SIGTERM arrives.
+        let reader = Thread { _ = try? Sys.readFile(entry + "/outblob") }
+        reader.start()
+        usleep(300_000)
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        #expect(!MountTableSnapshot.tsmfsMounts().contains(mountpoint))
+        Glibc.close(held)
+    }
+}
