@@ -12,6 +12,11 @@ public final class ConfigSection {
         self.settings = settings
     }
 
+    /// An error about `key` (a value valid alone but not with the rest), naming file and line.
+    public func invalid(_ key: String, _ message: String) -> ConfigError {
+        error(key, message)
+    }
+
     private func error(_ key: String, _ message: String) -> ConfigError {
         ConfigError(file: file.name, line: settings[key]?.line ?? file.sectionLines[name],
                     message: "\(ConfigFile.qualified(name, key)): \(message)")

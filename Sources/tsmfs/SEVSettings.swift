@@ -18,13 +18,13 @@ enum SEVSettings {
         var report = AttestationReport()
         report.version = try section.integer("report_version", as: UInt32.self, in: 2...5) ?? 3
         guard report.version != 4 else {
-            throw ConfigError(file: "config", line: nil, message: "[sev] report_version: 4 is not simulated; use 2, 3 or 5")
+            throw section.invalid("report_version", "4 is not simulated; use 2, 3 or 5")
         }
         report.cpuid = productLine.cpuid
         report.guestSVN = try section.integer("guest_svn", as: UInt32.self) ?? 0
         report.policy = try section.integer("policy", as: UInt64.self) ?? 0x30000
         guard report.policy & AttestationReport.policyReservedOne != 0 else {
-            throw ConfigError(file: "config", line: nil, message: "[sev] policy: bit 17 is reserved and must be set (e.g. 0x30000)")
+            throw section.invalid("policy", "bit 17 is reserved and must be set (e.g. 0x30000)")
         }
         report.platformInfo = try section.integer("platform_info", as: UInt64.self) ?? 0x1
         report.familyID = try section.hexBytes("family_id", count: 16) ?? report.familyID

@@ -14,8 +14,7 @@ enum TDXSettings {
         let bodyType = try section.integer("body_type", as: UInt16.self, in: 2...3)
         if version == 4 {
             guard bodyType == nil || bodyType == 2 else {
-                throw ConfigError(file: "config", line: nil,
-                                  message: "[tdx] body_type: quote version 4 carries only body type 2 (TDX 1.0); set quote_version = 5")
+                throw section.invalid("body_type", "quote version 4 carries only body type 2 (TDX 1.0); set quote_version = 5")
             }
             configuration.format = .v4
         } else {

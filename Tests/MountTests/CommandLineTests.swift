@@ -135,9 +135,11 @@ import Testing
                 { as_nobody sh -c 'printf x > inblob'; } 2>&1 || true
                 { as_nobody mkdir \(fs.report)/mine; } 2>&1 || true
                 { as_nobody rmdir \(entry); } 2>&1 || true
+                { as_nobody sh -c 'echo 1 > privlevel'; } 2>&1 || true
                 """)
             #expect(result.stdout.contains("1\ntsmfs_echo\nTSMECHO1\n"))
             #expect(result.stdout.contains("inblob: Permission denied"))
+            #expect(result.stdout.contains("privlevel: Permission denied"))
             #expect(result.stdout.contains("mkdir: cannot create directory '\(fs.report)/mine': Permission denied"))
             #expect(result.stdout.contains("Permission denied"))
             #expect(try Sys.readText(entry + "/generation") == "1\n")
