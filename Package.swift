@@ -17,11 +17,13 @@ import PackageDescription
 //   SEVProvider   the sev provider (Sources/Providers/SEV)
 //   TSMConfig     the configuration file format
 //   tsmfs         the command-line tool
+//   tsmfs-bench   the benchmark (a program, not a test: it prints ratios against floors of the same run)
 let package = Package(
     name: "tsmfs",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tsmfs", targets: ["tsmfs"]),
+        .executable(name: "tsmfs-bench", targets: ["tsmfs-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -154,6 +156,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
+        ),
+        .executableTarget(
+            name: "tsmfs-bench",
+            dependencies: ["EchoProvider", "TDXProvider", "SEVProvider", "IntelPKI", "AMDPKI", "SimulatedPKI", "ProviderKit", "SNPReport",
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "ConfigfsTSMTests",

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <pthread.h>
+#include <malloc.h>
 
 /* fuse_session_loop_mt is a macro selecting a versioned symbol; Swift cannot call macros. */
 static inline int tsmfs_fuse_session_loop_mt(struct fuse_session *se, struct fuse_loop_config *config) {
@@ -21,5 +22,8 @@ static inline int tsmfs_fuse_session_loop_mt(struct fuse_session *se, struct fus
 static inline void tsmfs_fi_set_direct_io(struct fuse_file_info *fi, int on) { fi->direct_io = on ? 1 : 0; }
 static inline void tsmfs_fi_set_nonseekable(struct fuse_file_info *fi, int on) { fi->nonseekable = on ? 1 : 0; }
 static inline void tsmfs_fi_set_keep_cache(struct fuse_file_info *fi, int on) { fi->keep_cache = on ? 1 : 0; }
+
+/* glibc keeps freed heap memory; this hands it back to the kernel (a GNU extension Swift's Glibc hides). */
+static inline void tsmfs_release_free_memory(void) { malloc_trim(0); }
 
 #endif

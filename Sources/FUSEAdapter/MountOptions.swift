@@ -10,8 +10,11 @@ public struct MountOptions: Sendable {
             self.attributes = attributes
         }
 
-        /// configfs re-instantiates attribute inodes on every lookup, so nothing is cached.
+        /// configfs re-instantiates attribute inodes on every lookup: nothing cached.
         public static let configfs = Timeouts(entries: 0, attributes: 0)
+        /// The default: one second. Every change passes through the kernel, so its cache stays
+        /// coherent, and opens skip a LOOKUP per path component.
+        public static let standard = Timeouts(entries: 1, attributes: 1)
     }
 
     /// Options always passed to libfuse. `default_permissions` lets the kernel apply the
@@ -24,7 +27,7 @@ public struct MountOptions: Sendable {
     /// Upper bound on libfuse worker threads.
     public var maxThreads: Int
 
-    public init(fuseOptions: [String] = [], timeouts: Timeouts = .configfs, maxThreads: Int = 16) {
+    public init(fuseOptions: [String] = [], timeouts: Timeouts = .standard, maxThreads: Int = 16) {
         self.fuseOptions = fuseOptions
         self.timeouts = timeouts
         self.maxThreads = maxThreads

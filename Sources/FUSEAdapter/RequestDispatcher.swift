@@ -114,6 +114,8 @@ final class RequestDispatcher: Sendable {
             try tree.removeDirectory(parent: Inode(rawValue: parent), name: name)
             trace("RMDIR \(parent)/\(name)", "ok")
             fuse_reply_err(req, 0)
+            // glibc keeps freed memory; hand it back once the last entry (and its reports) is gone.
+            if tree.entryCount == 0 { tsmfs_release_free_memory() }
         } catch {
             fail(req, "RMDIR \(parent)/\(name)", error)
         }

@@ -121,7 +121,8 @@ struct MountCommand: ParsableCommand {
             logger.warning("report generation failed", metadata: ["entry": "\(entry)", "error": "\(error)"])
         }
         let tree = ReportTree(provider: provider, owner: settings.owner, limits: settings.limits, diagnostics: diagnostics)
-        let filesystem = try FUSEMount(tree: tree, options: MountOptions(fuseOptions: fuseOptions), logger: logger)
+        let filesystem = try FUSEMount(tree: tree, options: MountOptions(fuseOptions: fuseOptions, timeouts: settings.timeouts),
+                                       logger: logger)
         try filesystem.mount(at: mountpoint)
         logger.info("serving", metadata: ["mountpoint": "\(mountpoint)", "provider": "\(provider?.name ?? "none")"])
         if let readyFD { Daemon.report("ready", on: readyFD) }
@@ -152,6 +153,7 @@ struct MountSettings {
     var stateDirectory: String
     var owner: Ownership
     var limits: ResourceLimits
+    var timeouts: MountOptions.Timeouts
 
     static let defaultStateDirectory = "/var/lib/tsmfs"
 
@@ -175,6 +177,11 @@ struct MountSettings {
             limits.maxCachedBytes = mebibytes << 20
         }
         self.limits = limits
+        // Every change reaches tsmfs through the kernel, so what the kernel caches stays true;
+        // caching for a second saves a LOOKUP per path component on every open.
+        let entryTimeout = try section.integer("entry_timeout_ms", as: Int.self, in: 0...3_600_000) ?? 1000
+        let attributeTimeout = try section.integer("attr_timeout_ms", as: Int.self, in: 0...3_600_000) ?? 1000
+        self.timeouts = MountOptions.Timeouts(entries: Double(entryTimeout) / 1000, attributes: Double(attributeTimeout) / 1000)
         try section.finish()
     }
 }

@@ -1,0 +1,295 @@
+import AMDPKI
+import Crypto
+import EchoProvider
+import Foundation
+import Glibc
+import IntelPKI
+import ProviderKit
+import SEVProvider
+import SNPReport
+import SimulatedPKI
+import TDXProvider
+
+/// `tsmfs-bench`: measures tsmfs against floors taken in the same run (these machines are
+/// noisy, so only ratios within one run mean anything). See the README's Performance section.
+@main
+struct Bench {
+    struct Options {
+        var seconds = 2.0
+        var threads = [1, 2, 4, 8]
+        var providers = ["echo", "tdx", "sev"]
+        var entries = 10_000
+        var json: String?
+    }
+
+    static func main() throws {
+        var options = Options()
+        var arguments = CommandLine.arguments.dropFirst()
+        while let argument = arguments.popFirst() {
+            switch argument {
+            case "--seconds": options.seconds = Double(arguments.popFirst() ?? "") ?? options.seconds
+            case "--threads": options.threads = (arguments.popFirst() ?? "").split(separator: ",").compactMap { Int($0) }
+            case "--providers": options.providers = (arguments.popFirst() ?? "").split(separator: ",").map(String.init)
+            case "--entries": options.entries = Int(arguments.popFirst() ?? "") ?? options.entries
+            case "--json": options.json = arguments.popFirst()
+            default:
+                print("""
+                    usage: tsmfs-bench [--seconds S] [--threads 1,2,4,8] [--providers echo,tdx,sev] [--entries N] [--json FILE]
+                    Mounts tsmfs (the binary beside this one) per provider and prints a table of cycle throughput and
+                    latency, cached reads, generation cost, RSS and start-up, with the floors and ratios of the same run.
+                    """)
+                exit(argument == "--help" ? 0 : 2)
+            }
+        }
+        var bench = Bench(options: options)
+        try bench.run()
+    }
+
+    let options: Options
+    let tsmfs = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        .appendingPathComponent("tsmfs").path
+    let work: String = {
+        var template = Array("/tmp/tsmfs-bench-XXXXXX".utf8CString)
+        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }()
+    var report: [String: Any] = [:]
+
+    init(options: Options) { self.options = options }
+
+    mutating func run() throws {
+        defer { _ = shell("umount \(work)/tmpfs 2>/dev/null; rm -rf \(work)") }
+        print("tsmfs-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(options.seconds) s per measurement\n")
+        let generation = generationCosts()
+        report["generation_us"] = generation
+        print(String(format: "in-process generation, µs per report: echo %.1f  tdx %.1f  sev %.1f  (one P-384 signature %.1f)\n",
+                     generation["echo"] ?? 0, generation["tdx"] ?? 0, generation["sev"] ?? 0, generation["p384_signature"] ?? 0))
+
+        var cycles: [String: [Int: [String: Double]]] = [:]
+        cycles["tmpfs"] = cycleTable("tmpfs (kernel floor)", workload(on: try tmpfs(), provider: nil))
+        for provider in options.providers {
+            let (mountpoint, startup) = try mount(provider)
+            defer { unmount(mountpoint) }
+            report["startup_ms_\(provider)"] = startup
+            print(String(format: "%@: mount ready in %.0f ms cold (keys generated), %.0f ms warm", provider,
+                         startup["cold"]!, startup["warm"]!))
+            cycles[provider] = cycleTable("\(provider) full cycle", workload(on: mountpoint, provider: provider))
+            report["cached_outblob_reads_per_s_\(provider)"] = cachedReads(mountpoint, provider: provider)
+            report["rss_kib_\(provider)"] = try memory(mountpoint, provider: provider)
+        }
+        report["cycles"] = cycles.mapValues { $0.reduce(into: [String: [String: Double]]()) { $0[String($1.key)] = $1.value } }
+        targets(cycles: cycles, generation: generation)
+        if let json = options.json {
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: URL(fileURLWithPath: json))
+            print("\nJSON written to \(json)")
+        }
+    }
+
+    // MARK: measurements
+
+    func workload(on root: String, provider: String?) -> Workload {
+        Workload(root: provider == nil ? root : root + "/tsm/report", readsAuxblob: provider != "tdx",
+                 isPlainDirectory: provider == nil)
+    }
+
+    /// Full cycles at every thread count: ops/s, p50 and p99 latency (µs).
+    func cycleTable(_ title: String, _ workload: Workload) -> [Int: [String: Double]] {
+        print("\(title)")
+        print("  threads      ops/s    p50 µs    p99 µs")
+        var table: [Int: [String: Double]] = [:]
+        for threads in options.threads {
+            let result = measure(threads: threads, seconds: options.seconds) { thread, iteration in
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+                defer { buffer.deallocate() }
+                return workload.cycle("b\(thread)-\(iteration)", nonce: nonce(thread, iteration), buffer: buffer)
+            }
+            let opsPerSecond = Double(result.latencies.count) / result.elapsed
+            let row = ["ops_per_s": opsPerSecond, "p50_us": percentile(result.latencies, 0.5),
+                       "p99_us": percentile(result.latencies, 0.99), "failures": Double(result.failures)]
+            table[threads] = row
+            print(String(format: "  %7d %10.0f %9.0f %9.0f%@", threads, opsPerSecond, row["p50_us"]!, row["p99_us"]!,
+                         result.failures > 0 ? "  (\(result.failures) failed)" : ""))
+        }
+        print("")
+        return table
+    }
+
+    /// Reads of an already generated outblob through fresh descriptors, per second (1 thread).
+    func cachedReads(_ mountpoint: String, provider: String) -> Double {
+        let entry = mountpoint + "/tsm/report/cached"
+        mkdir(entry, 0o700)
+        let load = Workload(root: mountpoint + "/tsm/report", readsAuxblob: false, isPlainDirectory: false)
+        _ = load.write(entry + "/inblob", nonce(0, 0), flags: O_WRONLY)
+        let result = measure(threads: 1, seconds: options.seconds) { _, _ in
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+            defer { buffer.deallocate() }
+            return load.read(entry + "/outblob", buffer) > 0
+        }
+        rmdir(entry)
+        let rate = Double(result.latencies.count) / result.elapsed
+        print(String(format: "%@: cached outblob reads %.0f/s (1 thread)", provider, rate))
+        return rate
+    }
+
+    /// The daemon's RSS: at rest, with N entries each holding a cached report, after removing
+    /// them, and after N full cycles.
+    func memory(_ mountpoint: String, provider: String) throws -> [String: Double] {
+        guard let pid = daemonPID(mountpoint) else { return [:] }
+        let load = workload(on: mountpoint, provider: provider)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+        defer { buffer.deallocate() }
+        let idle = rss(pid)
+        // Leaks first: cycles create and free everything they use, so RSS must stay put.
+        for index in 0..<options.entries { _ = load.cycle("c\(index)", nonce: nonce(2, index), buffer: buffer) }
+        let cycled = rss(pid)
+        for index in 0..<options.entries {
+            let entry = load.root + "/m\(index)"
+            mkdir(entry, 0o700)
+            _ = load.write(entry + "/inblob", nonce(1, index), flags: O_WRONLY)
+            _ = load.read(entry + "/outblob", buffer)
+        }
+        let full = rss(pid)
+        for index in 0..<options.entries { rmdir(load.root + "/m\(index)") }
+        let emptied = rss(pid)
+        print(String(format: "%@: RSS %.1f MiB at rest, %.1f MiB after %d cycles, %.1f MiB with %d cached entries, %.1f MiB after removing them\n",
+                     provider, idle / 1024, cycled / 1024, options.entries, full / 1024, options.entries, emptied / 1024))
+        return ["rest": idle, "entries": full, "removed": emptied, "after_cycles": cycled]
+    }
+
+    /// Each provider's generateReport timed in-process, and one P-384 signature.
+    func generationCosts() -> [String: Double] {
+        var costs: [String: Double] = [:]
+        let request = ReportRequest(inblob: nonce(0, 0))
+        func time(_ count: Int, _ body: () throws -> Void) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<count { try? body() }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(count)
+        }
+        let echo = EchoProvider()
+        costs["echo"] = time(2000) { _ = try echo.generateReport(for: request) }
+        if let pki = try? SimulatedIntelPKI.load(from: KeyStore(directory: work + "/gen-tdx"), platform: TDXPlatform()),
+           let tdx = try? TDXProvider(configuration: TDXProvider.Configuration(), pki: pki) {
+            costs["tdx"] = time(300) { _ = try tdx.generateReport(for: request) }
+        }
+        let template = AttestationReport()
+        if let pki = try? SimulatedAMDPKI.load(from: KeyStore(directory: work + "/gen-sev"), productLine: .milan,
+                                               chipID: template.chipID, reportedTCB: template.reportedTCB) {
+            let sev = SEVProvider(configuration: SEVProvider.Configuration(), pki: pki, svsm: nil)
+            costs["sev"] = time(300) { _ = try sev.generateReport(for: request) }
+        }
+        let key = P384.Signing.PrivateKey()
+        let signed = [UInt8](repeating: 7, count: 0x2A0)
+        costs["p384_signature"] = time(300) { _ = try key.signature(for: signed) }
+        return costs
+    }
+
+    // MARK: targets
+
+    mutating func targets(cycles: [String: [Int: [String: Double]]], generation: [String: Double]) {
+        print("targets (issue 6), from this run:")
+        func meanLatency(_ name: String, _ threads: Int = 1) -> Double? {
+            cycles[name]?[threads]?["ops_per_s"].map { Double(threads) * 1e6 / $0 }
+        }
+        func line(_ ok: Bool, _ text: String) { print("  [\(ok ? "met" : "MISSED")] \(text)") }
+        if let echo = meanLatency("echo"), let tmpfs = meanLatency("tmpfs") {
+            print(String(format: "  echo cycle %.0f µs vs tmpfs %.0f µs: FUSE costs %.1f× the kernel's own filesystem", echo, tmpfs, echo / tmpfs))
+            report["ratio_echo_tmpfs"] = echo / tmpfs
+        }
+        if let echo = meanLatency("echo"), let tdx = meanLatency("tdx") {
+            line(tdx <= 1.25 * echo, String(format: "tdx cycle ≤ 1.25 × echo cycle: %.2f×", tdx / echo))
+            report["ratio_tdx_echo"] = tdx / echo
+        }
+        if let echo = meanLatency("echo"), let sev = meanLatency("sev"), let signature = generation["p384_signature"] {
+            line(sev <= 1.25 * (echo + signature), String(format: "sev cycle ≤ 1.25 × (echo cycle + one P-384 signature): %.2f×", sev / (echo + signature)))
+            report["ratio_sev_echo_plus_signature"] = sev / (echo + signature)
+        }
+        if let one = cycles["tdx"]?[1]?["ops_per_s"], let two = cycles["tdx"]?[2]?["ops_per_s"] {
+            line(two >= 1.6 * one, String(format: "tdx: 2 clients ≥ 1.6 × 1 client: %.2f×", two / one))
+            report["scaling_tdx_2_over_1"] = two / one
+        }
+        for provider in options.providers {
+            if let rate = report["cached_outblob_reads_per_s_\(provider)"] as? Double {
+                line(rate >= 10_000, String(format: "%@: cached outblob reads ≥ 10,000/s per core: %.0f/s", provider, rate))
+            }
+            if let rss = report["rss_kib_\(provider)"] as? [String: Double], let entries = rss["entries"], let rest = rss["rest"],
+               let cycled = rss["after_cycles"] {
+                if provider == "tdx" {
+                    line(entries <= 64 * 1024, String(format: "tdx: ≤ 64 MiB RSS with %d cached quotes: %.1f MiB", options.entries, entries / 1024))
+                }
+                line(cycled <= rest + 4096, String(format: "%@: no growth across %d cycles: %.1f → %.1f MiB", provider,
+                                                    options.entries, rest / 1024, cycled / 1024))
+
+            }
+            if let startup = report["startup_ms_\(provider)"] as? [String: Double] {
+                line(startup["warm"]! <= 200, String(format: "%@: warm mount ready ≤ 200 ms: %.0f ms", provider, startup["warm"]!))
+                line(startup["cold"]! <= 5000, String(format: "%@: cold mount ≤ 5 s: %.0f ms", provider, startup["cold"]!))
+            }
+        }
+    }
+
+    // MARK: helpers
+
+
+    /// Mounts `provider` twice: cold (empty state directory), then warm; returns the warm mount.
+    func mount(_ provider: String) throws -> (String, [String: Double]) {
+        let state = work + "/state-" + provider
+        let mountpoint = work + "/mnt-" + provider
+        mkdir(mountpoint, 0o755)
+        var times: [String: Double] = [:]
+        for phase in ["cold", "warm"] {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let config = ProcessInfo.processInfo.environment["TSMFS_BENCH_CONFIG"].map { " --config \($0)" } ?? ""
+            guard shell("\(tsmfs) mount --provider \(provider) --state-dir \(state)\(config) \(mountpoint)") == 0 else {
+                throw BenchError("tsmfs mount --provider \(provider) failed")
+            }
+            times[phase] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            if phase == "cold" { unmount(mountpoint) }
+        }
+        return (mountpoint, times)
+    }
+
+    func unmount(_ mountpoint: String) { _ = shell("\(tsmfs) unmount --lazy \(mountpoint)") }
+
+    func tmpfs() throws -> String {
+        let directory = work + "/tmpfs"
+        mkdir(directory, 0o755)
+        guard shell("mount -t tmpfs tsmfs-bench \(directory)") == 0 else { throw BenchError("cannot mount a tmpfs (run as root)") }
+        return directory
+    }
+
+    func daemonPID(_ mountpoint: String) -> Int32? {
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for pid in processes.compactMap(Int32.init) {
+            guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
+            let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if arguments.contains("--foreground"), arguments.last == mountpoint { return pid }
+        }
+        return nil
+    }
+
+    func rss(_ pid: Int32) -> Double {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+
+    @discardableResult
+    func shell(_ command: String) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        try? process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// A distinct 64-byte nonce per thread and iteration.
+func nonce(_ thread: Int, _ iteration: Int) -> [UInt8] {
+    (0..<64).map { UInt8(truncatingIfNeeded: thread &* 131 &+ iteration &* 7 &+ $0) }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
