@@ -24,6 +24,7 @@ let package = Package(
     products: [
         .executable(name: "tsmfs", targets: ["tsmfs"]),
         .executable(name: "tsmfs-bench", targets: ["tsmfs-bench"]),
+        .executable(name: "fuse-floor", targets: ["fuse-floor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -161,6 +162,12 @@ let package = Package(
             name: "tsmfs-bench",
             dependencies: ["EchoProvider", "TDXProvider", "SEVProvider", "IntelPKI", "AMDPKI", "SimulatedPKI", "ProviderKit", "SNPReport",
                            .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The minimal libfuse filesystem tsmfs-bench measures as the FUSE floor (C, no semantics).
+        .executableTarget(
+            name: "fuse-floor",
+            dependencies: ["CFuse3"],
+            cSettings: [.define("_GNU_SOURCE")]
         ),
         .testTarget(
             name: "ConfigfsTSMTests",

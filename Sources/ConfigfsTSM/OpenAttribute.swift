@@ -18,7 +18,7 @@ public final class OpenAttribute: Sendable {
 
     private struct State {
         /// The text page or binary blob this descriptor reads from; `nil` until filled.
-        var readBuffer: [UInt8]?
+        var readBuffer: Blob?
         /// The binary write buffer (`bin_buffer`).
         var writeBuffer: [UInt8] = []
         /// configfs' `write_in_progress`: set by any binary write attempt, even a failed one.
@@ -35,22 +35,18 @@ public final class OpenAttribute: Sendable {
         self.state = Mutex(State())
     }
 
-    /// Reads up to `count` bytes at `offset`, passing them to `body` without copying.
-    /// Errors of the first read (no inblob, provider failure, removed entry) surface here.
-    public func read<R>(at offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) -> R) throws(Errno) -> R {
-        // The buffer is copy-on-write: taking it under the lock is a retain, not a copy.
-        let buffer = try readBuffer()
-        guard offset >= 0, offset < buffer.count, count > 0 else {
-            return body(UnsafeRawBufferPointer(start: nil, count: 0))
-        }
-        let end = min(buffer.count, offset + count)
-        return buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[offset..<end])) }
+    /// Reads up to `count` bytes at `offset`, passing them to `body` as the pieces of the
+    /// blob's segments, without copying. Errors of the first read (no inblob, provider failure,
+    /// removed entry) surface here.
+    public func read<R>(at offset: Int, count: Int, _ body: ([UnsafeRawBufferPointer]) -> R) throws(Errno) -> R {
+        // The segments are copy-on-write: taking them under the lock is a retain, not a copy.
+        try readBuffer().withRange(at: offset, length: count, body)
     }
 
     /// The bytes this descriptor reads, filled on first use.
-    private func readBuffer() throws(Errno) -> [UInt8] {
-        try state.withLock { (state: inout State) throws(Errno) -> [UInt8] in
-            let buffer: [UInt8]
+    private func readBuffer() throws(Errno) -> Blob {
+        try state.withLock { (state: inout State) throws(Errno) -> Blob in
+            let buffer: Blob
             if attribute.isBinary {
                 guard !state.writeInProgress else { throw .textFileBusy }
                 state.readInProgress = true
@@ -69,7 +65,7 @@ public final class OpenAttribute: Sendable {
                     buffer = filled
                 } else {
                     guard !entry.isRemoved else { throw .noSuchFileOrDirectory }
-                    buffer = try entry.show(attribute)
+                    buffer = Blob(try entry.show(attribute))
                     state.readBuffer = buffer
                 }
             }

@@ -156,13 +156,13 @@ public final class ReportEntry: Sendable {
 
     /// `tsm_report_read()`: the selected blob from the cached report, generating a new report
     /// first when the inputs changed since the last one (or no report was ever generated).
-    func readBlob(_ attribute: ReportAttribute) throws(Errno) -> [UInt8] {
+    func readBlob(_ attribute: ReportAttribute) throws(Errno) -> Blob {
         var cacheDelta = 0
         defer {
             // Outside the entry lock: enforcing the cap locks other entries.
             if cacheDelta != 0, budget.account(cacheDelta) { budget.overCap.withLock { $0 }?() }
         }
-        return try state.withLock { (state: inout State) throws(Errno) -> [UInt8] in
+        return try state.withLock { (state: inout State) throws(Errno) -> Blob in
             guard !state.isRemoved else { throw .noSuchFileOrDirectory }
             guard !state.request.inblob.isEmpty else { throw .invalidArgument }
             if let report = state.report, state.readGeneration == state.writeGeneration {

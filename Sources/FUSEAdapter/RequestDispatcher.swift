@@ -159,9 +159,10 @@ final class RequestDispatcher: Sendable {
               _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         guard let file = openFile(fi) else { return fail(req, "READ \(ino)", .badFileDescriptor) }
         do {
-            let count = try file.read(at: Int(offset), count: size) { bytes in
-                fuse_reply_buf(req, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
-                return bytes.count
+            let count = try file.read(at: Int(offset), count: size) { pieces in
+                var vectors = pieces.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+                fuse_reply_iov(req, &vectors, Int32(vectors.count))
+                return pieces.reduce(0) { $0 + $1.count }
             }
             trace("READ \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", "\(count) bytes")
         } catch {

@@ -42,25 +42,33 @@ public struct ReportRequest: Sendable, Equatable {
 
 /// The blobs one provider generation produces. Empty auxblob/manifestblob read as empty files.
 public struct GeneratedReport: Sendable, Equatable {
-    public var outblob: [UInt8]
-    public var auxblob: [UInt8]
-    public var manifestblob: [UInt8]
+    public var outblobSegments: Blob
+    public var auxblobSegments: Blob
+    public var manifestblobSegments: Blob
 
-    public init(outblob: [UInt8], auxblob: [UInt8] = [], manifestblob: [UInt8] = []) {
-        self.outblob = outblob
-        self.auxblob = auxblob
-        self.manifestblob = manifestblob
+    public init(outblob: Blob, auxblob: Blob = .empty, manifestblob: Blob = .empty) {
+        self.outblobSegments = outblob
+        self.auxblobSegments = auxblob
+        self.manifestblobSegments = manifestblob
     }
 
-    /// The bytes the three blobs occupy.
-    public var byteCount: Int { outblob.count + auxblob.count + manifestblob.count }
+    public init(outblob: [UInt8], auxblob: [UInt8] = [], manifestblob: [UInt8] = []) {
+        self.init(outblob: Blob(outblob), auxblob: Blob(auxblob), manifestblob: Blob(manifestblob))
+    }
+
+    public var outblob: [UInt8] { outblobSegments.bytes }
+    public var auxblob: [UInt8] { auxblobSegments.bytes }
+    public var manifestblob: [UInt8] { manifestblobSegments.bytes }
+
+    /// The bytes the three blobs occupy (shared segments counted in full: an upper bound).
+    public var byteCount: Int { outblobSegments.count + auxblobSegments.count + manifestblobSegments.count }
 
     /// The blob a report attribute reads.
-    public func blob(for attribute: ReportAttribute) -> [UInt8] {
+    public func blob(for attribute: ReportAttribute) -> Blob {
         switch attribute {
-        case .auxblob: auxblob
-        case .manifestblob: manifestblob
-        default: outblob
+        case .auxblob: auxblobSegments
+        case .manifestblob: manifestblobSegments
+        default: outblobSegments
         }
     }
 }

@@ -66,6 +66,12 @@ struct Bench {
 
         var cycles: [String: [Int: [String: Double]]] = [:]
         cycles["tmpfs"] = cycleTable("tmpfs (kernel floor)", workload(on: try tmpfs(), provider: nil))
+        if let floor = try fuseFloor() {
+            cycles["fuse-floor"] = cycleTable("fuse-floor (minimal libfuse filesystem, same shape and loop)",
+                                              Workload(root: floor.mountpoint + "/tsm/report", readsAuxblob: true, isPlainDirectory: false))
+            floor.process.terminate()
+            floor.process.waitUntilExit()
+        }
         for provider in options.providers {
             let (mountpoint, startup) = try mount(provider)
             defer { unmount(mountpoint) }
@@ -195,6 +201,10 @@ struct Bench {
             print(String(format: "  echo cycle %.0f µs vs tmpfs %.0f µs: FUSE costs %.1f× the kernel's own filesystem", echo, tmpfs, echo / tmpfs))
             report["ratio_echo_tmpfs"] = echo / tmpfs
         }
+        if let echo = meanLatency("echo"), let floor = meanLatency("fuse-floor") {
+            line(echo <= 2 * floor, String(format: "echo cycle ≤ 2 × minimal libfuse filesystem (fuse-floor): %.2f×", echo / floor))
+            report["ratio_echo_fuse_floor"] = echo / floor
+        }
         if let echo = meanLatency("echo"), let tdx = meanLatency("tdx") {
             line(tdx <= 1.25 * echo, String(format: "tdx cycle ≤ 1.25 × echo cycle: %.2f×", tdx / echo))
             report["ratio_tdx_echo"] = tdx / echo
@@ -246,6 +256,25 @@ struct Bench {
             if phase == "cold" { unmount(mountpoint) }
         }
         return (mountpoint, times)
+    }
+
+    /// Starts the minimal C filesystem built beside this program, if it is there.
+    func fuseFloor() throws -> (process: Process, mountpoint: String)? {
+        let binary = URL(fileURLWithPath: tsmfs).deletingLastPathComponent().appendingPathComponent("fuse-floor").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            print("fuse-floor not built (swift build -c release --product fuse-floor): skipping the libfuse floor\n")
+            return nil
+        }
+        let mountpoint = work + "/floor"
+        mkdir(mountpoint, 0o755)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [mountpoint, "1.0"]
+        try process.run()
+        for _ in 0..<500 where !((try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? "").contains(" \(mountpoint) ") {
+            usleep(10_000)
+        }
+        return (process, mountpoint)
     }
 
     func unmount(_ mountpoint: String) { _ = shell("\(tsmfs) unmount --lazy \(mountpoint)") }

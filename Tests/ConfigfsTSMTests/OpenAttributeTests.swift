@@ -11,11 +11,11 @@ import Testing
         let (tree, _) = makeTree()
         let entry = try tree.makeEntry("r")
         let held = try tree.openAttribute(entry, .generation, read: true)
-        #expect(try held.read(at: 0, count: 100) { Array($0) } == ascii("0\n"))
+        #expect(try held.readBytes(at: 0, count: 100) == ascii("0\n"))
         try tree.writeAll(entry, .inblob, nonce)
-        #expect(try held.read(at: 0, count: 100) { Array($0) } == ascii("0\n"))
-        #expect(try held.read(at: 1, count: 100) { Array($0) } == ascii("\n"))
-        #expect(try held.read(at: 2, count: 100) { Array($0) } == [])
+        #expect(try held.readBytes(at: 0, count: 100) == ascii("0\n"))
+        #expect(try held.readBytes(at: 1, count: 100) == ascii("\n"))
+        #expect(try held.readBytes(at: 2, count: 100) == [])
         #expect(try tree.generation(entry) == "1\n")
     }
 
@@ -84,7 +84,7 @@ import Testing
         let entry = try tree.makeEntry("r")
         try tree.writeAll(entry, .inblob, nonce)
         let held = try tree.openAttribute(entry, .outblob, read: true)
-        let first = try held.read(at: 0, count: 16) { Array($0) }
+        let first = try held.readBytes(at: 0, count: 16)
         try tree.writeAll(entry, .inblob, Array(nonce.reversed()))
         let fresh = try tree.readAll(entry, .outblob)
         let rest = try held.readAll()
@@ -98,7 +98,7 @@ import Testing
         let entry = try tree.makeEntry("r")
         try tree.writeAll(entry, .inblob, nonce)
         let filled = try tree.openAttribute(entry, .outblob, read: true)
-        _ = try filled.read(at: 0, count: 1) { Array($0) }
+        _ = try filled.readBytes(at: 0, count: 1)
         let unfilledBlob = try tree.openAttribute(entry, .outblob, read: true)
         let unfilledText = try tree.openAttribute(entry, .generation, read: true)
         let textWriter = try tree.openAttribute(entry, .privlevel, write: true)

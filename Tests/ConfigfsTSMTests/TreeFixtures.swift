@@ -48,10 +48,14 @@ extension OpenAttribute {
     func readAll() throws(Errno) -> [UInt8] {
         var result: [UInt8] = []
         while true {
-            let chunk = try read(at: result.count, count: 7) { Array($0) }
+            let chunk = try readBytes(at: result.count, count: 7)
             if chunk.isEmpty { return result }
             result += chunk
         }
+    }
+
+    func readBytes(at offset: Int, count: Int) throws(Errno) -> [UInt8] {
+        try read(at: offset, count: count) { pieces in pieces.flatMap { Array($0) } }
     }
 
     func write(_ bytes: [UInt8], at offset: Int = 0) throws(Errno) -> Int {

@@ -102,7 +102,7 @@ final class ConfigfsTSMModel {
             case .privlevelFloor: content = Array("0\n".utf8)
             default:
                 guard !fd.entry.request.inblob.isEmpty else { return .error(EINVAL) }
-                content = report(fd.entry).blob(for: fd.attribute)
+                content = report(fd.entry).blob(for: fd.attribute).bytes
                 if content.isEmpty { return .bytes([]) }
             }
             fd.readBuffer = content

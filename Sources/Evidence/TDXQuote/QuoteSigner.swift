@@ -1,4 +1,5 @@
 import Crypto
+import ProviderKit
 import SigningKeys
 
 /// Produces signed quotes for one attestation key.
@@ -41,6 +42,12 @@ public struct QuoteSigner: Sendable {
 
     /// A signed quote of `body` in `format`.
     public func quote(body: TDReportBody, format: TDQuote.Format, header: QuoteHeader? = nil) throws -> [UInt8] {
+        try quoteSegments(body: body, format: format, header: header).bytes
+    }
+
+    /// The same quote as two segments: what is unique to it, then the certification data every
+    /// quote from this attestation key shares (stored once, however many quotes are cached).
+    public func quoteSegments(body: TDReportBody, format: TDQuote.Format, header: QuoteHeader? = nil) throws -> Blob {
         var quote = TDQuote(format: format, header: header ?? QuoteHeader(version: format.version), body: body,
                             signature: [], attestationKey: attestationPublicKey, qeReport: qeReport,
                             qeReportSignature: qeReportSignature, qeAuthData: qeAuthData,
@@ -48,7 +55,11 @@ public struct QuoteSigner: Sendable {
         quote.header.version = format.version
         let signed = quote.signedBytes
         let signature = Array(try attestationKey.signature(for: signed).rawRepresentation)
-        return TDQuote.assemble(signedBytes: signed, signature: signature, attestationKey: attestationPublicKey,
-                                qeCertificationData: qeCertificationData)
+        var unique = signed
+        unique.appendLittleEndian(UInt32(128 + 6 + qeCertificationData.count))
+        unique += signature + attestationPublicKey
+        unique.appendLittleEndian(TDQuote.certificationDataQEReport)
+        unique.appendLittleEndian(UInt32(qeCertificationData.count))
+        return Blob(segments: [unique, qeCertificationData])
     }
 }

@@ -38,12 +38,15 @@ public final class SEVProvider: ReportProvider {
     /// The SVSM's services, when the guest runs under one (VMPL above 0).
     public let svsm: SVSMServices?
     private let vcek: VCEKSigner
+    /// The certificate table, built once and shared by every report (copy-on-write).
+    private let certificateTable: Blob
 
     public init(configuration: Configuration, pki: SimulatedAMDPKI, svsm: SVSMServices?) {
         self.configuration = configuration
         self.pki = pki
         self.svsm = configuration.guestVMPL > 0 ? svsm : nil
         self.vcek = VCEKSigner(pki.signerKey, deterministic: pki.deterministic)
+        self.certificateTable = Blob(pki.certificateTable.bytes)
     }
 
     public var name: String { "sev_guest" }
@@ -68,7 +71,7 @@ public final class SEVProvider: ReportProvider {
         if faults.invalidParameters {
             throw ProviderError(.invalidArgument, "firmware rejected the report request (SEV_RET_INVALID_PARAM)")
         }
-        let certificates = faults.noCertificates ? [] : pki.certificateTable.bytes
+        let certificates = faults.noCertificates ? Blob.empty : certificateTable
         if let serviceProvider = request.serviceProvider {
             return try svsmReport(request, serviceProvider: serviceProvider, certificates: certificates)
         }
@@ -77,14 +80,14 @@ public final class SEVProvider: ReportProvider {
             throw ProviderError(.invalidArgument, "firmware rejected a report for VMPL \(request.privlevel) "
                 + "from a guest at VMPL \(configuration.guestVMPL)")
         }
-        return GeneratedReport(outblob: try signedReport(reportData: request.inblob, vmpl: request.privlevel),
+        return GeneratedReport(outblob: Blob(try signedReport(reportData: request.inblob, vmpl: request.privlevel)),
                                auxblob: certificates)
     }
 
     /// The kernel's SVSM path: the SVSM at VMPL0 reports on its services, with REPORT_DATA =
     /// SHA-512(nonce ‖ manifest); the manifest becomes manifestblob.
     private func svsmReport(_ request: ReportRequest, serviceProvider: [UInt8],
-                            certificates: [UInt8]) throws(ProviderError) -> GeneratedReport {
+                            certificates: Blob) throws(ProviderError) -> GeneratedReport {
         guard serviceProvider == Array("svsm".utf8) else {
             throw ProviderError(.invalidArgument, "service_provider must be \"svsm\"")
         }
@@ -102,8 +105,8 @@ public final class SEVProvider: ReportProvider {
             manifest = single
         }
         let binding = Array(SHA512.hash(data: request.inblob + manifest))
-        return GeneratedReport(outblob: try signedReport(reportData: binding, vmpl: 0), auxblob: certificates,
-                               manifestblob: manifest)
+        return GeneratedReport(outblob: Blob(try signedReport(reportData: binding, vmpl: 0)), auxblob: certificates,
+                               manifestblob: Blob(manifest))
     }
 
     private func signedReport(reportData: [UInt8], vmpl: UInt32) throws(ProviderError) -> [UInt8] {

@@ -82,7 +82,7 @@ public final class TDXProvider: ReportProvider {
             return try failedQuote("the host's quoting service is unavailable")
         }
         do {
-            return GeneratedReport(outblob: try signer.quote(body: body(reportData: request.inblob), format: configuration.format))
+            return GeneratedReport(outblob: try signer.quoteSegments(body: body(reportData: request.inblob), format: configuration.format))
         } catch {
             throw ProviderError(.ioError, "quote signing failed: \(error)")
         }
