@@ -7,9 +7,9 @@ import Testing
         #expect(blob.count == 9 && blob.bytes == Array(1...9))
         for offset in 0...10 {
             for length in 0...10 {
-                let read = blob.withRange(at: offset, length: length) { pieces in pieces.flatMap { Array($0) } }
-                let expected = Array(Array(1...9).dropFirst(offset).prefix(length))
-                #expect(read.map(Int.init) == expected.map(Int.init), "offset \(offset) length \(length)")
+                let read: [UInt8] = blob.withRange(at: offset, length: length) { pieces in pieces.flatMap { Array($0) } }
+                let expected: [UInt8] = Array(Array(1...9).dropFirst(offset).prefix(length))
+                #expect(read == expected, "offset \(offset) length \(length)")
             }
         }
     }
