@@ -21,6 +21,7 @@
 static const char *files[] = {"generation", "inblob", "outblob", "auxblob"};
 static char names[MAX_ENTRIES][NAME_LENGTH];
 static char used[MAX_ENTRIES];
+static int high_water; /* slots at or above it were never used: lookups stop there */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static double timeout = 1.0;
 static char blob[128];
@@ -51,7 +52,7 @@ static void reply_entry(fuse_req_t req, fuse_ino_t ino) {
 }
 
 static int find(const char *name) {
-    for (int i = 0; i < MAX_ENTRIES; i++)
+    for (int i = 0; i < high_water; i++)
         if (used[i] && strcmp(names[i], name) == 0) return i;
     return -1;
 }
@@ -87,6 +88,7 @@ static void floor_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mod
         if (!used[i]) slot = i;
     if (slot >= 0) {
         used[slot] = 1;
+        if (slot >= high_water) high_water = slot + 1;
         snprintf(names[slot], NAME_LENGTH, "%s", name);
     }
     pthread_mutex_unlock(&lock);
