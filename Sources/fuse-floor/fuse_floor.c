@@ -10,6 +10,7 @@
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 #include <errno.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,16 @@ int main(int argc, char **argv) {
     char *fuse_argv[] = {argv[0], "-o", "default_permissions,fsname=fuse-floor", NULL};
     struct fuse_args args = FUSE_ARGS_INIT(3, fuse_argv);
     struct fuse_session *se = fuse_session_new(&args, &ops, sizeof ops, NULL);
+    /* libfuse only installs its handlers over default dispositions, and a blocked signal never
+       arrives; a parent such as a test runner may have left either, so reset both. */
+    sigset_t termination;
+    sigemptyset(&termination);
+    int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        signal(signals[i], SIG_DFL);
+        sigaddset(&termination, signals[i]);
+    }
+    pthread_sigmask(SIG_UNBLOCK, &termination, NULL);
     if (!se || fuse_set_signal_handlers(se) != 0 || fuse_session_mount(se, argv[1]) != 0) return 1;
     struct fuse_loop_config *config = fuse_loop_cfg_create();
     fuse_loop_cfg_set_clone_fd(config, 1);

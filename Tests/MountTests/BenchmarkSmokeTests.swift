@@ -1,0 +1,21 @@
+import Foundation
+import Testing
+
+/// The benchmark is a program, not a timed test; this only checks that it still runs end to end
+/// and reports every section (no assertion about speed).
+@Suite struct BenchmarkSmokeTests {
+    @Test func benchmarkRunsAndReportsEverySection() throws {
+        let bench = URL(fileURLWithPath: TSMFSBinary.path).deletingLastPathComponent().appendingPathComponent("tsmfs-bench").path
+        let json = makeTemporaryDirectory("tsmfs-bench-json") + "/bench.json"
+        let result = try run(bench, ["--seconds", "0.2", "--threads", "1,2", "--providers", "echo,tdx", "--entries", "50",
+                                     "--json", json])
+        #expect(result.status == 0, "\(result.stderr)")
+        for section in ["tmpfs (kernel floor)", "fuse-floor (minimal libfuse filesystem", "echo full cycle", "tdx full cycle",
+                        "cached outblob reads", "RSS", "mount ready in", "targets (issue 6)"] {
+            #expect(result.stdout.contains(section), "missing: \(section)")
+        }
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        #expect(report?["ratio_echo_fuse_floor"] != nil && report?["ratio_tdx_echo"] != nil)
+        #expect(!MountTableSnapshot.tsmfsMounts().contains { $0.contains("tsmfs-bench") })
+    }
+}
