@@ -55,11 +55,7 @@ public struct QuoteSigner: Sendable {
         quote.header.version = format.version
         let signed = quote.signedBytes
         let signature = Array(try attestationKey.signature(for: signed).rawRepresentation)
-        var unique = signed
-        unique.appendLittleEndian(UInt32(128 + 6 + qeCertificationData.count))
-        unique += signature + attestationPublicKey
-        unique.appendLittleEndian(TDQuote.certificationDataQEReport)
-        unique.appendLittleEndian(UInt32(qeCertificationData.count))
-        return Blob(segments: [unique, qeCertificationData])
+        return Blob(segments: TDQuote.assemble(signedBytes: signed, signature: signature, attestationKey: attestationPublicKey,
+                                               qeCertificationData: qeCertificationData))
     }
 }

@@ -64,20 +64,21 @@ public struct TDQuote: Equatable, Sendable {
 
     /// The complete quote.
     public var bytes: [UInt8] {
-        Self.assemble(signedBytes: signedBytes, signature: signature, attestationKey: attestationKey,
-                      qeCertificationData: qeCertificationData)
+        Array(Self.assemble(signedBytes: signedBytes, signature: signature, attestationKey: attestationKey,
+                            qeCertificationData: qeCertificationData).joined())
     }
 
+    /// The quote in two segments: everything up to the QE certification data, then that data
+    /// (the part every quote from one attestation key shares).
     static func assemble(signedBytes: [UInt8], signature: [UInt8], attestationKey: [UInt8],
-                         qeCertificationData: [UInt8]) -> [UInt8] {
-        var signatureData = signature + attestationKey
-        signatureData.appendLittleEndian(certificationDataQEReport)
-        signatureData.appendLittleEndian(UInt32(qeCertificationData.count))
-        signatureData += qeCertificationData
-        var out = signedBytes
-        out.reserveCapacity(out.count + 4 + signatureData.count)
-        out.appendLittleEndian(UInt32(signatureData.count))
-        return out + signatureData
+                         qeCertificationData: [UInt8]) -> [[UInt8]] {
+        var head = signedBytes
+        head.reserveCapacity(head.count + 4 + 128 + 6)
+        head.appendLittleEndian(UInt32(128 + 6 + qeCertificationData.count))   // signature data length
+        head += signature + attestationKey
+        head.appendLittleEndian(certificationDataQEReport)
+        head.appendLittleEndian(UInt32(qeCertificationData.count))
+        return [head, qeCertificationData]
     }
 
     public init(format: Format, header: QuoteHeader, body: TDReportBody, signature: [UInt8], attestationKey: [UInt8],
