@@ -36,14 +36,8 @@ struct ProviderOptions: ParsableArguments {
     }
 
     static func parseSeed(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count >= 32, digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
+        guard text.utf8.count >= 32 else { return nil }
+        return [UInt8](hex: text)
     }
 
     /// Everything a command needs to build the provider, resolved once.

@@ -24,3 +24,16 @@ import Testing
         #expect(GeneratedReport(outblob: first).outblob.count == 4097)
     }
 }
+
+@Suite struct HexBytesTests {
+    @Test func decodesHexAndGUIDs() {
+        #expect([UInt8](hex: "00aBff") == [0x00, 0xAB, 0xFF])
+        #expect([UInt8](hex: "") == [])
+        #expect([UInt8](hex: "abc") == nil && [UInt8](hex: "zz") == nil && [UInt8](hex: "+1") == nil)
+        let guid = [UInt8](guid: "c476f1eb-0123-45a5-9641-b4e7dde5bfe3")
+        #expect(guid?.prefix(4) == [0xC4, 0x76, 0xF1, 0xEB])
+        #expect(guid?.guidTOrder.prefix(8) == [0xEB, 0xF1, 0x76, 0xC4, 0x23, 0x01, 0xA5, 0x45])
+        #expect([UInt8](guid: "c476f1eb0123-45a5-9641-b4e7dde5bfe3-") == nil)
+        #expect([UInt8](guid: "c476f1eb-0123-45a5-9641-b4e7dde5bfeg") == nil)
+    }
+}

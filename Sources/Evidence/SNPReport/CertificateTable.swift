@@ -14,10 +14,7 @@ public struct CertificateTable: Equatable, Sendable {
         case vlek = "a8074bc2-a25a-483e-aae6-39c045a0b8a1"
 
         /// The GUID's bytes in RFC 4122 order: the hex digits as the string reads.
-        public var guid: [UInt8] {
-            let digits = Array(rawValue.utf8.filter { $0 != UInt8(ascii: "-") })
-            return stride(from: 0, to: 32, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
-        }
+        public var guid: [UInt8] { [UInt8](guid: rawValue)! }
     }
 
     public var entries: [(kind: Kind, certificate: [UInt8])]

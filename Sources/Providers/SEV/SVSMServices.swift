@@ -66,9 +66,7 @@ public struct SVSMServices: Sendable {
     }
 }
 
-/// The kernel's `guid_t` bytes of a GUID string: the first three fields little-endian.
+/// The kernel's `guid_t` bytes of one of the GUID constants above.
 func guidBytes(_ text: String) -> [UInt8] {
-    let digits = Array(text.utf8.filter { $0 != UInt8(ascii: "-") })
-    let bytes = stride(from: 0, to: 32, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
-    return Array(bytes[0..<4].reversed()) + Array(bytes[4..<6].reversed()) + Array(bytes[6..<8].reversed()) + Array(bytes[8...])
+    [UInt8](guid: text)!.guidTOrder
 }

@@ -1,0 +1,26 @@
+extension Array where Element == UInt8 {
+    /// Bytes from hexadecimal digits (either case, no separators); nil for anything else.
+    public init?(hex text: some StringProtocol) {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        self = bytes
+    }
+
+    /// A GUID string's bytes in RFC 4122 order (the hex digits as the string reads); nil if malformed.
+    public init?(guid text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.map(\.count) == [8, 4, 4, 4, 12], let bytes = [UInt8](hex: parts.joined()) else { return nil }
+        self = bytes
+    }
+
+    /// The same GUID in the kernel's `guid_t` order: the first three fields little-endian.
+    public var guidTOrder: [UInt8] {
+        Array(self[0..<4].reversed()) + Array(self[4..<6].reversed()) + Array(self[6..<8].reversed()) + Array(self[8...])
+    }
+}
