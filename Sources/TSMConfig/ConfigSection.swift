@@ -77,7 +77,8 @@ public final class ConfigSection {
     public func hexBytes(_ key: String, count: Int) throws(ConfigError) -> [UInt8]? {
         try parsed(key, expected: "\(count) bytes as \(count * 2) hexadecimal digits") { text in
             let digits = Array(text.utf8)
-            guard digits.count == count * 2 else { return nil }
+            // UInt8(_:radix:) below would also take a sign ("+1"): only hex digits may pass.
+            guard digits.count == count * 2, text.allSatisfy(\.isHexDigit) else { return nil }
             var bytes: [UInt8] = []
             for index in stride(from: 0, to: digits.count, by: 2) {
                 guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }

@@ -63,6 +63,14 @@ import Testing
         }
     }
 
+    @Test func hexValuesTakeOnlyHexDigits() throws {
+        let file = try ConfigFile(parsing: "good = \"00aBfF\"\nsigned = \"+1+1+1\"\nshort = \"00\"", name: "h")
+        let section = file.section("")
+        #expect(try section.hexBytes("good", count: 3) == [0x00, 0xAB, 0xFF])
+        #expect(throws: ConfigError.self) { try section.hexBytes("signed", count: 3) }
+        #expect(throws: ConfigError.self) { try section.hexBytes("short", count: 3) }
+    }
+
     @Test func binaryAndHugeInputFailCleanly() throws {
         let junk = String(decoding: (0..<4096).map { UInt8($0 % 251) }, as: UTF8.self)
         #expect(throws: ConfigError.self) { try ConfigFile(parsing: junk, name: "junk") }
