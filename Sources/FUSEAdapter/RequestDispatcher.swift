@@ -85,7 +85,7 @@ final class RequestDispatcher: Sendable {
                  _ valid: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         let requested = attr!.pointee
         var change = MetadataChange()
-        let now = Timestamp(Self.now())
+        let now = ReportTree.realtimeClock()
         if valid & FUSE_SET_ATTR_MODE != 0 { change.permissions = requested.st_mode & 0o7777 }
         if valid & FUSE_SET_ATTR_UID != 0 { change.uid = requested.st_uid }
         if valid & FUSE_SET_ATTR_GID != 0 { change.gid = requested.st_gid }
@@ -264,11 +264,5 @@ final class RequestDispatcher: Sendable {
         info.f_namemax = UInt(ReportTree.nameMax)
         trace("STATFS \(ino)", "ok")
         fuse_reply_statfs(req, &info)
-    }
-
-    static func now() -> timespec {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return now
     }
 }

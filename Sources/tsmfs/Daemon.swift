@@ -67,16 +67,9 @@ enum Daemon {
     /// Closes every descriptor the daemon inherited beyond stdio and `keep`: whoever started
     /// `tsmfs mount` may be reading its output through a pipe, and must see EOF when it exits.
     static func closeInheritedDescriptors(keeping keep: Int32) {
-        guard let directory = opendir("/proc/self/fd") else { return }
-        var descriptors: [Int32] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if let fd = Int32(name), fd > 2, fd != keep, fd != dirfd(directory) { descriptors.append(fd) }
-        }
-        closedir(directory)
-        descriptors.forEach { close($0) }
+        // The listing's own descriptor is in the list too; it is closed by then (EBADF, harmless).
+        let descriptors = (directoryNames("/proc/self/fd") ?? []).compactMap(Int32.init)
+        descriptors.filter { $0 > 2 && $0 != keep }.forEach { close($0) }
     }
 
     /// Called by the background copy: reports the outcome to the waiting parent.

@@ -48,6 +48,18 @@ struct MountTable {
     }
 }
 
+/// The names in a directory, `.` and `..` excluded; nil if it cannot be read.
+func directoryNames(_ path: String) -> [String]? {
+    guard let directory = opendir(path) else { return nil }
+    defer { closedir(directory) }
+    var names: [String] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
 /// Absolute, symlink-free form of a path the user typed.
 func absolutePath(_ path: String) -> String {
     if let resolved = realpath(path, nil) {

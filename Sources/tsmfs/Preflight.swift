@@ -48,16 +48,12 @@ enum Preflight {
         }
         var fs = statfs()
         if statfs(path, &fs) == 0, fs.f_type == configfsMagic { return }
-        guard let directory = opendir(path) else {
+        guard let names = directoryNames(path) else {
             throw CLIError("cannot read mountpoint \(path): \(String(cString: strerror(errno)))")
         }
-        defer { closedir(directory) }
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name != "." && name != ".." {
-                throw CLIError("mountpoint \(path) is not empty (it contains '\(name)'): "
-                    + "mount on an empty directory so nothing is hidden")
-            }
+        if let name = names.first {
+            throw CLIError("mountpoint \(path) is not empty (it contains '\(name)'): "
+                + "mount on an empty directory so nothing is hidden")
         }
     }
 }
