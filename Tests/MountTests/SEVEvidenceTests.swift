@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import ProviderKit
 import SystemPackage
 import Testing
 
@@ -209,7 +210,7 @@ import Testing
             #expect(Array(vtpm[0..<4]) == [0x00, 0x23, 0x00, 0x0B])   // TPMT_PUBLIC: ECC, SHA-256
             // REPORT_DATA = SHA-512(nonce ‖ manifest), in a report from the SVSM's VMPL0.
             let binding = try shell("cat <(printf '\(nonce.map { String(format: "\\x%02x", $0) }.joined())') \(entry)/manifestblob | sha512sum").stdout.prefix(128)
-            let verdict = try Self.verify(report, aux, trust: fixture.trust, nonce: Self.bytes(String(binding)), maxVMPL: 0)
+            let verdict = try Self.verify(report, aux, trust: fixture.trust, nonce: [UInt8](hex: binding)!, maxVMPL: 0)
             #expect(verdict["verified"] as? Bool == true, "\(verdict)")
 
             // One service: its own manifest, the vTPM's endorsement key.
@@ -217,7 +218,7 @@ import Testing
             let (single, singleAux) = try Self.takeReport(fixture.filesystem, nonce: nonce, entry: "svsm")
             #expect(try Sys.readFile(entry + "/manifestblob") == vtpm)
             let singleBinding = try shell("cat <(printf '\(nonce.map { String(format: "\\x%02x", $0) }.joined())') \(entry)/manifestblob | sha512sum").stdout.prefix(128)
-            #expect(try Self.verify(single, singleAux, trust: fixture.trust, nonce: Self.bytes(String(singleBinding)),
+            #expect(try Self.verify(single, singleAux, trust: fixture.trust, nonce: [UInt8](hex: singleBinding)!,
                                     maxVMPL: 0)["verified"] as? Bool == true)
 
             try Sys.writeFile(entry + "/service_manifest_version", "1")
@@ -228,11 +229,6 @@ import Testing
             try Sys.writeFile(entry + "/service_provider", "other")
             #expect(throws: Errno.invalidArgument) { try Sys.readFile(entry + "/outblob") }
         }
-    }
-
-    static func bytes(_ hex: String) -> [UInt8] {
-        let digits = Array(hex.utf8)
-        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
     }
 
     @Test func seededReportsRepeatByteForByte() throws {
