@@ -83,7 +83,7 @@ public struct MetadataChange: Sendable, Equatable {
 
 /// One row of a directory listing.
 public struct DirectoryEntry: Sendable, Equatable {
-    public var name: String
+    public var name: FileName
     public var inode: Inode
     public var kind: NodeAttributes.Kind
 }

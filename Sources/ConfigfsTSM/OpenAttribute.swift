@@ -25,8 +25,12 @@ public final class OpenAttribute: Sendable {
         var writeInProgress = false
         /// configfs' `read_in_progress`.
         var readInProgress = false
-        /// Writes made since the last commit (a FUSE flush can happen more than once).
+        /// Writes made and not yet committed.
         var uncommitted = false
+        /// The FUSE lock owners (one per file table: a process and its threads) that wrote.
+        var writers: Set<UInt64> = []
+        /// A writer closed its copy since the last write, so any close now may be the last.
+        var writerClosed = false
     }
 
     init(entry: ReportEntry, attribute: ReportAttribute) {
@@ -73,10 +77,14 @@ public final class OpenAttribute: Sendable {
         }
     }
 
-    /// Writes `bytes` at `offset`; returns how many bytes write(2) reports.
-    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(Errno) -> Int {
+    /// Writes `bytes` at `offset` for the file table `owner`; returns how many bytes write(2) reports.
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int, owner: UInt64 = 0) throws(Errno) -> Int {
         try state.withLock { (state: inout State) throws(Errno) -> Int in
             if attribute.isBinary {
+                // Written again: an earlier close of a copy of this descriptor was not its last.
+                entry.pendingCloses.settled(ObjectIdentifier(self))
+                state.writers.insert(owner)
+                state.writerClosed = false
                 return try Self.bufferBinaryWrite(&state, bytes, at: offset)
             }
             let accepted = Array(bytes.prefix(Self.textWriteMax))
@@ -105,21 +113,29 @@ public final class OpenAttribute: Sendable {
         return bytes.count
     }
 
-    /// Commits buffered binary writes, as configfs does at the last close. Called on every
-    /// close(2) of the descriptor, so the new generation is visible when close returns;
-    /// commits only when something was written since the last commit.
-    public func flush() {
+    /// close(2) of this descriptor or of any copy of it (FUSE FLUSH) by the file table `owner`.
+    /// Only the last close commits, and only RELEASE says which one that was; until it arrives,
+    /// the entry's observers wait. A close by a file table that never wrote — a forked child's,
+    /// or exec closing an O_CLOEXEC copy — while the writer still holds its copy is not the last,
+    /// so it makes nobody wait.
+    public func flush(owner: UInt64 = 0) {
         state.withLock { state in
-            guard state.uncommitted else { return }
-            state.uncommitted = false
-            // configfs drops pending writes of a removed entry.
-            guard !entry.isRemoved else { return }
-            entry.commitInblob(state.writeBuffer)
+            guard state.uncommitted, !entry.isRemoved else { return }
+            if state.writers.contains(owner) { state.writerClosed = true }
+            guard state.writerClosed else { return }
+            entry.pendingCloses.closed(ObjectIdentifier(self))
         }
     }
 
-    /// The descriptor's last reference is gone: commit whatever a flush did not.
+    /// The last reference is gone (FUSE RELEASE): commit the buffered writes, as configfs does
+    /// in `configfs_release_bin_file()`, unless rmdir removed the entry meanwhile.
     public func release() {
-        flush()
+        state.withLock { state in
+            guard state.uncommitted else { return }
+            state.uncommitted = false
+            guard !entry.isRemoved else { return }
+            entry.commitInblob(state.writeBuffer)
+        }
+        entry.pendingCloses.settled(ObjectIdentifier(self))
     }
 }

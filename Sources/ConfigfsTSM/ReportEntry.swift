@@ -16,7 +16,7 @@ public final class ReportEntry: Sendable {
     public static let privlevelMax: UInt32 = 3
 
     public let id: UInt64
-    public let name: String
+    public let name: FileName
     /// The attribute files, chosen by the provider at mkdir time and never changed afterwards.
     public let attributes: [ReportAttribute]
     let created: Timestamp
@@ -24,6 +24,8 @@ public final class ReportEntry: Sendable {
     private let diagnostics: Diagnostics
     private let budget: ResourceBudget
     private let state: Mutex<State>
+    /// Closes of this entry's inblob descriptors whose RELEASE may still come.
+    let pendingCloses: PendingCloses
 
     struct State {
         var request = ReportRequest()
@@ -35,8 +37,10 @@ public final class ReportEntry: Sendable {
         var isRemoved = false
     }
 
-    init(id: UInt64, name: String, attributes: [ReportAttribute], created: Timestamp,
-         providerSlot: ProviderSlot, diagnostics: Diagnostics, budget: ResourceBudget) {
+    init(id: UInt64, name: FileName, attributes: [ReportAttribute], created: Timestamp,
+         providerSlot: ProviderSlot, diagnostics: Diagnostics, budget: ResourceBudget,
+         releaseWait: Duration) {
+        self.pendingCloses = PendingCloses(patience: releaseWait)
         self.diagnostics = diagnostics
         self.budget = budget
         self.id = id
@@ -76,25 +80,32 @@ public final class ReportEntry: Sendable {
 
     /// `show()`: the bytes a text attribute reads.
     func show(_ attribute: ReportAttribute) throws(Errno) -> [UInt8] {
-        try state.withLock { (state: inout State) throws(Errno) -> [UInt8] in
+        pendingCloses.wait()
+        return try state.withLock { (state: inout State) throws(Errno) -> [UInt8] in
             guard !state.isRemoved else { throw .noSuchFileOrDirectory }
             switch attribute {
             case .generation:
-                return Array("\(state.writeGeneration)\n".utf8)
+                return Self.sysfsEmit("\(state.writeGeneration)\n")
             case .provider:
                 guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
-                return Array("\(provider.name)\n".utf8)
+                return Self.sysfsEmit("\(provider.name)\n")
             case .privlevelFloor:
                 guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
-                return Array("\(provider.privlevelFloor)\n".utf8)
+                return Self.sysfsEmit("\(provider.privlevelFloor)\n")
             default:
                 throw .permissionDenied
             }
         }
     }
 
+    /// `sysfs_emit()`: formats into one page, so at most a page less the terminating NUL.
+    static func sysfsEmit(_ text: String) -> [UInt8] {
+        Array(text.utf8.prefix(Int(ReportTree.pageSize) - 1))
+    }
+
     /// `store()`: delivers one write(2) to a text attribute; returns the accepted byte count.
     func store(_ attribute: ReportAttribute, _ bytes: [UInt8]) throws(Errno) -> Int {
+        pendingCloses.wait()
         switch attribute {
         case .privlevel:
             let level = try KernelParsing.kstrtouint(bytes)
@@ -145,7 +156,7 @@ public final class ReportEntry: Sendable {
 
     // MARK: binary attributes
 
-    /// `tsm_report_inblob_write()`, called when an inblob open file commits. Like the kernel,
+    /// `tsm_report_inblob_write()`, called when an inblob open file is released. Like the kernel,
     /// the result is dropped by configfs, so this reports nothing.
     func commitInblob(_ bytes: [UInt8]) {
         try? mutate { (state: inout State) throws(Errno) in
@@ -157,6 +168,7 @@ public final class ReportEntry: Sendable {
     /// `tsm_report_read()`: the selected blob from the cached report, generating a new report
     /// first when the inputs changed since the last one (or no report was ever generated).
     func readBlob(_ attribute: ReportAttribute) throws(Errno) -> Blob {
+        pendingCloses.wait()
         var cacheDelta = 0
         defer {
             // Outside the entry lock: enforcing the cap locks other entries.
@@ -177,7 +189,7 @@ public final class ReportEntry: Sendable {
                 do throws(ProviderError) {
                     return try provider.generateReport(for: request)
                 } catch {
-                    diagnostics.generationFailed(name, error)
+                    diagnostics.generationFailed(name.description, error)
                     throw error.errno
                 }
             }

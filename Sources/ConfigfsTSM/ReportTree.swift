@@ -20,10 +20,11 @@ public final class ReportTree: Sendable {
     private let diagnostics: Diagnostics
     private let mounted: Timestamp
     private let budget: ResourceBudget
+    private let releaseWait: Duration
     private let state: Mutex<State>
 
     private struct State {
-        var entriesByName: [String: ReportEntry] = [:]
+        var entriesByName: [FileName: ReportEntry] = [:]
         var entriesByID: [UInt64: ReportEntry] = [:]
         var lastEntryID: UInt64 = 0
         var reportChanged: Timestamp
@@ -35,11 +36,16 @@ public final class ReportTree: Sendable {
     ///     (mkdir then fails with ENXIO).
     ///   - owner: the owner every node reports (root, like configfs, unless mapped).
     ///   - clock: the time source for timestamps.
+    ///   - releaseWait: how long an operation on an entry waits for the RELEASE that tells a
+    ///     last close of an inblob (which commits) from the close of a copy (which does not);
+    ///   see ``PendingCloses``.
     public init(provider: (any ReportProvider)?, owner: Ownership = .root,
                 limits: ResourceLimits = .defaults,
                 diagnostics: Diagnostics = Diagnostics(),
+                releaseWait: Duration = ReportTree.defaultReleaseWait,
                 clock: @escaping @Sendable () -> Timestamp = ReportTree.realtimeClock) {
         self.budget = ResourceBudget(limits)
+        self.releaseWait = releaseWait
         self.providerSlot = ProviderSlot(provider)
         self.owner = owner
         self.clock = clock
@@ -63,6 +69,10 @@ public final class ReportTree: Sendable {
         }
     }
 
+    /// Long enough for a RELEASE on a loaded machine; paid only after closing a dup'ed or
+    /// inherited inblob descriptor that still had uncommitted writes.
+    public static let defaultReleaseWait: Duration = .seconds(1)
+
     /// `CLOCK_REALTIME`.
     public static let realtimeClock: @Sendable () -> Timestamp = {
         var now = timespec()
@@ -82,8 +92,8 @@ public final class ReportTree: Sendable {
     // MARK: lookup and attributes
 
     /// Resolves `name` in the directory `parent`.
-    public func lookup(parent: Inode, name: String) throws(Errno) -> NodeAttributes {
-        guard name.utf8.count <= Self.nameMax else { throw .fileNameTooLong }
+    public func lookup(parent: Inode, name: FileName) throws(Errno) -> NodeAttributes {
+        guard name.count <= Self.nameMax else { throw .fileNameTooLong }
         switch parent.node {
         case .configRoot:
             guard name == "tsm" else { throw .noSuchFileOrDirectory }
@@ -170,8 +180,8 @@ public final class ReportTree: Sendable {
     // MARK: directories
 
     /// mkdir: only `tsm/report/` creates entries; the requested mode is ignored (always 0755).
-    public func makeDirectory(parent: Inode, name: String) throws(Errno) -> NodeAttributes {
-        guard name.utf8.count <= Self.nameMax else { throw .fileNameTooLong }
+    public func makeDirectory(parent: Inode, name: FileName) throws(Errno) -> NodeAttributes {
+        guard name.count <= Self.nameMax else { throw .fileNameTooLong }
         guard parent == .report else {
             if case .invalid = parent.node { throw .noSuchFileOrDirectory }
             throw .notPermitted
@@ -184,7 +194,8 @@ public final class ReportTree: Sendable {
             guard state.entriesByID.count < budget.limits.maxEntries else { throw .noMemory }
             state.lastEntryID += 1
             let entry = ReportEntry(id: state.lastEntryID, name: name, attributes: visible, created: now,
-                                    providerSlot: providerSlot, diagnostics: diagnostics, budget: budget)
+                                    providerSlot: providerSlot, diagnostics: diagnostics, budget: budget,
+                                    releaseWait: releaseWait)
             state.entriesByName[name] = entry
             state.entriesByID[entry.id] = entry
             state.reportChanged = now
@@ -195,7 +206,7 @@ public final class ReportTree: Sendable {
 
     /// rmdir: removes a report entry even though it holds attribute files. Open descriptors
     /// of the entry stay valid and fail with ENOENT from then on.
-    public func removeDirectory(parent: Inode, name: String) throws(Errno) {
+    public func removeDirectory(parent: Inode, name: FileName) throws(Errno) {
         switch parent.node {
         case .report:
             let now = clock()
@@ -250,7 +261,7 @@ public final class ReportTree: Sendable {
             guard let entry = entry(id) else { throw .noSuchFileOrDirectory }
             parent = .report
             children = entry.attributes.reversed().map {
-                DirectoryEntry(name: $0.fileName, inode: Inode.attribute($0, ofEntry: id), kind: .regularFile)
+                DirectoryEntry(name: FileName($0.fileName), inode: Inode.attribute($0, ofEntry: id), kind: .regularFile)
             }
         case .attribute:
             throw .notDirectory
@@ -298,7 +309,7 @@ public final class ReportTree: Sendable {
     }
 
     /// The entry with this name, if it exists.
-    public func entry(named name: String) -> ReportEntry? {
+    public func entry(named name: FileName) -> ReportEntry? {
         state.withLock { $0.entriesByName[name] }
     }
 }

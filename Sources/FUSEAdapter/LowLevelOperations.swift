@@ -26,6 +26,9 @@ enum LowLevelOperations {
         ops.readdir = { req, ino, size, offset, fi in dispatcher(req).readdir(req, ino, size, offset, fi) }
         ops.releasedir = { req, ino, fi in dispatcher(req).releasedir(req, ino, fi) }
         ops.statfs = { req, ino in dispatcher(req).statfs(req, ino) }
+        ops.fsync = { req, ino, _, _ in dispatcher(req).fsync(req, ino) }
+        ops.fsyncdir = { req, ino, _, _ in dispatcher(req).fsync(req, ino) }
+        ops.listxattr = { req, ino, size in dispatcher(req).listxattr(req, ino, size) }
         return ops
     }
 }

@@ -48,8 +48,8 @@ final class RequestDispatcher: Sendable {
     /// A request that names a child of `parent` and is answered with that child's entry.
     private func answerWithEntry(_ req: fuse_req_t?, _ operation: String, _ parent: fuse_ino_t,
                                  _ name: UnsafePointer<CChar>?,
-                                 _ resolve: (ConfigfsTSM.Inode, String) throws(Errno) -> NodeAttributes) {
-        let name = String(cString: name!)
+                                 _ resolve: (ConfigfsTSM.Inode, FileName) throws(Errno) -> NodeAttributes) {
+        let name = FileName(cString: name!)
         do throws(Errno) {
             let attributes = try resolve(Inode(rawValue: parent), name)
             trace("\(operation) \(parent)/\(name)", "ino \(attributes.inode.rawValue)")
@@ -109,7 +109,7 @@ final class RequestDispatcher: Sendable {
     }
 
     func rmdir(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
-        let name = String(cString: name!)
+        let name = FileName(cString: name!)
         do {
             try tree.removeDirectory(parent: Inode(rawValue: parent), name: name)
             trace("RMDIR \(parent)/\(name)", "ok")
@@ -124,7 +124,7 @@ final class RequestDispatcher: Sendable {
     /// Operations configfs does not have: unlink, rename, symlink, link, mknod (EPERM) and
     /// creating a new file (EACCES, the directory has no `create`).
     func refuse(_ req: fuse_req_t?, _ operation: String, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ errno: Errno) {
-        fail(req, "\(operation) \(parent)/\(String(cString: name!))", errno)
+        fail(req, "\(operation) \(parent)/\(FileName(cString: name!))", errno)
     }
 
     // MARK: files
@@ -174,7 +174,9 @@ final class RequestDispatcher: Sendable {
                _ offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         guard let file = openFile(fi) else { return fail(req, "WRITE \(ino)", .badFileDescriptor) }
         do {
-            let written = try file.write(UnsafeRawBufferPointer(start: buf, count: size), at: Int(offset))
+            // Direct I/O writes carry the writer's lock owner (its file table), as FLUSH does.
+            let written = try file.write(UnsafeRawBufferPointer(start: buf, count: size), at: Int(offset),
+                                         owner: fi!.pointee.lock_owner)
             trace("WRITE \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", "\(written) bytes")
             fuse_reply_write(req, written)
         } catch {
@@ -183,7 +185,7 @@ final class RequestDispatcher: Sendable {
     }
 
     func flush(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        openFile(fi)?.flush()
+        openFile(fi)?.flush(owner: fi!.pointee.lock_owner)
         trace("FLUSH \(ino)", "ok")
         fuse_reply_err(req, 0)
     }
@@ -195,6 +197,18 @@ final class RequestDispatcher: Sendable {
         }
         trace("RELEASE \(ino)", "ok")
         fuse_reply_err(req, 0)
+    }
+
+    /// configfs has no `fsync` for attributes or directories: the VFS answers EINVAL.
+    func fsync(_ req: fuse_req_t?, _ ino: fuse_ino_t) {
+        fail(req, "FSYNC \(ino)", .invalidArgument)
+    }
+
+    /// configfs has no xattr handlers: listing succeeds and is empty (getxattr and setxattr stay
+    /// unimplemented, which the kernel turns into EOPNOTSUPP, configfs' answer).
+    func listxattr(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int) {
+        trace("LISTXATTR \(ino) size=\(size)", "empty")
+        if size == 0 { fuse_reply_xattr(req, 0) } else { fuse_reply_buf(req, nil, 0) }
     }
 
     // MARK: directories
@@ -238,7 +252,9 @@ final class RequestDispatcher: Sendable {
                 attributes.st_ino = UInt(item.inode.rawValue)
                 attributes.st_mode = item.kind == .directory ? S_IFDIR : S_IFREG
                 let needed = buffer.withUnsafeMutableBufferPointer { storage in
-                    fuse_add_direntry(req, storage.baseAddress! + used, size - used, item.name, &attributes, off_t(index + 1))
+                    item.name.withCString { name in
+                        fuse_add_direntry(req, storage.baseAddress! + used, size - used, name, &attributes, off_t(index + 1))
+                    }
                 }
                 if needed > size - used { break }
                 used += needed

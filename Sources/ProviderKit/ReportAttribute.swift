@@ -34,12 +34,6 @@ public enum ReportAttribute: Int, CaseIterable, Sendable, Hashable {
         }
     }
 
-    /// Looks an attribute up by its file name.
-    public init?(fileName: String) {
-        guard let match = Self.allCases.first(where: { $0.fileName == fileName }) else { return nil }
-        self = match
-    }
-
     /// Binary attributes (`CONFIGFS_BIN_ATTR_*`) versus text attributes (`CONFIGFS_ATTR_*`).
     public var isBinary: Bool { rawValue >= ReportAttribute.inblob.rawValue }
 

@@ -1,5 +1,6 @@
 @testable import ConfigfsTSM
 import EchoProvider
+import Foundation
 import ProviderKit
 import SystemPackage
 import Testing
@@ -31,20 +32,52 @@ import Testing
         file.release()
     }
 
-    @Test func inblobIsBufferedUntilFlushAndHolesAreZeroFilled() throws {
+    @Test func inblobIsBufferedUntilTheLastReleaseAndHolesAreZeroFilled() throws {
         let (tree, _) = makeTree()
         let entry = try tree.makeEntry("r")
         let file = try tree.openAttribute(entry, .inblob, write: true)
         #expect(try file.write([1, 2], at: 10) == 2)
         #expect(try file.write([9], at: 0) == 1)
         #expect(try tree.generation(entry) == "0\n")
-        file.flush()
-        #expect(try tree.generation(entry) == "1\n")
-        file.flush() // nothing new written: no second commit
+        file.flush()  // a close, but no RELEASE follows: a copy of the descriptor is still open
+        #expect(try tree.generation(entry) == "0\n")
         file.release()
+        #expect(try tree.generation(entry) == "1\n")
+        file.flush()
+        file.release()  // nothing new written: no second commit
         #expect(try tree.generation(entry) == "1\n")
         let report = try #require(EchoReport(outblob: tree.readAll(entry, .outblob)))
         #expect(report.request.inblob == [9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2])
+    }
+
+    @Test func aWritersCloseMakesObserversWaitForTheRelease() throws {
+        let (tree, _) = makeTree(releaseWait: .seconds(30))
+        let entry = try tree.makeEntry("r")
+        let file = try tree.openAttribute(entry, .inblob, write: true)
+        #expect(try file.write(nonce, owner: 7) == 64)
+        file.flush(owner: 8)  // a file table that never wrote: nobody waits
+        #expect(try tree.generation(entry) == "0\n")
+        file.flush(owner: 7)  // the writer's close: observers wait for RELEASE, however late
+        let released = Thread {
+            usleep(200_000)
+            file.release()
+        }
+        released.start()
+        #expect(try tree.generation(entry) == "1\n")
+    }
+
+    @Test func aCloseWithoutReleaseIsForgottenAfterTheWait() throws {
+        let (tree, _) = makeTree(releaseWait: .milliseconds(50))
+        let entry = try tree.makeEntry("r")
+        let file = try tree.openAttribute(entry, .inblob, write: true)
+        #expect(try file.write(nonce, owner: 7) == 64)
+        file.flush(owner: 7)  // a dup's close by the writer: no RELEASE comes
+        #expect(try tree.generation(entry) == "0\n")
+        #expect(try file.write([1], at: 0, owner: 7) == 1)
+        file.flush(owner: 9)  // after a writer's write, another table's close is not the last
+        #expect(try tree.generation(entry) == "0\n")
+        file.release()
+        #expect(try tree.generation(entry) == "1\n")
     }
 
     @Test func inblobRejectsEndsPast64AndStillCommitsWhatItHas() throws {

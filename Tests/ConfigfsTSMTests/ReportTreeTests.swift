@@ -45,7 +45,7 @@ final class EmptyAuxProvider: ReportProvider {
             .auxblob: (0o444, 0), .manifestblob: (0o444, 0),
         ]
         for (attribute, (mode, size)) in expected {
-            let stat = try tree.lookup(parent: Inode(rawValue: entry.id << 4), name: attribute.fileName)
+            let stat = try tree.lookup(parent: Inode(rawValue: entry.id << 4), name: FileName(attribute.fileName))
             #expect(stat.permissions == mode && stat.size == size && stat.kind == .regularFile, "\(attribute)")
             #expect(stat.owner == .root && stat.linkCount == 1)
         }
@@ -58,7 +58,7 @@ final class EmptyAuxProvider: ReportProvider {
         let (tree, _) = makeTree { $0.profile = profile }
         let entry = try tree.makeEntry("r")
         let names = try tree.listDirectory(Inode(rawValue: entry.id << 4)).map(\.name)
-        let expected: [String] = switch profile {
+        let expected: [FileName] = switch profile {
         case .tdx: ["outblob", "inblob", "provider", "generation"]
         case .sev: ["auxblob", "outblob", "inblob", "privlevel_floor", "privlevel", "provider", "generation"]
         case .all, .sevSVSM: ["manifestblob", "auxblob", "outblob", "inblob", "service_manifest_version",
@@ -117,7 +117,7 @@ final class EmptyAuxProvider: ReportProvider {
         _ = try tree.makeEntry(String(repeating: "n", count: 255))
         _ = try tree.makeEntry(".hidden")
         _ = try tree.makeEntry("entry\u{1}ctl-ünïcode")
-        #expect(throws: Errno.fileNameTooLong) { try tree.makeDirectory(parent: .report, name: String(repeating: "n", count: 256)) }
+        #expect(throws: Errno.fileNameTooLong) { try tree.makeDirectory(parent: .report, name: FileName(String(repeating: "n", count: 256))) }
     }
 
     @Test func emptyBlobReadsAsEOFAndIsNotSnapshotted() throws {

@@ -3,24 +3,27 @@ import EchoProvider
 import ProviderKit
 import SystemPackage
 
-/// A tree with the echo provider and a fixed clock.
-func makeTree(_ configure: (inout EchoProvider.Configuration) -> Void = { _ in }) -> (ReportTree, EchoProvider) {
+/// A tree with the echo provider and a fixed clock. In-process tests send no RELEASE after a
+/// bare flush, so observers wait `releaseWait` each time one is left pending.
+func makeTree(releaseWait: Duration = .milliseconds(100),
+              _ configure: (inout EchoProvider.Configuration) -> Void = { _ in }) -> (ReportTree, EchoProvider) {
     var configuration = EchoProvider.Configuration()
     configure(&configuration)
     let provider = EchoProvider(configuration: configuration)
-    let tree = ReportTree(provider: provider, clock: { Timestamp(seconds: 1_700_000_000, nanoseconds: 0) })
+    let tree = ReportTree(provider: provider, releaseWait: releaseWait,
+                          clock: { Timestamp(seconds: 1_700_000_000, nanoseconds: 0) })
     return (tree, provider)
 }
 
 extension ReportTree {
     /// mkdir report/<name> and return the entry.
     func makeEntry(_ name: String) throws -> ReportEntry {
-        let attributes = try makeDirectory(parent: .report, name: name)
+        let attributes = try makeDirectory(parent: .report, name: FileName(name))
         return entry(attributes.inode.rawValue >> 4)!
     }
 
     func openAttribute(_ entry: ReportEntry, _ attribute: ReportAttribute, read: Bool = false, write: Bool = false) throws(Errno) -> OpenAttribute {
-        let inode = try lookup(parent: Inode(rawValue: entry.id << 4), name: attribute.fileName).inode
+        let inode = try lookup(parent: Inode(rawValue: entry.id << 4), name: FileName(attribute.fileName)).inode
         return try open(inode, mode: OpenMode(read: read, write: write))
     }
 
@@ -58,9 +61,9 @@ extension OpenAttribute {
         try read(at: offset, count: count) { pieces in pieces.flatMap { Array($0) } }
     }
 
-    func write(_ bytes: [UInt8], at offset: Int = 0) throws(Errno) -> Int {
+    func write(_ bytes: [UInt8], at offset: Int = 0, owner: UInt64 = 0) throws(Errno) -> Int {
         let result: Result<Int, Errno> = bytes.withUnsafeBytes { buffer in
-            Result { () throws(Errno) -> Int in try write(buffer, at: offset) }
+            Result { () throws(Errno) -> Int in try write(buffer, at: offset, owner: owner) }
         }
         return try result.get()
     }

@@ -86,16 +86,26 @@ enum Sys {
         return info
     }
 
-    static func listDirectory(_ path: String) throws(Errno) -> [String] {
+    /// The names in a directory exactly as getdents returns them, as bytes.
+    static func listNames(_ path: String) throws(Errno) -> [[UInt8]] {
         guard let directory = opendir(path) else { throw Errno(rawValue: errno) }
         defer { closedir(directory) }
-        var names: [String] = []
+        var names: [[UInt8]] = []
         while let entry = readdir(directory) {
-            names.append(withUnsafeBytes(of: entry.pointee.d_name) {
-                String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
-            })
+            names.append(withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) })
         }
         return names
+    }
+
+    /// A path below `directory` whose last component is `name`'s bytes, whatever they are.
+    static func path(_ directory: String, _ name: [UInt8]) -> [CChar] {
+        (Array(directory.utf8) + [UInt8(ascii: "/")] + name + [0]).map { CChar(bitPattern: $0) }
+    }
+
+    /// The names in a directory as text; fails the test's expectations if any is not UTF-8
+    /// rather than repairing it (use ``listNames(_:)`` for arbitrary bytes).
+    static func listDirectory(_ path: String) throws(Errno) -> [String] {
+        try listNames(path).map { String(validating: $0, as: UTF8.self) ?? "<not UTF-8: \($0)>" }
     }
 }
 
