@@ -12,6 +12,7 @@ privlevel=${1:-2}
 version=${2:-3}
 
 source "$(dirname "$0")/example-workspace.sh" snp
+needs_verifiers
 
 cat > "$work/tsmfs.toml" <<CONFIG
 [tsmfs]

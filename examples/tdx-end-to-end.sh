@@ -11,6 +11,7 @@ version=${1:-4}
 body_type=${2:-2}
 
 source "$(dirname "$0")/example-workspace.sh" tdx
+needs_verifiers
 
 cat > "$work/tsmfs.toml" <<CONFIG
 [tsmfs]

@@ -18,7 +18,9 @@ public struct ConfigFile: Sendable {
         var sections: [String: [String: Setting]] = ["": [:]]
         var sectionLines: [String: Int] = [:]
         var current = ""
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character to Swift, so a split on "\n" alone would not split CRLF lines.
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        for (index, rawLine) in lines.enumerated() {
             let lineNumber = index + 1
             func fail(_ message: String) -> ConfigError { ConfigError(file: name, line: lineNumber, message: message) }
             let line = Self.strippingComment(rawLine).trimmingSpaces()
@@ -72,6 +74,20 @@ public struct ConfigFile: Sendable {
 
     /// The sections present in the file (excluding the unnamed top level).
     public var sectionNames: [String] { sections.keys.filter { !$0.isEmpty }.sorted() }
+
+    /// Rejects every section not in `known`, and any setting before the first section header,
+    /// naming the file and the line: a misspelt `[section]` would otherwise be ignored whole.
+    public func checkSections(known: [String]) throws(ConfigError) {
+        if let (key, setting) = sections[""]?.min(by: { $0.value.line < $1.value.line }) {
+            throw ConfigError(file: name, line: setting.line,
+                              message: "\(key) is outside any section; put it under one of "
+                                  + known.map { "[\($0)]" }.joined(separator: ", "))
+        }
+        if let (section, line) = sectionLines.filter({ !known.contains($0.key) }).min(by: { $0.value < $1.value }) {
+            throw ConfigError(file: name, line: line,
+                              message: "unknown section [\(section)] (known: \(known.joined(separator: ", ")))")
+        }
+    }
 
     static func qualified(_ section: String, _ key: String) -> String {
         section.isEmpty ? key : "[\(section)] \(key)"

@@ -11,8 +11,9 @@ enum Daemon {
     private static let posixSpawnSetSID: Int16 = 0x80
 
     /// Starts `arguments` (a `tsmfs mount --foreground …` command line) detached, and waits
-    /// for its verdict.
-    static func start(arguments: [String], logFile: String?) throws {
+    /// for its verdict; returns the daemon's process id once it serves.
+    @discardableResult
+    static func start(arguments: [String], logFile: String?) throws -> pid_t {
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else {
             throw CLIError("cannot create a pipe: \(String(cString: strerror(errno)))")
@@ -56,7 +57,7 @@ enum Daemon {
             break
         }
         let line = String(decoding: report, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-        if line == "ready" { return }
+        if line == "ready" { return pid }
         if line.hasPrefix("error: ") { throw CLIError(String(line.dropFirst("error: ".count))) }
         var status: Int32 = 0
         waitpid(pid, &status, 0)

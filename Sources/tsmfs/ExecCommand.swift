@@ -84,10 +84,19 @@ struct ExecCommand: ParsableCommand {
                 throw CLIError("cannot create \(at): \(String(cString: strerror(errno)))")
             }
         }
-        let mounted = try runProgram(currentExecutable(), ["mount"] + forwardedOptions() + [at])
-        guard mounted == 0 else { return mounted }
-        let status = try runProgram(commandLine[0], Array(commandLine.dropFirst()))
-        _ = try runProgram(currentExecutable(), ["unmount", "--lazy", at])
-        return status
+        // The daemon is this process's own child, so every way out below can stop and reap it.
+        let daemon = try Daemon.start(arguments: ["mount", "--foreground", "--ready-fd", String(Daemon.readyDescriptor)]
+                                          + forwardedOptions() + [at], logFile: nil)
+        defer {
+            _ = try? detachMount(at, lazy: true)
+            var status: Int32 = 0
+            while waitpid(daemon, &status, 0) < 0 && errno == EINTR {}
+        }
+        do {
+            return try runProgram(commandLine[0], Array(commandLine.dropFirst()))
+        } catch let failure as SpawnError {
+            _ = exitWithMessage(failure.description)
+            return failure.exitStatus
+        }
     }
 }

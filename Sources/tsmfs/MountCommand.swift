@@ -56,13 +56,15 @@ struct MountCommand: ParsableCommand {
 
     func validate() throws {
         if let owner, Self.parseOwner(owner) == nil {
-            throw ValidationError("--owner must be UID:GID with numeric ids, e.g. --owner 1000:1000")
+            throw ValidationError("--owner must be UID:GID with numeric ids from 0 to 4294967294, e.g. --owner 1000:1000")
         }
     }
 
     static func parseOwner(_ text: String) -> Ownership? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let uid = UInt32(parts[0]), let gid = UInt32(parts[1]) else { return nil }
+        // (uid_t)-1 is no user: the kernel shows it as the overflow id and chown reads it as "unchanged".
+        guard parts.count == 2, let uid = UInt32(parts[0]), let gid = UInt32(parts[1]),
+              uid != UInt32.max, gid != UInt32.max else { return nil }
         return Ownership(uid: uid, gid: gid)
     }
 
@@ -89,30 +91,34 @@ struct MountCommand: ParsableCommand {
 
         try Preflight.checkFuseDevice()
         try Preflight.checkUnprivilegedHelper()
-        try Preflight.checkMountpoint(mountpoint) { path in
-            guard let stale = MountTable.current().mount(at: path), stale.type.hasPrefix("fuse") else {
-                throw CLIError("\(path) is not reachable (a dead mount?); unmount it with: umount -l \(path)")
+        // A background copy runs while its starter waits, holding the lock where that is tsmfs mount.
+        if readyFD != nil {
+            try Preflight.checkMountpoint(mountpoint) { path in try detachMount(path, lazy: true) }
+            return try serve(try mountFilesystem(at: mountpoint, provider: provider, settings: resolved.settings))
+        }
+        let mounted = try Preflight.withMountpointLock(mountpoint) { () throws -> FUSEMount? in
+            try Preflight.checkMountpoint(mountpoint) { path in try detachMount(path, lazy: true) }
+            guard foreground else {
+                var arguments = ["mount", "--foreground", "--ready-fd", String(Daemon.readyDescriptor),
+                                 "--provider", resolved.settings.provider.rawValue,
+                                 "--state-dir", resolved.settings.stateDirectory]
+                if let configPath = resolved.configPath { arguments += ["--config", configPath] }
+                if let seed = providerOptions.deterministicSeed { arguments += ["--deterministic-seed", seed] }
+                if let owner { arguments += ["--owner", owner] }
+                for options in fuseOptions { arguments += ["-o", options] }
+                if verbose { arguments.append("--verbose") }
+                arguments.append(mountpoint)
+                try Daemon.start(arguments: arguments, logFile: logFile.map(absolutePath))
+                return nil
             }
-            try detachMount(path, lazy: true)
+            return try mountFilesystem(at: mountpoint, provider: provider, settings: resolved.settings)
         }
-
-        guard foreground else {
-            var arguments = ["mount", "--foreground", "--ready-fd", String(Daemon.readyDescriptor),
-                             "--provider", resolved.settings.provider.rawValue,
-                             "--state-dir", resolved.settings.stateDirectory]
-            if let configPath = resolved.configPath { arguments += ["--config", configPath] }
-            if let seed = providerOptions.deterministicSeed { arguments += ["--deterministic-seed", seed] }
-            if let owner { arguments += ["--owner", owner] }
-            for options in fuseOptions { arguments += ["-o", options] }
-            if verbose { arguments.append("--verbose") }
-            arguments.append(mountpoint)
-            try Daemon.start(arguments: arguments, logFile: logFile.map(absolutePath))
-            return
-        }
-        try serve(at: mountpoint, provider: provider, settings: resolved.settings)
+        if let mounted { try serve(mounted) }
     }
 
-    private func serve(at mountpoint: String, provider: (any ReportProvider)?, settings: MountSettings) throws {
+    /// Mounts the tree; when this returns, clients can use it.
+    private func mountFilesystem(at mountpoint: String, provider: (any ReportProvider)?,
+                                 settings: MountSettings) throws -> FUSEMount {
         // A daemon must not keep the directory it was started from busy.
         if readyFD != nil { _ = chdir("/") }
         var logger = Logger(label: "tsmfs")
@@ -120,11 +126,17 @@ struct MountCommand: ParsableCommand {
         let diagnostics = Diagnostics { [logger] entry, error in
             logger.warning("report generation failed", metadata: ["entry": "\(entry)", "error": "\(error)"])
         }
-        let tree = ReportTree(provider: provider, owner: settings.owner, limits: settings.limits, diagnostics: diagnostics)
+        let tree = ReportTree(provider: provider, owner: settings.owner, limits: settings.limits, diagnostics: diagnostics,
+                              releaseWait: settings.releaseWait)
         let filesystem = try FUSEMount(tree: tree, options: MountOptions(fuseOptions: fuseOptions, timeouts: settings.timeouts),
                                        logger: logger)
         try filesystem.mount(at: mountpoint)
         logger.info("serving", metadata: ["mountpoint": "\(mountpoint)", "provider": "\(provider?.name ?? "none")"])
+        return filesystem
+    }
+
+    /// Reports readiness to a waiting parent and serves until unmounted or signalled.
+    private func serve(_ filesystem: FUSEMount) throws {
         if let readyFD { Daemon.report("ready", on: readyFD) }
         let status = filesystem.run()
         if status != 0 { throw ExitCode(status) }
@@ -154,6 +166,7 @@ struct MountSettings {
     var owner: Ownership
     var limits: ResourceLimits
     var timeouts: MountOptions.Timeouts
+    var releaseWait: Duration
 
     static let defaultStateDirectory = "/var/lib/tsmfs"
 
@@ -165,7 +178,9 @@ struct MountSettings {
         // Read every setting before combining: `??` would skip reading the config when an option
         // is given, and finish() would then call a valid setting unknown.
         let configuredStateDirectory = try section.string("state_dir")
-        let configuredOwner = try section.parsed("owner", expected: "UID:GID") { MountCommand.parseOwner($0) }
+        let configuredOwner = try section.parsed("owner", expected: "UID:GID, each from 0 to 4294967294") {
+            MountCommand.parseOwner($0)
+        }
         self.provider = provider ?? configured ?? .defaultChoice
         self.stateDirectory = stateDir ?? configuredStateDirectory ?? Self.defaultStateDirectory
         self.owner = owner ?? configuredOwner ?? .root
@@ -182,6 +197,10 @@ struct MountSettings {
         let entryTimeout = try section.integer("entry_timeout_ms", as: Int.self, in: 0...3_600_000) ?? 1000
         let attributeTimeout = try section.integer("attr_timeout_ms", as: Int.self, in: 0...3_600_000) ?? 1000
         self.timeouts = MountOptions.Timeouts(entries: Double(entryTimeout) / 1000, attributes: Double(attributeTimeout) / 1000)
+        // After a writer closes a copy of an inblob descriptor (a dup), how long the entry waits
+        // for the RELEASE that would make that close the last one; see ReportTree.
+        let releaseWait = try section.integer("release_wait_ms", as: Int64.self, in: 1...60_000)
+        self.releaseWait = releaseWait.map { .milliseconds($0) } ?? ReportTree.defaultReleaseWait
         try section.finish()
     }
 }

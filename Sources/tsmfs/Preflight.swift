@@ -28,16 +28,18 @@ enum Preflight {
 
     /// Verifies the mountpoint, recovering a stale tsmfs mount left by a killed daemon.
     static func checkMountpoint(_ path: String, recoverStale: (String) throws -> Void) throws {
+        if isDeadMount(path) {
+            try recoverStale(path)
+            guard !isDeadMount(path) else {
+                throw CLIError("\(path) is still a dead FUSE mount after detaching it; run: fusermount3 -uz \(path)")
+            }
+        }
+        if let mounted = MountTable.current().mount(at: path), mounted.type == "fuse.tsmfs" {
+            throw CLIError("tsmfs is already mounted at \(path); unmount it first with: tsmfs unmount \(path)")
+        }
         var info = stat()
         if stat(path, &info) != 0 {
             let error = errno
-            if error == ENOTCONN {
-                // A FUSE mount whose daemon died: detach it and go on.
-                try recoverStale(path)
-                return try checkMountpoint(path, recoverStale: { _ in
-                    throw CLIError("\(path) is still a dead FUSE mount after detaching it; run: fusermount3 -uz \(path)")
-                })
-            }
             if error == ENOENT {
                 throw CLIError("mountpoint \(path) does not exist: create it with 'mkdir -p \(path)'")
             }
@@ -55,5 +57,32 @@ enum Preflight {
             throw CLIError("mountpoint \(path) is not empty (it contains '\(name)'): "
                 + "mount on an empty directory so nothing is hidden")
         }
+    }
+
+    /// Whether `path` is a FUSE mount whose daemon is gone. The mount table says it is a FUSE
+    /// mount; only a request that reaches the (absent) daemon says it is dead: the kernel may
+    /// answer `stat` from its attribute cache, so statfs and a directory read are asked too.
+    static func isDeadMount(_ path: String) -> Bool {
+        guard let mounted = MountTable.current().mount(at: path), mounted.type.hasPrefix("fuse") else { return false }
+        var info = stat()
+        if stat(path, &info) != 0 && errno == ENOTCONN { return true }
+        var fs = statfs()
+        if statfs(path, &fs) != 0 && errno == ENOTCONN { return true }
+        return directoryNames(path) == nil && errno == ENOTCONN
+    }
+
+    /// Holds an exclusive lock on the mountpoint directory while `body` checks and mounts it, so
+    /// that two `tsmfs mount` on one directory cannot both find it empty and stack two mounts.
+    static func withMountpointLock<R>(_ path: String, _ body: () throws -> R) throws -> R {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        // Nothing to lock (missing, not a directory, dead mount): the checks in body say why.
+        guard descriptor >= 0 else { return try body() }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                throw CLIError("cannot lock mountpoint \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        return try body()
     }
 }

@@ -1,14 +1,22 @@
 import Glibc
 
+/// A program that could not be started; `errno` says why (ENOENT: not found).
+struct SpawnError: Error, CustomStringConvertible {
+    var program: String
+    var errno: Int32
+    var description: String { "cannot run \(program): \(String(cString: strerror(errno)))" }
+
+    /// The shell's exit status for it: 127 for a missing program, 126 for one that cannot run.
+    var exitStatus: Int32 { errno == ENOENT ? 127 : 126 }
+}
+
 /// Runs a program found on PATH, with this process's stdio, and returns its exit status.
 func runProgram(_ program: String, _ arguments: [String]) throws -> Int32 {
     let argv = ([program] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var pid: pid_t = 0
     let result = posix_spawnp(&pid, program, nil, nil, argv, environ)
-    guard result == 0 else {
-        throw CLIError("cannot run \(program): \(String(cString: strerror(result)))")
-    }
+    guard result == 0 else { throw SpawnError(program: program, errno: result) }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)

@@ -56,23 +56,43 @@ struct ProviderOptions: ParsableArguments {
                         seed: deterministicSeed.flatMap(Self.parseSeed))
     }
 
+    /// The sections a configuration file may have: `[tsmfs]` and one per provider.
+    static let configSections = ["tsmfs"] + ProviderChoice.allCases.filter { $0 != .none }.map(\.rawValue)
+
+    /// A configuration file is small text; anything larger is a mistake (a device, a log).
+    static let configSizeLimit = 1 << 20
+
     private func loadConfig(_ path: String?) throws -> ConfigFile {
         guard let path else { return .empty() }
-        guard let file = fopen(path, "r") else {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
             throw CLIError("cannot read config file \(path): \(String(cString: strerror(errno)))")
         }
-        defer { fclose(file) }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw CLIError("config file \(path) is not a regular file: name a TOML file (see examples/tsmfs.toml)")
+        }
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while bytes.count <= Self.configSizeLimit {
+            let count = read(descriptor, &chunk, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else {
+                throw CLIError("cannot read config file \(path): \(String(cString: strerror(errno)))")
+            }
             if count == 0 { break }
             bytes += chunk[..<count]
+        }
+        guard bytes.count <= Self.configSizeLimit else {
+            throw CLIError("config file \(path) is larger than \(Self.configSizeLimit >> 20) MiB; is it the right file?")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw CLIError("config file \(path) is not valid UTF-8 text")
         }
-        return try ConfigFile(parsing: text, name: path)
+        let file = try ConfigFile(parsing: text, name: path)
+        try file.checkSections(known: Self.configSections)
+        return file
     }
 }
 

@@ -10,7 +10,8 @@ import Testing
     static let fields: [(section: String, key: String, kind: Kind)] = [
         ("tsmfs", "provider", .choice), ("tsmfs", "state_dir", .string), ("tsmfs", "owner", .choice),
         ("tsmfs", "max_entries", .integer), ("tsmfs", "max_concurrent_generations", .integer),
-        ("tsmfs", "max_cached_mib", .integer),
+        ("tsmfs", "max_cached_mib", .integer), ("tsmfs", "entry_timeout_ms", .integer),
+        ("tsmfs", "attr_timeout_ms", .integer), ("tsmfs", "release_wait_ms", .integer),
         ("echo", "name", .string), ("echo", "attributes", .choice), ("echo", "privlevel_floor", .integer),
         ("echo", "fail_with", .choice), ("echo", "latency_ms", .integer),
         ("tdx", "quote_version", .integer), ("tdx", "body_type", .integer), ("tdx", "td_attributes", .hex),
@@ -36,7 +37,6 @@ import Testing
         switch kind {
         case .string: return ["5", "true", "\"unterminated"]
         case .integer: return ["\"5\"", "-1", "99999999999999999999", "true", "0x", "1.5"]
-        
         case .boolean: return ["1", "\"yes\"", "maybe"]
         case .hex: return ["\"zz\"", "\"\"", "\"0\"", "7", "\"\u{00e9}\u{00e9}\""]
         case .choice: return ["\"bogus\"", "\"\"", "3"]

@@ -57,6 +57,7 @@ public struct KeyStore: Sendable {
     private func stored<Key>(_ name: String, kind: String, parse: (String) throws -> Key, create: () throws -> Key,
                              pem: (Key) -> String) throws(PKIError) -> Key {
         let path = "\(directory)/\(name).key"
+        try checkDirectoriesAreTrusted()
         if let text = try readText(path, secret: true) {
             do {
                 return try parse(text)
@@ -84,6 +85,24 @@ public struct KeyStore: Sendable {
         fatalError("HKDF produced 255 out-of-range P-256 scalars")
     }
 
+    /// Refuses a key directory (or the state directory holding it) that another user could
+    /// write to, as ssh refuses such a ~/.ssh: whoever can replace a key controls the root of trust.
+    private func checkDirectoriesAreTrusted() throws(PKIError) {
+        let parent = (directory as NSString).deletingLastPathComponent
+        for path in [directory, parent] where !path.isEmpty {
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }  // created 0700 on first write
+            if info.st_mode & 0o022 != 0 && info.st_mode & S_ISVTX == 0 {
+                throw PKIError("\(path) is writable by other users (mode \(String(info.st_mode & 0o7777, radix: 8))), "
+                    + "so they could replace the simulated keys: chmod go-w \(path)")
+            }
+            if info.st_uid != geteuid() && info.st_uid != 0 {
+                throw PKIError("\(path) belongs to uid \(info.st_uid), not to the user running tsmfs "
+                    + "(uid \(geteuid())): use your own --state-dir, or chown -R \(geteuid()) \(path)")
+            }
+        }
+    }
+
     /// Reads a text file, or `nil` if it does not exist. Secrets must not be readable by others.
     public func readText(_ path: String, secret: Bool = false) throws(PKIError) -> String? {
         let descriptor: FileDescriptor
@@ -96,9 +115,15 @@ public struct KeyStore: Sendable {
         }
         defer { try? descriptor.close() }
         var info = stat()
-        if secret, fstat(descriptor.rawValue, &info) == 0, info.st_mode & 0o077 != 0 {
-            throw PKIError("\(path) is readable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); "
-                + "a private key must be 0600: chmod 600 \(path)")
+        if secret, fstat(descriptor.rawValue, &info) == 0 {
+            if info.st_mode & 0o077 != 0 {
+                throw PKIError("\(path) is readable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); "
+                    + "a private key must be 0600: chmod 600 \(path)")
+            }
+            if info.st_uid != geteuid() {
+                throw PKIError("\(path) belongs to uid \(info.st_uid), not to the user running tsmfs (uid \(geteuid())); "
+                    + "a private key must be the user's own: chown \(geteuid()) \(path), or move it away to create a new one")
+            }
         }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 8192)
