@@ -14,7 +14,8 @@ final class ConfigfsTSMModel {
         var removed = false
     }
 
-    struct Descriptor {
+    /// An open file description: shared by dup'ed descriptors and by child processes holding it.
+    final class OpenFile {
         var entry: Entry
         var attribute: ReportAttribute
         var canRead: Bool
@@ -23,6 +24,15 @@ final class ConfigfsTSMModel {
         var readBuffer: [UInt8]?
         var writeBuffer: [UInt8] = []
         var uncommitted = false
+        /// Descriptors and holders referring to it; the last one's close commits.
+        var references = 1
+
+        init(entry: Entry, attribute: ReportAttribute, canRead: Bool, canWrite: Bool) {
+            self.entry = entry
+            self.attribute = attribute
+            self.canRead = canRead
+            self.canWrite = canWrite
+        }
     }
 
     /// What an operation returned.
@@ -42,28 +52,62 @@ final class ConfigfsTSMModel {
         }
     }
 
-    var entries: [String: Entry] = [:]
-    var descriptors: [Int: Descriptor] = [:]
+    var entries: [[UInt8]: Entry] = [:]
+    var descriptors: [Int: OpenFile] = [:]
+    /// Open files held by child processes, by holder number.
+    var holders: [Int: OpenFile] = [:]
     /// The echo provider's report count, shared by every entry.
     var serial: UInt64 = 0
 
-    func mkdir(_ name: String) -> Outcome {
-        guard entries[name] == nil else { return .error(EEXIST) }
+    /// `NAME_MAX`: the VFS refuses longer names before any filesystem sees them.
+    static let nameMax = 255
+
+    func mkdir(_ name: [UInt8]) -> Outcome {
+        guard name.count <= Self.nameMax else { return .error(ENAMETOOLONG) }
+        // The VFS answers for "." and "..", which always exist.
+        guard entries[name] == nil, name != Array(".".utf8), name != Array("..".utf8) else { return .error(EEXIST) }
         entries[name] = Entry()
         return .ok
     }
 
-    func rmdir(_ name: String) -> Outcome {
+    func rmdir(_ name: [UInt8]) -> Outcome {
+        guard name.count <= Self.nameMax else { return .error(ENAMETOOLONG) }
+        if name == Array(".".utf8) { return .error(EINVAL) }
+        if name == Array("..".utf8) { return .error(ENOTEMPTY) }
         guard let entry = entries.removeValue(forKey: name) else { return .error(ENOENT) }
         entry.removed = true
         return .ok
     }
 
-    func open(_ id: Int, _ name: String, _ attribute: ReportAttribute, read: Bool, write: Bool) -> Outcome {
+    func open(_ id: Int, _ name: [UInt8], _ attribute: ReportAttribute, read: Bool, write: Bool) -> Outcome {
+        guard name.count <= Self.nameMax else { return .error(ENAMETOOLONG) }
         guard let entry = entries[name] else { return .error(ENOENT) }
         if write && attribute.isReadable { return .error(EACCES) }
         if read && !attribute.isReadable { return .error(EACCES) }
-        descriptors[id] = Descriptor(entry: entry, attribute: attribute, canRead: read, canWrite: write)
+        descriptors[id] = OpenFile(entry: entry, attribute: attribute, canRead: read, canWrite: write)
+        return .ok
+    }
+
+    /// dup(2): another descriptor for the same open file description.
+    func dup(_ id: Int, as copy: Int) -> Outcome {
+        guard let file = descriptors[id] else { return .error(EBADF) }
+        file.references += 1
+        descriptors[copy] = file
+        return .ok
+    }
+
+    /// A child process inherits the descriptor and keeps it open.
+    func hand(_ id: Int, to holder: Int) -> Outcome {
+        guard let file = descriptors[id] else { return .error(EBADF) }
+        file.references += 1
+        holders[holder] = file
+        return .ok
+    }
+
+    /// The child holding `holder` exits, closing its copy.
+    func exit(_ holder: Int) -> Outcome {
+        guard let file = holders.removeValue(forKey: holder) else { return .error(ECHILD) }
+        drop(file)
         return .ok
     }
 
@@ -71,8 +115,7 @@ final class ConfigfsTSMModel {
         // Report blobs are non-seekable (tsmfs' documented FUSE difference, spec §9.5), and
         // pwrite checks seekability before the open mode.
         if offset != nil, let fd = descriptors[id], fd.attribute.isReportBlob { return .error(ESPIPE) }
-        guard var fd = descriptors[id], fd.canWrite else { return .error(EBADF) }
-        defer { descriptors[id] = fd }
+        guard let fd = descriptors[id], fd.canWrite else { return .error(EBADF) }
         if fd.attribute == .inblob {
             let start = offset ?? fd.position
             fd.uncommitted = true
@@ -91,8 +134,7 @@ final class ConfigfsTSMModel {
     }
 
     func read(_ id: Int, count: Int) -> Outcome {
-        guard var fd = descriptors[id], fd.canRead else { return .error(EBADF) }
-        defer { descriptors[id] = fd }
+        guard let fd = descriptors[id], fd.canRead else { return .error(EBADF) }
         if fd.readBuffer == nil {
             guard !fd.entry.removed else { return .error(ENOENT) }
             let content: [UInt8]
@@ -116,11 +158,16 @@ final class ConfigfsTSMModel {
 
     func close(_ id: Int) -> Outcome {
         guard let fd = descriptors.removeValue(forKey: id) else { return .error(EBADF) }
-        if fd.uncommitted, !fd.entry.removed {
-            fd.entry.writeGeneration += 1
-            fd.entry.request.inblob = fd.writeBuffer
-        }
+        drop(fd)
         return .ok
+    }
+
+    /// One reference fewer; configfs commits an inblob at the last one, unless rmdir came first.
+    private func drop(_ file: OpenFile) {
+        file.references -= 1
+        guard file.references == 0, file.uncommitted, !file.entry.removed else { return }
+        file.entry.writeGeneration += 1
+        file.entry.request.inblob = file.writeBuffer
     }
 
     /// The cached report, or a new one when the inputs changed since it was made.

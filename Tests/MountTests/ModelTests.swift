@@ -5,26 +5,40 @@ import ProviderKit
 import Synchronization
 import Testing
 
-/// One step of a model test.
+/// One step of a model test. Names are bytes: any byte but NUL and '/', any length.
 enum ModelOperation: CustomStringConvertible, Sendable {
-    case mkdir(String)
-    case rmdir(String)
-    case open(fd: Int, entry: String, attribute: ReportAttribute, read: Bool, write: Bool)
+    case mkdir([UInt8])
+    case rmdir([UInt8])
+    case open(fd: Int, entry: [UInt8], attribute: ReportAttribute, read: Bool, write: Bool)
     case write(fd: Int, bytes: [UInt8], offset: Int?)
     case read(fd: Int, count: Int)
     case close(fd: Int)
+    /// dup(2) of `fd` into the unused slot `copy`.
+    case dup(fd: Int, copy: Int)
+    /// A child process inherits `fd` and holds it until ``exit(holder:)``.
+    case hand(fd: Int, holder: Int)
+    case exit(holder: Int)
 
     var description: String {
         switch self {
-        case .mkdir(let name): "mkdir \(name)"
-        case .rmdir(let name): "rmdir \(name)"
+        case .mkdir(let name): "mkdir \(Self.show(name))"
+        case .rmdir(let name): "rmdir \(Self.show(name))"
         case let .open(fd, entry, attribute, read, write):
-            "fd\(fd) = open \(entry)/\(attribute.fileName) \(read && write ? "O_RDWR" : write ? "O_WRONLY" : "O_RDONLY")"
+            "fd\(fd) = open \(Self.show(entry))/\(attribute.fileName) \(read && write ? "O_RDWR" : write ? "O_WRONLY" : "O_RDONLY")"
         case let .write(fd, bytes, offset):
             "\(offset.map { "pwrite@\($0)" } ?? "write") fd\(fd) \(bytes.count) bytes \(String(decoding: bytes.prefix(12), as: UTF8.self).debugDescription)"
         case let .read(fd, count): "read fd\(fd) \(count)"
         case let .close(fd): "close fd\(fd)"
+        case let .dup(fd, copy): "fd\(copy) = dup fd\(fd)"
+        case let .hand(fd, holder): "child \(holder) inherits fd\(fd)"
+        case let .exit(holder): "child \(holder) exits"
         }
+    }
+
+    /// A name for the log: its length and its bytes in hex when it is not plain ASCII.
+    static func show(_ name: [UInt8]) -> String {
+        if name.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) { return String(decoding: name, as: UTF8.self) }
+        return "<\(name.count) bytes \(name.prefix(16).map { String(format: "%02x", $0) }.joined())\(name.count > 16 ? "…" : "")>"
     }
 }
 
@@ -47,24 +61,50 @@ enum OperationGenerator {
                         "c476f1eb-0123-45a5-9641-b4e7dde5bfe", "not-a-guid", "c476f1eb+0123-45a5-9641-b4e7dde5bfe3"]
     static let providers = ["svsm", "svsm\n", "x\n\n", "a\u{0}b"]
 
-    static func sequence(seed: UInt64, length: Int, names: [String]) -> [ModelOperation] {
+    /// Names that look alike to a String but are different bytes, and the limits of the VFS.
+    static let trickyNames: [[UInt8]] = [
+        [0xC3, 0xA9], [0x65, 0xCC, 0x81],  // é precomposed, and e + combining acute
+        [0xE2, 0x84, 0xAB], [0xC3, 0x85],  // Å two ways
+        [0x61, 0xFF], [0x61, 0xFE],  // invalid UTF-8 a repairing decoder maps to one name
+        Array(".".utf8), Array("..".utf8), Array(".c".utf8), Array("a".utf8),
+        [UInt8](repeating: 0xFF, count: 255), [UInt8](repeating: 0x6E, count: 256),
+    ]
+
+    /// A few entry names for one sequence, from the whole domain: tricky ones and random bytes.
+    static func names(using rng: inout SeededGenerator) -> [[UInt8]] {
+        (0..<3).map { _ in
+            if Bool.random(using: &rng) { return trickyNames.randomElement(using: &rng)! }
+            let length = [1, 2, 8, 64, 255, 256].randomElement(using: &rng)!
+            return (0..<length).map { _ in
+                var byte: UInt8
+                repeat { byte = UInt8.random(in: 1...255, using: &rng) } while byte == UInt8(ascii: "/")
+                return byte
+            }
+        }
+    }
+
+    static func sequence(seed: UInt64, length: Int, names fixedNames: [[UInt8]]? = nil) -> [ModelOperation] {
         var rng = SeededGenerator(state: seed)
+        let names = fixedNames ?? Self.names(using: &rng)
         var open: Set<Int> = []
+        var holders: Set<Int> = []
         var operations: [ModelOperation] = []
         for _ in 0..<length {
             let roll = Int.random(in: 0..<100, using: &rng)
             let name = names.randomElement(using: &rng)!
             let fd = Int.random(in: 0..<6, using: &rng)
+            let free = (0..<6).first { !open.contains($0) }
+            let holder = (0..<3).first { !holders.contains($0) }
             switch roll {
             case 0..<10: operations.append(.mkdir(name))
-            case 10..<16: operations.append(.rmdir(name))
-            case 16..<36 where !open.contains(fd):
+            case 10..<15: operations.append(.rmdir(name))
+            case 15..<33 where !open.contains(fd):
                 let attribute = ReportAttribute.allCases.randomElement(using: &rng)!
                 let mode = Int.random(in: 0..<10, using: &rng)
                 let (read, write) = mode < 1 ? (true, true) : (attribute.isReadable != (mode < 2)) ? (true, false) : (false, true)
                 operations.append(.open(fd: fd, entry: name, attribute: attribute, read: read, write: write))
                 open.insert(fd)
-            case 36..<62 where open.contains(fd):
+            case 33..<57 where open.contains(fd):
                 let payload: [UInt8]
                 var offset: Int?
                 switch Int.random(in: 0..<4, using: &rng) {
@@ -76,8 +116,23 @@ enum OperationGenerator {
                     if Bool.random(using: &rng) { offset = Int.random(in: 0...66, using: &rng) }
                 }
                 operations.append(.write(fd: fd, bytes: payload, offset: offset))
-            case 62..<88 where open.contains(fd):
+            case 57..<80 where open.contains(fd):
                 operations.append(.read(fd: fd, count: [1, 7, 64, 200, 4096].randomElement(using: &rng)!))
+            case 80..<85 where open.contains(fd):
+                if let free {
+                    operations.append(.dup(fd: fd, copy: free))
+                    open.insert(free)
+                }
+            case 85..<89 where open.contains(fd):
+                if let holder {
+                    operations.append(.hand(fd: fd, holder: holder))
+                    holders.insert(holder)
+                }
+            case 89..<93:
+                if let child = holders.randomElement(using: &rng) {
+                    operations.append(.exit(holder: child))
+                    holders.remove(child)
+                }
             default:
                 if open.contains(fd) {
                     operations.append(.close(fd: fd))
@@ -85,7 +140,38 @@ enum OperationGenerator {
                 }
             }
         }
-        return operations + open.sorted().map { .close(fd: $0) }
+        return operations + open.sorted().map { .close(fd: $0) } + holders.sorted().map { .exit(holder: $0) }
+    }
+}
+
+/// A child process holding a copy of a descriptor (as fd 3) until told to exit: the inherited
+/// descriptor of a fork, closed by another file table than the writer's.
+struct Holder {
+    let pid: pid_t
+
+    /// Starts `sleep` with `descriptor` as its fd 3.
+    init?(holding descriptor: Int32) {
+        guard fcntl(descriptor, F_GETFD) >= 0 else { return nil }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, descriptor, 3)
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("sleep"), strdup("600"), nil]
+        defer { argv.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, "/bin/sleep", &actions, nil, argv, nil)
+        guard spawned == 0 else {
+            errno = spawned
+            return nil
+        }
+        self.pid = pid
+    }
+
+    /// Kills the child; once waitpid returns, the kernel has closed its copy.
+    func exit() {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }
 }
 
@@ -107,21 +193,29 @@ struct ModelRun {
     static func replay(_ operations: [ModelOperation], report: String, maskSerial: Bool = false) -> Divergence? {
         let model = ConfigfsTSMModel()
         var fds: [Int: Int32] = [:]
-        defer { fds.values.forEach { _ = Glibc.close($0) } }
+        var holders: [Int: Holder] = [:]
+        defer {
+            fds.values.forEach { _ = Glibc.close($0) }
+            holders.values.forEach { $0.exit() }
+        }
+        let reportPath = Array(report.utf8)
+        func path(_ components: [UInt8]...) -> [CChar] {
+            (reportPath + components.flatMap { [UInt8(ascii: "/")] + $0 } + [0]).map { CChar(bitPattern: $0) }
+        }
         for (index, operation) in operations.enumerated() {
             let expected: Outcome
             let actual: Outcome
             switch operation {
             case .mkdir(let name):
                 expected = model.mkdir(name)
-                actual = outcome(Glibc.mkdir(report + "/" + name, 0o700))
+                actual = outcome(Glibc.mkdir(path(name), 0o700))
             case .rmdir(let name):
                 expected = model.rmdir(name)
-                actual = outcome(Glibc.rmdir(report + "/" + name))
+                actual = outcome(Glibc.rmdir(path(name)))
             case let .open(fd, entry, attribute, read, write):
                 expected = model.open(fd, entry, attribute, read: read, write: write)
                 let flags = read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY
-                let result = Glibc.open(report + "/" + entry + "/" + attribute.fileName, flags | O_CLOEXEC)
+                let result = Glibc.open(path(entry, Array(attribute.fileName.utf8)), flags | O_CLOEXEC)
                 if result >= 0 { fds[fd] = result }
                 actual = outcome(result)
             case let .write(fd, bytes, offset):
@@ -140,6 +234,27 @@ struct ModelRun {
             case let .close(fd):
                 expected = model.close(fd)
                 actual = outcome(Glibc.close(fds.removeValue(forKey: fd) ?? -1))
+            case let .dup(fd, copy):
+                expected = model.dup(fd, as: copy)
+                let result = fcntl(fds[fd] ?? -1, F_DUPFD_CLOEXEC, 0)
+                if result >= 0 { fds[copy] = result }
+                actual = outcome(result)
+            case let .hand(fd, holder):
+                expected = model.hand(fd, to: holder)
+                if let child = Holder(holding: fds[fd] ?? -1) {
+                    holders[holder] = child
+                    actual = .ok
+                } else {
+                    actual = .error(errno)
+                }
+            case let .exit(holder):
+                expected = model.exit(holder)
+                if let child = holders.removeValue(forKey: holder) {
+                    child.exit()
+                    actual = .ok
+                } else {
+                    actual = .error(ECHILD)
+                }
             }
             if masked(actual, maskSerial) != masked(expected, maskSerial) {
                 return Divergence(index: index, operation: operation, actual: actual, expected: expected)
@@ -162,10 +277,14 @@ struct ModelRun {
         return .bytes(bytes)
     }
 
+    /// A dup's close by the writer makes the entry wait for a RELEASE that never comes; half a
+    /// second keeps such sequences quick yet far above a real RELEASE's delay.
+    static let modelConfig = "[tsmfs]\nrelease_wait_ms = 500\n"
+
     /// Replays on a fresh mount.
     static func replayOnFreshMount(_ operations: [ModelOperation]) throws -> Divergence? {
         var divergence: Divergence?
-        try withMount { fs in divergence = replay(operations, report: fs.report) }
+        try withMount(config: modelConfig) { fs in divergence = replay(operations, report: fs.report) }
         return divergence
     }
 
@@ -204,7 +323,7 @@ struct ModelRun {
         var seed = Self.baseSeed
         var count = 0
         while count < Self.sequences || Date().timeIntervalSince(started) < Self.seconds {
-            let operations = OperationGenerator.sequence(seed: seed, length: 150, names: ["a", "b", ".c"])
+            let operations = OperationGenerator.sequence(seed: seed, length: 150)
             if try ModelRun.replayOnFreshMount(operations) != nil {
                 let (shortest, divergence) = try ModelRun.shrink(operations)
                 Issue.record("""
@@ -220,12 +339,12 @@ struct ModelRun {
     }
 
     @Test func concurrentThreadsEachMatchTheirModel() throws {
-        try withMount { fs in
+        try withMount(config: ModelRun.modelConfig) { fs in
             let divergences = Mutex<[String]>([])
             let threads = 4
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
                 let operations = OperationGenerator.sequence(seed: Self.baseSeed &+ 1000 &+ UInt64(thread), length: 120,
-                                                             names: ["t\(thread)a", "t\(thread)b"])
+                                                             names: [Array("t\(thread)a".utf8), [0xFF, UInt8(thread)], [0xC3, 0xA9, UInt8(0x30 + thread)]])
                 if let divergence = ModelRun.replay(operations, report: fs.report, maskSerial: true) {
                     divergences.withLock { $0.append("thread \(thread): \(divergence)") }
                 }
@@ -237,7 +356,7 @@ struct ModelRun {
     @Test func theModelCatchesADeliberateBug() {
         // A model test that cannot fail is a defect: replaying against a model that disagrees
         // (here, one whose mkdir never succeeds) must report a divergence.
-        let operations: [ModelOperation] = [.mkdir("x"), .rmdir("x")]
+        let operations: [ModelOperation] = [.mkdir(Array("x".utf8)), .rmdir(Array("x".utf8))]
         var divergence: ModelRun.Divergence?
         try? withMount { fs in
             try Sys.mkdir(fs.report + "/x")   // the filesystem now disagrees with a fresh model
