@@ -46,6 +46,46 @@ import Testing
 
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
+    /// Intel's appraisal rules, applied by an independent script (Tests/Verifiers/intel_appraisal.py).
+    static func appraise(_ quote: [UInt8], trust: String) throws -> [String: Any] {
+        let quoteFile = makeTemporaryDirectory("tsmfs-quote") + "/quote.dat"
+        try Data(quote).write(to: URL(fileURLWithPath: quoteFile))
+        let result = try run(python, [packageRoot + "/Tests/Verifiers/intel_appraisal.py", quoteFile, trust])
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return try #require(parsed, "appraisal output: \(result.stdout) \(result.stderr)")
+    }
+
+    @Test(arguments: [("4", "2", "UpToDate"), ("5", "2", "UpToDate"), ("5", "3", "UpToDate"), ("4", "2", "OutOfDate"),
+                      ("5", "3", "OutOfDate")])
+    func everyQuoteKindPassesIntelsAppraisalRules(_ version: String, _ bodyType: String, _ status: String) throws {
+        let config = "quote_version = \(version)\nbody_type = \(bodyType)\ntcb_status = \"\(status)\"\n"
+        try Self.withTDX(config: config) { fixture in
+            let quote = try Self.takeQuote(fixture.filesystem, nonce: nonce)
+            let verdict = try Self.appraise(quote, trust: fixture.trust)
+            #expect(verdict["failures"] as? [String] == [], "\(verdict)")
+            #expect(verdict["version"] as? Int == Int(version) && verdict["body_type"] as? Int == Int(bodyType))
+            #expect(verdict["qe_status"] as? String == "UpToDate" && verdict["module_status"] as? String == "UpToDate")
+            #expect(verdict["tcb_status"] as? String == status && verdict["status"] as? String == status, "\(verdict)")
+        }
+    }
+
+    @Test func theAppraisalCatchesAnUnmaskedQEIdentity() throws {
+        try Self.withTDX { fixture in
+            let quote = try Self.takeQuote(fixture.filesystem, nonce: nonce)
+            // Publish the QE's raw ATTRIBUTES, as tsmfs once did: Intel's rule must reject it. The
+            // signature would fail too, so re-sign is out of reach: check the named failure is there.
+            let path = fixture.trust + "/qe-identity.json"
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            try text.replacingOccurrences(of: #""attributes":"11000000000000000000000000000000""#,
+                                          with: #""attributes":"15000000000000000000000000000000""#)
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            let verdict = try Self.appraise(quote, trust: fixture.trust)
+            let failures = try #require(verdict["failures"] as? [String])
+            #expect(failures.contains("Quoting Enclave attributes do not match the QE identity under its mask"), "\(failures)")
+            #expect(failures.contains("the QE identity signature does not verify"), "\(failures)")
+        }
+    }
+
     @Test func quoteFromTheMountVerifiesUpToDate() throws {
         try Self.withTDX { fixture in
             let nonce = (0..<64).map { UInt8(($0 * 13 + 5) & 0xff) }

@@ -85,12 +85,18 @@ public struct TDXCollateral: Sendable {
             + #""tcbLevels":[\#(levels.joined(separator: ","))]}"#
     }
 
+    /// The masks Intel publishes in the TD QE identity. Intel publishes MISCSELECT and ATTRIBUTES
+    /// already masked, and its appraisal requires `report & mask == identity` for each.
+    static let qeMiscSelectMask: UInt32 = 0xFFFF_FFFF
+    static let qeAttributesMask: [UInt8] = [0xFB, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF] + [UInt8](repeating: 0, count: 8)
+
     static func qeIdentityJSON(_ platform: TDXPlatform, issued: Date, expires: Date) -> String {
-        var miscSelect: [UInt8] = []
-        miscSelect.append(contentsOf: withUnsafeBytes(of: platform.qeMiscSelect.littleEndian, Array.init))
+        let miscSelect = withUnsafeBytes(of: (platform.qeMiscSelect & qeMiscSelectMask).littleEndian, Array.init)
+        let miscSelectMask = withUnsafeBytes(of: qeMiscSelectMask.littleEndian, Array.init)
+        let attributes = zip(platform.qeAttributes, qeAttributesMask).map { $0 & $1 }
         return #"{"id":"TD_QE","version":2,"issueDate":"\#(timestamp(issued))","nextUpdate":"\#(timestamp(expires))","#
-            + #""tcbEvaluationDataNumber":17,"miscselect":"\#(hex(miscSelect))","miscselectMask":"FFFFFFFF","#
-            + #""attributes":"\#(hex(platform.qeAttributes))","attributesMask":"FBFFFFFFFFFFFFFF0000000000000000","#
+            + #""tcbEvaluationDataNumber":17,"miscselect":"\#(hex(miscSelect))","miscselectMask":"\#(hex(miscSelectMask))","#
+            + #""attributes":"\#(hex(attributes))","attributesMask":"\#(hex(qeAttributesMask))","#
             + #""mrsigner":"\#(hex(platform.qeMRSigner))","isvprodid":\#(platform.qeISVProdID),"#
             + #""tcbLevels":[{"tcb":{"isvsvn":\#(platform.qeISVSVN)},"tcbDate":"2025-01-01T00:00:00Z","tcbStatus":"UpToDate"}]}"#
     }
