@@ -109,21 +109,22 @@ extension ProviderOptions.Resolved {
     }
 
     /// The simulated AMD PKI of the configured product line, with a VCEK for the configured chip.
-    func amdPKI() throws -> (SimulatedAMDPKI, SEVProvider.Configuration) {
+    func amdPKI() throws -> (SimulatedAMDPKI, SEVSettings.Settings) {
         let sev = try SEVSettings.read(configFile.section("sev"))
         let pki = try SimulatedAMDPKI.load(from: keyStore("sev"), productLine: sev.productLine,
                                            chipID: sev.configuration.template.chipID,
-                                           reportedTCB: sev.configuration.template.reportedTCB, signer: sev.signer)
-        return (pki, sev.configuration)
+                                           reportedTCB: sev.configuration.template.reportedTCB, signer: sev.signer,
+                                           hardwareID: sev.hardwareID)
+        return (pki, sev)
     }
 
     /// Builds the provider from the configuration file's `[<provider>]` section.
     func makeProvider() throws -> (any ReportProvider)? {
         switch settings.provider {
         case .sev:
-            let (pki, configuration) = try amdPKI()
+            let (pki, sev) = try amdPKI()
             let endorsementKey = try keyStore("sev").signingKey("vtpm-endorsement-key").publicKey
-            return SEVProvider(configuration: configuration, pki: pki, svsm: SVSMServices(endorsementKey: endorsementKey))
+            return SEVProvider(configuration: sev.configuration, pki: pki, svsm: SVSMServices(endorsementKey: endorsementKey))
         case .none:
             return nil
         case .echo:

@@ -1,4 +1,6 @@
 import AMDPKI
+import Foundation
+import ProviderKit
 import SEVProvider
 import SNPReport
 import TSMConfig
@@ -10,6 +12,9 @@ enum SEVSettings {
         var configuration: SEVProvider.Configuration
         var productLine: AMDProductLine
         var signer: SimulatedAMDPKI.Signer
+        var hardwareID: SimulatedAMDPKI.HardwareIDEncoding
+        /// Serial numbers (big-endian bytes) the product line's CRL lists as revoked.
+        var revokedSerials: [[UInt8]]
     }
 
     static func read(_ section: ConfigSection) throws(ConfigError) -> Settings {
@@ -53,6 +58,20 @@ enum SEVSettings {
         configuration.template = report
         configuration.guestVMPL = try section.integer("guest_vmpl", as: UInt32.self, in: 0...3) ?? 0
         let signer = try section.parsed("signing_key", expected: "vcek or vlek") { SimulatedAMDPKI.Signer(rawValue: $0) } ?? .vcek
+        let hardwareID = try section.parsed("hwid_encoding", expected: "raw or octet-string") {
+            SimulatedAMDPKI.HardwareIDEncoding(rawValue: $0)
+        } ?? .raw
+        // Tools sniff the hwID's first byte (02: INTEGER, 04: OCTET STRING, else raw).
+        if hardwareID == .raw, let first = report.chipID.first, first == 0x02 || first == 0x04 {
+            throw section.invalid("chip_id", "a raw hwID starting with \(first == 2 ? "02" : "04") reads as DER to tools that "
+                + "sniff its first byte; start chip_id with another byte, or set hwid_encoding = \"octet-string\"")
+        }
+        let revoked = try section.parsed("revoked_serials", expected: "hex serial numbers separated by commas, e.g. \"02\"") {
+            text -> [[UInt8]]? in
+            let serials = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let parsed = serials.map { serial in [UInt8](hex: serial.count % 2 == 0 ? serial : "0" + serial) }
+            return parsed.contains { $0 == nil || $0!.isEmpty } ? nil : parsed.compactMap { $0 }
+        } ?? []
 
         var faults = SEVProvider.FaultSimulation()
         faults.invalidParameters = try section.boolean("invalid_params") ?? false
@@ -62,6 +81,7 @@ enum SEVSettings {
         faults.latencyMilliseconds = try section.integer("latency_ms", as: UInt32.self, in: 0...600_000) ?? 0
         configuration.faults = faults
         try section.finish()
-        return Settings(configuration: configuration, productLine: productLine, signer: signer)
+        return Settings(configuration: configuration, productLine: productLine, signer: signer, hardwareID: hardwareID,
+                        revokedSerials: revoked)
     }
 }

@@ -1,9 +1,11 @@
 import AMDPKI
 import ArgumentParser
 import Crypto
+import Foundation
 import Glibc
 import IntelPKI
 import SimulatedPKI
+import SwiftASN1
 
 /// `tsmfs roots`: the simulated roots a verifier must be told to trust.
 struct RootsCommand: TrustMaterialCommand {
@@ -35,8 +37,11 @@ struct RootsCommand: TrustMaterialCommand {
                     ("intel-sgx-root-ca.der", try pki.rootDER),
                     ("VERIFIERS.txt", Array(Self.verifierNotes.utf8))]
         case .sev:
-            let pki = try resolved.amdPKI().0
+            let (pki, sev) = try resolved.amdPKI()
             let line = pki.productLine.rawValue
+            let now = Date()
+            let crl = try pki.revocationList(revoking: sev.revokedSerials, thisUpdate: now.addingTimeInterval(-3600),
+                                             nextUpdate: now.addingTimeInterval(30 * 24 * 3600))
             // The VLEK chain's intermediate is the ASVK; verifiers name the files after it.
             let intermediate = pki.signer == .vcek ? "ask" : "asvk"
             let ark = SimulatedAMDPKI.pem(pki.arkDER), middle = SimulatedAMDPKI.pem(pki.intermediateDER)
@@ -47,6 +52,8 @@ struct RootsCommand: TrustMaterialCommand {
                     ("\(line)/\(intermediate)_ark.pem", Array((middle + ark).utf8)),
                     ("\(line)/snpguest/ark.pem", Array(ark.utf8)), ("\(line)/snpguest/\(intermediate).pem", Array(middle.utf8)),
                     ("\(line)/snpguest/\(pki.signer.rawValue).pem", Array(SimulatedAMDPKI.pem(pki.signerDER).utf8)),
+                    ("\(line)/crl.der", crl),
+                    ("\(line)/crl.pem", Array((PEMDocument(type: "X509 CRL", derBytes: crl).pemString + "\n").utf8)),
                     ("VERIFIERS.txt", Array(Self.sevVerifierNotes(line: line).utf8))]
         case .echo, .none:
             throw CLIError("the \(resolved.settings.provider.rawValue) provider signs nothing, so it has no roots; use --provider tdx or sev")
@@ -61,6 +68,8 @@ struct RootsCommand: TrustMaterialCommand {
         \(line)/ark.der, ask.der      DER; ark.der.sha256 is the SHA-256 of ark.der, for verifiers that pin it
         \(line)/ark.pem, ask.pem      PEM
         \(line)/ask_ark.pem           ASK then ARK, the bundle go-sev-guest's -product_key_path reads
+        \(line)/crl.der, crl.pem      the chain's CRL as AMD's KDS serves it: issued and signed (RSASSA-PSS
+                                     SHA-384) by the ARK; lists the serials of [sev] revoked_serials
         \(line)/snpguest/             ark.pem ask.pem vcek.pem, the directory `snpguest verify certs` reads
         (with signing_key = "vlek" in [sev]: asvk.pem, asvk.der, asvk_ark.pem and snpguest/vlek.pem instead)
 

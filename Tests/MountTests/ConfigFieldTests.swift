@@ -5,7 +5,7 @@ import Testing
 /// Every setting of every section, fed values it must refuse: the error names the file, the line
 /// and the setting, and nothing is mounted.
 @Suite struct ConfigFieldTests {
-    enum Kind { case string, integer, boolean, hex, choice }
+    enum Kind { case string, integer, boolean, hex, choice, serials }
 
     static let fields: [(section: String, key: String, kind: Kind)] = [
         ("tsmfs", "provider", .choice), ("tsmfs", "state_dir", .string), ("tsmfs", "owner", .choice),
@@ -30,6 +30,7 @@ import Testing
         ("sev", "tcb_microcode", .integer), ("sev", "firmware_major", .integer), ("sev", "firmware_minor", .integer),
         ("sev", "firmware_build", .integer), ("sev", "invalid_params", .boolean), ("sev", "vmpck_disabled", .boolean),
         ("sev", "host_busy", .boolean), ("sev", "no_certificates", .boolean), ("sev", "latency_ms", .integer),
+        ("sev", "hwid_encoding", .choice), ("sev", "revoked_serials", .serials),
     ]
 
     /// Values each kind must refuse: wrong types, negative, overflowing, empty, binary, out of range.
@@ -40,6 +41,7 @@ import Testing
         case .boolean: return ["1", "\"yes\"", "maybe"]
         case .hex: return ["\"zz\"", "\"\"", "\"0\"", "7", "\"\u{00e9}\u{00e9}\""]
         case .choice: return ["\"bogus\"", "\"\"", "3"]
+        case .serials: return ["\"zz\"", "\"02, x\"", "2", "true"]
         }
     }
 

@@ -43,6 +43,59 @@ import Testing
         return try #require(parsed, "verifier output: \(result.stdout) \(result.stderr)")
     }
 
+    /// The KDS encodings, checked with the cryptography package: hwID against CHIP_ID, and the CRL.
+    static func kdsCheck(_ report: [UInt8], _ aux: [UInt8], trust: String, line: String = "Milan") throws -> [String: Any] {
+        let work = makeTemporaryDirectory("tsmfs-kds")
+        try Data(report).write(to: URL(fileURLWithPath: work + "/report"))
+        try Data(aux).write(to: URL(fileURLWithPath: work + "/aux"))
+        let result = try run(TDXEvidenceTests.python, [TDXEvidenceTests.packageRoot + "/Tests/Verifiers/amd_kds_check.py",
+                                                       work + "/report", work + "/aux", trust, line])
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return try #require(parsed, "checker output: \(result.stdout) \(result.stderr)")
+    }
+
+    @Test func vcekHardwareIDIsTheRawChipIDAsAMDIssuesIt() throws {
+        try Self.withSEV { fixture in
+            let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce)
+            let verdict = try Self.kdsCheck(report, aux, trust: fixture.trust)
+            #expect(verdict["hwid_equals_chip_id"] as? Bool == true, "\(verdict)")
+            let chipID = try #require(verdict["chip_id"] as? String)
+            #expect(!chipID.hasPrefix("02") && !chipID.hasPrefix("04"), "first-byte sniffers would read \(chipID) as DER")
+        }
+        try Self.withSEV(config: "hwid_encoding = \"octet-string\"\n") { fixture in
+            let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce)
+            let verdict = try Self.kdsCheck(report, aux, trust: fixture.trust)
+            #expect(verdict["hwid"] as? String == "0440" + (verdict["chip_id"] as? String ?? "-"), "\(verdict)")
+        }
+    }
+
+    @Test func aRawHardwareIDThatLooksLikeDERIsRefused() throws {
+        let mountpoint = makeTemporaryDirectory()
+        defer { rmdir(mountpoint) }
+        let config = makeTemporaryDirectory("tsmfs-config") + "/sev.toml"
+        try "[sev]\nchip_id = \"\(String(repeating: "04", count: 64))\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try tsmfs("mount", "--provider", "sev", "--config", config, mountpoint)
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("tsmfs: \(config):2: [sev] chip_id: a raw hwID starting with 04"), "\(result.stderr)")
+    }
+
+    @Test(arguments: ["vcek", "vlek"])
+    func rootsIncludeTheCRLAMDsKDSServes(_ signer: String) throws {
+        let state = makeTemporaryDirectory("tsmfs-state")  // one set of RSA keys for both variants
+        for revoked in ["", "02, 1f"] {
+            let config = "signing_key = \"\(signer)\"\n" + (revoked.isEmpty ? "" : "revoked_serials = \"\(revoked)\"\n")
+            try Self.withSEV(config: config, stateDirectory: state) { fixture in
+                let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce)
+                let verdict = try Self.kdsCheck(report, aux, trust: fixture.trust)
+                #expect(verdict["crl_issuer_is_ark"] as? Bool == true, "\(verdict)")
+                #expect(verdict["crl_algorithm_is_pss"] as? Bool == true, "\(verdict)")
+                #expect(verdict["crl_signature_valid"] as? Bool == true, "\(verdict)")
+                #expect(verdict["crl_has_number_and_aki"] as? Bool == true, "\(verdict)")
+                #expect(verdict["crl_revoked"] as? [String] == (revoked.isEmpty ? [] : ["1f", "2"]), "\(verdict)")
+            }
+        }
+    }
+
     @Test func reportAndAuxblobFromTheMountVerify() throws {
         try Self.withSEV { fixture in
             let nonce = (0..<64).map { UInt8(($0 * 11 + 1) & 0xff) }

@@ -18,6 +18,14 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     /// The key that signs reports: the chip's VCEK, or a cloud provider's VLEK.
     public enum Signer: String, Sendable, CaseIterable { case vcek, vlek }
 
+    /// How the VCEK's hwID extension holds the CHIP_ID.
+    public enum HardwareIDEncoding: String, Sendable, CaseIterable {
+        /// The 64 bytes themselves, as AMD's KDS issues them: verifiers compare them with CHIP_ID.
+        case raw
+        /// Wrapped in a DER OCTET STRING (`04 40 …`), as some test fixtures do: for testing verifiers.
+        case octetString = "octet-string"
+    }
+
     public let productLine: AMDProductLine
     public let signer: Signer
     public let arkDER: [UInt8]
@@ -26,8 +34,8 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     /// The VCEK or VLEK certificate.
     public let signerDER: [UInt8]
     public let signerKey: P384.Signing.PrivateKey
-    /// Whether report signatures must be reproducible (a seeded key store): RFC 6979 nonces.
-    public let deterministic: Bool
+    /// Signs the product line's CRLs.
+    let arkKey: _RSA.Signing.PrivateKey
 
     static let notBefore = Date(timeIntervalSince1970: 1_735_689_600)   // 2025-01-01
     static let notAfter = Date(timeIntervalSince1970: 2_524_607_999)    // 2049-12-31
@@ -37,7 +45,8 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     public static let cloudServiceProvider = "tsmfs-simulated-csp"
 
     public static func load(from store: KeyStore, productLine: AMDProductLine, chipID: [UInt8],
-                            reportedTCB: TCBVersion, signer: Signer = .vcek) throws -> SimulatedAMDPKI {
+                            reportedTCB: TCBVersion, signer: Signer = .vcek,
+                            hardwareID: HardwareIDEncoding = .raw) throws -> SimulatedAMDPKI {
         let line = productLine.rawValue.lowercased()
         let arkKey = try store.rsaKey("ark-\(line)")
         let arkName = try AMDProductLine.distinguishedName(productLine.arkCommonName)
@@ -63,7 +72,7 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         let signerKey = try store.p384Key("\(signer.rawValue)-\(line)")
         // A VCEK is specific to a chip and a TCB (a VLEK to a TCB); each is issued once and kept,
         // so evidence stays byte-stable across restarts (PSS signatures are randomised).
-        let bound = signer == .vcek ? chipID + reportedTCB.bytes : reportedTCB.bytes
+        let bound = signer == .vcek ? chipID + reportedTCB.bytes + Array("hwID \(hardwareID.rawValue)".utf8) : reportedTCB.bytes
         let binding = Array(SHA256.hash(data: bound).prefix(6)).map { String(format: "%02x", $0) }.joined()
         let signerCertificate = try storedCertificate(store, "\(signer.rawValue)-\(line)-\(binding)",
                                                       publicKey: Certificate.PublicKey(signerKey.publicKey)) {
@@ -71,17 +80,18 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
                 serial: [0x00], issuer: intermediateDN,
                 subject: try AMDProductLine.distinguishedName(signer == .vcek ? "SEV-VCEK" : "SEV-VLEK"),
                 notBefore: notBefore, notAfter: notAfter, publicKey: Certificate.PublicKey(signerKey.publicKey),
-                extensions: try kdsExtensions(productLine: productLine, signer: signer, chipID: chipID, tcb: reportedTCB),
+                extensions: try kdsExtensions(productLine: productLine, signer: signer, chipID: chipID, tcb: reportedTCB,
+                                              hardwareID: hardwareID),
                 signer: intermediateKey)
         }
         return SimulatedAMDPKI(productLine: productLine, signer: signer, arkDER: ark, intermediateDER: intermediate,
-                               signerDER: signerCertificate, signerKey: signerKey, deterministic: store.seed != nil)
+                               signerDER: signerCertificate, signerKey: signerKey, arkKey: arkKey)
     }
 
     /// Exactly AMD's KDS extension set: structVersion, productName, eight SPLs, then hwID (VCEK,
     /// the line and stepping as productName) or cspID (VLEK, the line alone).
     static func kdsExtensions(productLine: AMDProductLine, signer: Signer, chipID: [UInt8],
-                              tcb: TCBVersion) throws -> [Certificate.Extension] {
+                              tcb: TCBVersion, hardwareID: HardwareIDEncoding) throws -> [Certificate.Extension] {
         func value(_ write: (inout DER.Serializer) throws -> Void) throws -> ArraySlice<UInt8> {
             var serializer = DER.Serializer()
             try write(&serializer)
@@ -102,7 +112,9 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         }
         switch signer {
         case .vcek:
-            extensions.append(try kds(4, value: try value { try $0.serialize(ASN1OctetString(contentBytes: ArraySlice(chipID))) }))
+            let id = hardwareID == .raw
+                ? ArraySlice(chipID) : try value { try $0.serialize(ASN1OctetString(contentBytes: ArraySlice(chipID))) }
+            extensions.append(try kds(4, value: id))
         case .vlek:
             extensions.append(try kds(5, value: try value { try $0.serialize(ASN1IA5String(cloudServiceProvider)) }))
         }
@@ -142,6 +154,18 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         let der = try issue()
         try store.writeAtomically(path, der)
         return der
+    }
+
+    /// The CRL AMD's KDS serves for this chain (`https://kdsintf.amd.com/vcek/v1/<line>/crl`, or
+    /// `/vlek/` for a VLEK chain): issued and signed by the ARK with RSASSA-PSS/SHA-384, listing
+    /// `revoked` intermediate serials (big-endian bytes; the ASK and ASVK are 02).
+    public func revocationList(revoking revoked: [[UInt8]], thisUpdate: Date, nextUpdate: Date) throws -> [UInt8] {
+        let name = try AMDProductLine.distinguishedName(productLine.arkCommonName)
+        let identifier = SubjectKeyIdentifier(hash: Certificate.PublicKey(arkKey.publicKey)).keyIdentifier
+        return try CRLBuilder.revocationList(
+            issuer: name, authorityKeyIdentifier: Array(identifier), number: 1, thisUpdate: thisUpdate,
+            nextUpdate: nextUpdate, revoked: revoked, algorithm: PSSCertificate.writeAlgorithm,
+            sign: { Array(try arkKey.signature(for: SHA384.hash(data: $0), padding: .PSS).rawRepresentation) })
     }
 
     /// PEM of a DER certificate.

@@ -4,26 +4,50 @@ import SigningKeys
 import SwiftASN1
 import X509
 
-/// An empty X.509 v2 certificate revocation list signed with ECDSA-P256/SHA-256, with the
-/// CRL Number and Authority Key Identifier extensions verifiers require. swift-certificates
-/// has no CRL type, so the DER is assembled here.
+/// X.509 v2 certificate revocation lists with the CRL Number and Authority Key Identifier
+/// extensions verifiers require. swift-certificates has no CRL type, so the DER is assembled
+/// here; the signature scheme is the caller's (ECDSA for Intel's CAs, RSASSA-PSS for AMD's).
 public enum CRLBuilder {
     static let ecdsaWithSHA256: ASN1ObjectIdentifier = [1, 2, 840, 10045, 4, 3, 2]
     static let crlNumber: ASN1ObjectIdentifier = [2, 5, 29, 20]
 
+    /// An empty CRL signed with ECDSA-P256/SHA-256.
     public static func emptyCRL(issuer: DistinguishedName, issuerKey: SigningKey,
                                 authorityKeyIdentifier: [UInt8], number: Int,
                                 thisUpdate: Date, nextUpdate: Date) throws -> [UInt8] {
+        try revocationList(issuer: issuer, authorityKeyIdentifier: authorityKeyIdentifier, number: number,
+                           thisUpdate: thisUpdate, nextUpdate: nextUpdate, revoked: [],
+                           algorithm: { try $0.appendConstructedNode(identifier: .sequence) { try $0.serialize(ecdsaWithSHA256) } },
+                           sign: { Array(try issuerKey.signature(for: $0).derRepresentation) })
+    }
+
+    /// A CRL listing `revoked` (certificate serial numbers, big-endian bytes) as revoked at
+    /// `thisUpdate`. `algorithm` writes the signature AlgorithmIdentifier; `sign` signs the
+    /// TBSCertList's DER and returns the BIT STRING's contents.
+    public static func revocationList(issuer: DistinguishedName, authorityKeyIdentifier: [UInt8], number: Int,
+                                      thisUpdate: Date, nextUpdate: Date, revoked: [[UInt8]],
+                                      algorithm: (inout DER.Serializer) throws -> Void,
+                                      sign: ([UInt8]) throws -> [UInt8]) throws -> [UInt8] {
         var numberValue = DER.Serializer()
         try numberValue.serialize(number)
         var tbs = DER.Serializer()
         try tbs.appendConstructedNode(identifier: .sequence) { list in
             try list.serialize(1)   // version: v2
-            try writeSignatureAlgorithm(&list)
+            try algorithm(&list)
             try list.serialize(issuer)
             try list.serialize(try utcTime(thisUpdate))
             try list.serialize(try utcTime(nextUpdate))
-            // No revokedCertificates: nothing is revoked.
+            // An empty revokedCertificates is left out, as RFC 5280 asks.
+            if !revoked.isEmpty {
+                try list.appendConstructedNode(identifier: .sequence) { entries in
+                    for serial in revoked {
+                        try entries.appendConstructedNode(identifier: .sequence) { entry in
+                            try entry.serialize(ArraySlice(serial))
+                            try entry.serialize(try utcTime(thisUpdate))
+                        }
+                    }
+                }
+            }
             try list.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { wrapper in
                 try wrapper.appendConstructedNode(identifier: .sequence) { extensions in
                     try extensions.serialize(Certificate.Extension(oid: crlNumber, critical: false,
@@ -34,18 +58,14 @@ public enum CRLBuilder {
             }
         }
         let tbsBytes = tbs.serializedBytes
-        let signature = try issuerKey.signature(for: tbsBytes).derRepresentation
+        let signature = try sign(tbsBytes)
         var crl = DER.Serializer()
         try crl.appendConstructedNode(identifier: .sequence) { outer in
             outer.serializeRawBytes(tbsBytes)
-            try writeSignatureAlgorithm(&outer)
+            try algorithm(&outer)
             try outer.serialize(ASN1BitString(bytes: ArraySlice(signature)))
         }
         return crl.serializedBytes
-    }
-
-    private static func writeSignatureAlgorithm(_ serializer: inout DER.Serializer) throws {
-        try serializer.appendConstructedNode(identifier: .sequence) { try $0.serialize(ecdsaWithSHA256) }
     }
 
     /// `date` as an ASN.1 UTCTime (valid through 2049).
