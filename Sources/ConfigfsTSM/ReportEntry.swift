@@ -32,6 +32,9 @@ public final class ReportEntry: Sendable {
         var writeGeneration: UInt64 = 0
         var readGeneration: UInt64 = 0
         var report: GeneratedReport?
+        /// The request the cached report answers, serial included, while the provider could
+        /// build the same bytes from it again: then the cache may be dropped and rebuilt.
+        var rebuildableRequest: ReportRequest?
         /// When the cached report was generated (for dropping the oldest caches first).
         var reportStamp: UInt64 = 0
         var isRemoved = false
@@ -58,18 +61,24 @@ public final class ReportEntry: Sendable {
     func markRemoved() {
         let released = state.withLock { state -> Int in
             state.isRemoved = true
+            state.rebuildableRequest = nil
             defer { state.report = nil }
             return state.report?.byteCount ?? 0
         }
         _ = budget.account(-released)
     }
 
-    /// When the cached report was generated, or nil with nothing cached.
-    var cacheStamp: UInt64? { state.withLock { $0.report == nil ? nil : $0.reportStamp } }
+    /// When the cached report was generated, if there is one that can be dropped and rebuilt;
+    /// nil too while a generation holds the entry (it will account for itself).
+    var droppableCacheStamp: UInt64? {
+        state.withLockIfAvailable { $0.report != nil && $0.rebuildableRequest != nil ? $0.reportStamp : nil } ?? nil
+    }
 
-    /// Drops the cached report (the cache is over its cap); the next read generates afresh.
+    /// Drops the cached report (the cache is over its cap) if the provider can rebuild it
+    /// byte for byte: the next read then rebuilds it from the same request, as if it had stayed.
     func dropCachedReport() {
         let released = state.withLock { state -> Int in
+            guard state.rebuildableRequest != nil else { return 0 }
             defer { state.report = nil }
             return state.report?.byteCount ?? 0
         }
@@ -177,27 +186,43 @@ public final class ReportEntry: Sendable {
         return try state.withLock { (state: inout State) throws(Errno) -> Blob in
             guard !state.isRemoved else { throw .noSuchFileOrDirectory }
             guard !state.request.inblob.isEmpty else { throw .invalidArgument }
-            if let report = state.report, state.readGeneration == state.writeGeneration {
-                return report.blob(for: attribute)
+            if state.readGeneration == state.writeGeneration {
+                if let report = state.report { return report.blob(for: attribute) }
+                // The cache was dropped over the cap: this generation's report, rebuilt exactly.
+                if let request = state.rebuildableRequest {
+                    let report = try generate(request)
+                    state.report = report
+                    cacheDelta += report.byteCount
+                    return report.blob(for: attribute)
+                }
             }
             guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
             cacheDelta -= state.report?.byteCount ?? 0
             state.report = nil
+            state.rebuildableRequest = nil
             var request = state.request
             request.generation = state.writeGeneration
-            let report = try budget.generating { () throws(Errno) -> GeneratedReport in
-                do throws(ProviderError) {
-                    return try provider.generateReport(for: request)
-                } catch {
-                    diagnostics.generationFailed(name.description, error)
-                    throw error.errno
-                }
-            }
+            request.serial = budget.nextSerial()
+            let report = try generate(request, by: provider)
             state.report = report
+            state.rebuildableRequest = provider.rebuildsReportsExactly ? request : nil
             state.reportStamp = budget.nextStamp()
             cacheDelta += report.byteCount
             state.readGeneration = state.writeGeneration
             return report.blob(for: attribute)
+        }
+    }
+
+    /// One provider generation within the concurrency cap, its failure logged for the daemon.
+    private func generate(_ request: ReportRequest, by registered: (any ReportProvider)? = nil) throws(Errno) -> GeneratedReport {
+        guard let provider = registered ?? providerSlot.provider else { throw .noSuchAddressOrDevice }
+        return try budget.generating { () throws(Errno) -> GeneratedReport in
+            do throws(ProviderError) {
+                return try provider.generateReport(for: request)
+            } catch {
+                diagnostics.generationFailed(name.description, error)
+                throw error.errno
+            }
         }
     }
 

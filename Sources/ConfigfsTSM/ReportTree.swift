@@ -59,11 +59,12 @@ public final class ReportTree: Sendable {
     /// Bytes of generated reports cached across entries.
     public var cachedReportBytes: Int { budget.totalCachedBytes }
 
-    /// Drops the least recently generated cached reports until the cache fits its cap again.
+    /// Drops the least recently generated cached reports that can be rebuilt exactly until the
+    /// cache fits its cap again. Entry locks are never taken under the tree lock (lookups need
+    /// it), and an entry busy generating is skipped rather than waited for.
     private func dropOldestCaches() {
-        let cached = state.withLock { state in
-            state.entriesByID.values.compactMap { entry in entry.cacheStamp.map { (entry, $0) } }
-        }.sorted { $0.1 < $1.1 }
+        let entries = state.withLock { Array($0.entriesByID.values) }
+        let cached = entries.compactMap { entry in entry.droppableCacheStamp.map { (entry, $0) } }.sorted { $0.1 < $1.1 }
         for (entry, _) in cached where budget.totalCachedBytes > budget.limits.maxCachedBytes {
             entry.dropCachedReport()
         }

@@ -29,6 +29,7 @@ final class ResourceBudget: Sendable {
     private let generationSlots: DispatchSemaphore
     private let cachedBytes = Atomic<Int>(0)
     private let generationClock = Atomic<UInt64>(0)
+    private let serials = Atomic<UInt64>(0)
     /// Called (outside any entry lock) when the cache is over its cap.
     let overCap = Mutex<(@Sendable () -> Void)?>(nil)
 
@@ -46,6 +47,9 @@ final class ResourceBudget: Sendable {
 
     /// A monotonically increasing stamp, to find the least recently generated caches.
     func nextStamp() -> UInt64 { generationClock.add(1, ordering: .relaxed).newValue }
+
+    /// The next report serial (``ReportRequest/serial``): 1 for the mount's first generation.
+    func nextSerial() -> UInt64 { serials.add(1, ordering: .relaxed).newValue }
 
     /// Records a change in cached bytes; reports whether the cache is now over its cap.
     func account(_ delta: Int) -> Bool {

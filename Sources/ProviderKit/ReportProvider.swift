@@ -16,9 +16,18 @@ public protocol ReportProvider: Sendable {
 
     /// Produces the blobs for `request`; throws the errno the client should see.
     func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport
+
+    /// Whether a report is a pure function of its request (serial included): the same request
+    /// always gives the same bytes. Only then may the filesystem drop a cached report when the
+    /// cache is over its cap and rebuild it on the next read, because the kernel keeps one report
+    /// per generation and a client must never see two. Otherwise cached reports are kept.
+    var rebuildsReportsExactly: Bool { get }
 }
 
 extension ReportProvider {
+    /// A provider that does not say otherwise may put randomness in its reports.
+    public var rebuildsReportsExactly: Bool { false }
+
     /// Providers without visibility rules show every attribute, like the kernel with NULL callbacks.
     public func isVisible(_ attribute: ReportAttribute) -> Bool { true }
 }

@@ -17,6 +17,9 @@ public struct ReportRequest: Sendable, Equatable {
     public var serviceManifestVersion: UInt32
     /// The entry's write generation at the time of the request (for diagnostics only).
     public var generation: UInt64
+    /// The number the filesystem gives each report generation it starts, counting across entries.
+    /// A report rebuilt after its cache was dropped is asked for with the same serial.
+    public var serial: UInt64
 
     public init(
         inblob: [UInt8] = [],
@@ -24,7 +27,8 @@ public struct ReportRequest: Sendable, Equatable {
         serviceProvider: [UInt8]? = nil,
         serviceGUID: [UInt8] = [UInt8](repeating: 0, count: 16),
         serviceManifestVersion: UInt32 = 0,
-        generation: UInt64 = 0
+        generation: UInt64 = 0,
+        serial: UInt64 = 0
     ) {
         self.inblob = inblob
         self.privlevel = privlevel
@@ -32,6 +36,7 @@ public struct ReportRequest: Sendable, Equatable {
         self.serviceGUID = serviceGUID
         self.serviceManifestVersion = serviceManifestVersion
         self.generation = generation
+        self.serial = serial
     }
 
     /// `service_provider` as text, if it was written and is valid UTF-8.

@@ -162,6 +162,9 @@ final class SlowCountingProvider: ReportProvider {
     let running = Atomic<Int>(0)
     let peak = Atomic<Int>(0)
     let calls = Atomic<Int>(0)
+    /// Whether it tells the core its reports can be rebuilt byte for byte.
+    let rebuildsReportsExactly: Bool
+    init(rebuildsExactly: Bool = true) { self.rebuildsReportsExactly = rebuildsExactly }
     var name: String { "slow" }
     var privlevelFloor: UInt32 { 0 }
     func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
@@ -223,5 +226,34 @@ final class SlowCountingProvider: ReportProvider {
         #expect(try tree.generation(entries[0]) == "1\n")
         try tree.removeDirectory(parent: .report, name: "e0")
         #expect(tree.cachedReportBytes <= 2000)
+    }
+
+    @Test func reportsThatCannotBeRebuiltExactlyStayCached() throws {
+        let provider = SlowCountingProvider(rebuildsExactly: false)
+        let tree = ReportTree(provider: provider, limits: ResourceLimits(maxCachedBytes: 2500))
+        let entries = try (0..<4).map { try tree.makeEntry("e\($0)") }
+        for (index, entry) in entries.enumerated() {
+            try tree.writeAll(entry, .inblob, [UInt8(index)])
+            _ = try tree.readAll(entry, .outblob)
+        }
+        // Over the cap, but one generation must keep one report: nothing was dropped or regenerated.
+        #expect(tree.cachedReportBytes == 4000)
+        for entry in entries { _ = try tree.readAll(entry, .outblob) }
+        #expect(provider.calls.load(ordering: .relaxed) == 4)
+    }
+
+    @Test func aRebuiltReportKeepsItsSerial() throws {
+        let tree = ReportTree(provider: EchoProvider(), limits: ResourceLimits(maxCachedBytes: 300))
+        let entries = try (0..<3).map { try tree.makeEntry("e\($0)") }
+        var first: [[UInt8]] = []
+        for entry in entries {
+            try tree.writeAll(entry, .inblob, [UInt8](repeating: 7, count: 64))
+            first.append(try tree.readAll(entry, .outblob))
+        }
+        for (entry, outblob) in zip(entries, first) {
+            let aux = try tree.readAll(entry, .auxblob)
+            #expect(try tree.readAll(entry, .outblob) == outblob)
+            #expect(Array(aux[8...]) == Array(outblob[0x18..<0x20]))
+        }
     }
 }

@@ -41,6 +41,9 @@ public final class EchoProvider: ReportProvider {
     /// How many reports this provider has generated (failures excluded).
     public var generationCount: UInt64 { generations.load(ordering: .relaxed) }
 
+    /// The report carries the request's serial and nothing else that varies.
+    public var rebuildsReportsExactly: Bool { true }
+
     public func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
         if configuration.latencyMilliseconds > 0 {
             usleep(configuration.latencyMilliseconds * 1000)
@@ -48,7 +51,7 @@ public final class EchoProvider: ReportProvider {
         if let failure = configuration.failure {
             throw ProviderError(failure, "echo provider configured to fail with \(failure)")
         }
-        let serial = generations.add(1, ordering: .relaxed).newValue
-        return EchoReport(request: request, serial: serial).blobs
+        generations.add(1, ordering: .relaxed)
+        return EchoReport(request: request, serial: request.serial).blobs
     }
 }

@@ -10,7 +10,7 @@ import ProviderKit
 /// | 0x08 | 4 | format version, 1 |
 /// | 0x0C | 4 | privlevel |
 /// | 0x10 | 8 | the entry's write generation the report was made for |
-/// | 0x18 | 8 | serial: the provider's generation count, 1 for its first report |
+/// | 0x18 | 8 | serial: the filesystem's number for this generation (`ReportRequest.serial`), 1 for its first |
 /// | 0x20 | 4 | inblob length |
 /// | 0x24 | 4 | service_manifest_version |
 /// | 0x28 | 16 | service_guid (guid_t byte order) |

@@ -45,7 +45,7 @@ public final class SEVProvider: ReportProvider {
         self.configuration = configuration
         self.pki = pki
         self.svsm = configuration.guestVMPL > 0 ? svsm : nil
-        self.vcek = VCEKSigner(pki.signerKey, deterministic: pki.deterministic)
+        self.vcek = VCEKSigner(pki.signerKey)
         self.certificateTable = Blob(pki.certificateTable.bytes)
     }
 
@@ -55,6 +55,9 @@ public final class SEVProvider: ReportProvider {
     public func isVisible(_ attribute: ReportAttribute) -> Bool {
         (configuration.guestVMPL == 0 ? AttributeProfile.sev : .sevSVSM).contains(attribute)
     }
+
+    /// Reports are signed with deterministic nonces and carry nothing else that varies.
+    public var rebuildsReportsExactly: Bool { true }
 
     public func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
         let faults = configuration.faults
@@ -123,20 +126,18 @@ public final class SEVProvider: ReportProvider {
     }
 }
 
-/// Signs reports with the VCEK. `@unchecked Sendable`: swift-crypto 3 keys are immutable
+/// Signs reports with the VCEK (or VLEK). `@unchecked Sendable`: swift-crypto 3 keys are immutable
 /// values not yet marked Sendable; signing does not mutate them.
 final class VCEKSigner: @unchecked Sendable {
     let key: P384.Signing.PrivateKey
-    let deterministic: Bool
-    init(_ key: P384.Signing.PrivateKey, deterministic: Bool) {
+    init(_ key: P384.Signing.PrivateKey) {
         self.key = key
-        self.deterministic = deterministic
     }
 
-    /// ECDSA P-384/SHA-384 over bytes 0x000–0x29F (RFC 6979 nonces when reproducible output is wanted).
+    /// ECDSA P-384/SHA-384 over bytes 0x000–0x29F with RFC 6979 nonces: one request, one report,
+    /// however often it is rebuilt.
     func sign(_ report: inout AttestationReport) throws {
-        let signature = deterministic ? DeterministicECDSA.sign(report.signedBytes, with: key)
-            : Array(try key.signature(for: report.signedBytes).rawRepresentation)
+        let signature = DeterministicECDSA.sign(report.signedBytes, with: key)
         report.signatureR = Array(signature[0..<48])
         report.signatureS = Array(signature[48..<96])
     }

@@ -51,7 +51,9 @@ public final class TDXProvider: ReportProvider {
         qeReport.mrSigner = platform.qeMRSigner
         qeReport.isvProdID = platform.qeISVProdID
         qeReport.isvSVN = platform.qeISVSVN
-        signer = try QuoteSigner(attestationKey: attestationKey, pckKey: pki.pck.key, qeReport: qeReport,
+        // RFC 6979 nonces: a quote is a function of its body, so a dropped cache rebuilds byte for byte.
+        let quotingKey = SigningKey(attestationKey.key, deterministic: true)
+        signer = try QuoteSigner(attestationKey: quotingKey, pckKey: pki.pck.key, qeReport: qeReport,
                                  pckCertificateChain: Array(try pki.pckCertificateChainPEM.utf8))
     }
 
@@ -61,6 +63,9 @@ public final class TDXProvider: ReportProvider {
     public func isVisible(_ attribute: ReportAttribute) -> Bool {
         AttributeProfile.tdx.contains(attribute)
     }
+
+    /// Quotes are signed with deterministic nonces and carry nothing else that varies.
+    public var rebuildsReportsExactly: Bool { true }
 
     public func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
         let faults = configuration.faults

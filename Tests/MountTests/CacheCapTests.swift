@@ -1,0 +1,53 @@
+import EchoProvider
+import Foundation
+import Glibc
+import SystemPackage
+import Testing
+
+/// With the cached-report cap in force, a generation still has exactly one report: a report dropped
+/// from the cache comes back byte for byte, so its blobs never mix with another report's.
+@Suite struct CacheCapTests {
+    @Test func echoBlobsOfAGenerationAgreeUnderATinyCap() throws {
+        // 1 MiB holds about 250 of these 4 KiB reports; 700 entries push each out at least once.
+        let name = String(repeating: "p", count: 4000)
+        try withMount(config: "[tsmfs]\nmax_cached_mib = 1\n") { fs in
+            var outblobs: [String: [UInt8]] = [:]
+            for index in 0..<700 {
+                let entry = try fs.makeEntry("e\(index)")
+                try Sys.writeFile(entry + "/service_provider", name)
+                try Sys.writeFile(entry + "/inblob", nonce)
+                outblobs[entry] = try Sys.readFile(entry + "/outblob")
+            }
+            var mismatches: [String] = []
+            for (entry, outblob) in outblobs {
+                let aux = try Sys.readFile(entry + "/auxblob")
+                let manifest = try Sys.readFile(entry + "/manifestblob")
+                let again = try Sys.readFile(entry + "/outblob")
+                let serial = Array(outblob[EchoReport.Offset.serial..<EchoReport.Offset.serial + 8])
+                if again != outblob || Array(aux[8...]) != serial || Array(manifest[8...]) != serial {
+                    mismatches.append(entry)
+                }
+                #expect(try Sys.readText(entry + "/generation") == "2\n")
+            }
+            #expect(mismatches.isEmpty, "\(mismatches.count) entries read blobs of different reports")
+        }
+    }
+
+    @Test func sevRereadsOfAnUnchangedGenerationAreIdentical() throws {
+        let state = makeTemporaryDirectory("tsmfs-state")
+        let config = "[tsmfs]\nprovider = \"sev\"\nstate_dir = \"\(state)\"\nmax_cached_mib = 1\n"
+        try withMount(provider: "sev", config: config) { fs in
+            var first: [String: ([UInt8], [UInt8])] = [:]
+            for index in 0..<300 {
+                let entry = try fs.makeEntry("e\(index)")
+                try Sys.writeFile(entry + "/inblob", nonce)
+                first[entry] = (try Sys.readFile(entry + "/outblob"), try Sys.readFile(entry + "/auxblob"))
+            }
+            var changed = 0
+            for (entry, (report, aux)) in first {
+                if try Sys.readFile(entry + "/outblob") != report || Sys.readFile(entry + "/auxblob") != aux { changed += 1 }
+            }
+            #expect(changed == 0, "\(changed) entries reread different bytes for the same generation")
+        }
+    }
+}
