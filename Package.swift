@@ -2,22 +2,26 @@
 import PackageDescription
 
 // One module per layer, so each can be built and tested without the others:
+//   ByteLayout    bytes as layouts describe them: little-endian fields, checked fixed-width fields,
+//                 hex and GUID text, Blob (report bytes in shared segments); depends on nothing
 //   CFuse3        libfuse3 system library (pkg-config fuse3) and its shim header
 //   FUSEAdapter   libfuse low-level callbacks -> ConfigfsTSM calls, session lifecycle
 //   ConfigfsTSM   the configfs-tsm state machine: tree, entries, attributes, per-open handles
-//   ProviderKit   the provider protocol every TEE backend implements
-//   EchoProvider  the diagnostic provider (Sources/Providers/Echo)
-//   TDXQuote      the Intel DCAP TD quote v4/v5 binary format (Sources/Evidence/TDXQuote)
-//   SNPReport     the SEV-SNP attestation report and certificate table (Sources/Evidence/SNPReport)
-//   SigningKeys   P-256 signing, random or RFC 6979 deterministic (Sources/PKI)
+//   ProviderKit   the provider contract: the protocol every TEE backend implements, and its types
+//   TDXQuote      the Intel DCAP TD quote v4/v5 layout (Sources/Evidence/TDXQuote): encode, parse
+//   SNPReport     the SEV-SNP report and certificate table layouts (Sources/Evidence/SNPReport)
+//   SigningKeys   P-256/P-384 signing, random or RFC 6979 deterministic (Sources/PKI)
 //   SimulatedPKI  key storage, CRLs and certificate helpers shared by the simulated roots (Sources/PKI)
 //   IntelPKI      the simulated Intel SGX root, PCK chain and signed TDX collateral
-//   AMDPKI        the simulated AMD ARK/ASK (RSA-PSS) and VCEK per product line
-//   TDXProvider   the tdx provider (Sources/Providers/TDX)
-//   SEVProvider   the sev provider (Sources/Providers/SEV)
+//   AMDPKI        the simulated AMD ARK/ASK (RSA-PSS), VCEK/VLEK and CRLs per product line
+//   TDXSigning    what a TDX quote's signatures cover and which key makes each (Sources/Signing/TDX)
+//   SNPSigning    what an SNP report's signature covers, which key makes it, and the certificate
+//                 table the host hands out (Sources/Signing/SNP)
+//   EchoProvider, TDXProvider, SEVProvider   the providers (Sources/Providers)
 //   TSMConfig     the configuration file format
 //   tsmfs         the command-line tool
 //   tsmfs-bench   the benchmark (a program, not a test: it prints ratios against floors of the same run)
+// Evidence layouts know nothing of keys, PKI knows nothing of evidence; Signing joins the two.
 let package = Package(
     name: "tsmfs",
     platforms: [.macOS(.v15)],
@@ -36,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
     ],
     targets: [
+        .target(name: "ByteLayout"),
         .systemLibrary(
             name: "CFuse3",
             pkgConfig: "fuse3",
@@ -43,30 +48,22 @@ let package = Package(
         ),
         .target(
             name: "ProviderKit",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["ByteLayout", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "ConfigfsTSM",
+            dependencies: ["ByteLayout", "ProviderKit", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(
+            name: "FUSEAdapter",
             dependencies: [
-                "ProviderKit",
+                "ByteLayout", "CFuse3", "ConfigfsTSM",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        .target(
-            name: "EchoProvider",
-            dependencies: ["ProviderKit"],
-            path: "Sources/Providers/Echo"
-        ),
-        .target(
-            name: "TDXQuote",
-            dependencies: ["ProviderKit", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")],
-            path: "Sources/Evidence/TDXQuote"
-        ),
-        .target(
-            name: "SNPReport",
-            dependencies: ["ProviderKit"],
-            path: "Sources/Evidence/SNPReport"
-        ),
+        .target(name: "TDXQuote", dependencies: ["ByteLayout"], path: "Sources/Evidence/TDXQuote"),
+        .target(name: "SNPReport", dependencies: ["ByteLayout"], path: "Sources/Evidence/SNPReport"),
         .target(
             name: "SigningKeys",
             dependencies: [
@@ -92,8 +89,7 @@ let package = Package(
         .target(
             name: "IntelPKI",
             dependencies: [
-                "SigningKeys",
-                "SimulatedPKI",
+                "ByteLayout", "SigningKeys", "SimulatedPKI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -103,7 +99,7 @@ let package = Package(
         .target(
             name: "AMDPKI",
             dependencies: [
-                "SimulatedPKI", "SNPReport",
+                "ByteLayout", "SimulatedPKI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -112,56 +108,48 @@ let package = Package(
             path: "Sources/PKI/AMDPKI"
         ),
         .target(
+            name: "TDXSigning",
+            dependencies: ["ByteLayout", "TDXQuote", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Signing/TDX"
+        ),
+        .target(
+            name: "SNPSigning",
+            dependencies: ["ByteLayout", "SNPReport", "AMDPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Signing/SNP"
+        ),
+        .target(name: "EchoProvider", dependencies: ["ByteLayout", "ProviderKit"], path: "Sources/Providers/Echo"),
+        .target(
             name: "TDXProvider",
-            dependencies: ["ProviderKit", "TDXQuote", "IntelPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["ByteLayout", "ProviderKit", "TDXQuote", "TDXSigning", "IntelPKI", "SigningKeys",
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "SystemPackage", package: "swift-system")],
             path: "Sources/Providers/TDX"
         ),
         .target(
             name: "SEVProvider",
-            dependencies: ["ProviderKit", "SNPReport", "AMDPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["ByteLayout", "ProviderKit", "SNPReport", "SNPSigning", "AMDPKI", "SigningKeys",
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "SystemPackage", package: "swift-system")],
             path: "Sources/Providers/SEV"
         ),
-        .target(
-            name: "TSMConfig",
-            dependencies: []
-        ),
-        .target(
-            name: "FUSEAdapter",
-            dependencies: [
-                "CFuse3",
-                "ConfigfsTSM",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "SystemPackage", package: "swift-system"),
-            ]
-        ),
+        .target(name: "TSMConfig", dependencies: ["ByteLayout"]),
         .executableTarget(
             name: "tsmfs",
             dependencies: [
-                "CFuse3",
-                "FUSEAdapter",
-                "ConfigfsTSM",
-                "ProviderKit",
-                "EchoProvider",
-                "TDXProvider",
-                "SEVProvider",
-                "AMDPKI",
-                "SNPReport",
-                "IntelPKI",
-                "SimulatedPKI",
-                "SigningKeys",
-                "TDXQuote",
+                "ByteLayout", "CFuse3", "FUSEAdapter", "ConfigfsTSM", "ProviderKit", "EchoProvider", "TDXProvider",
+                "SEVProvider", "AMDPKI", "SNPReport", "SNPSigning", "IntelPKI", "SimulatedPKI", "SigningKeys", "TDXQuote",
                 "TSMConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .executableTarget(
             name: "tsmfs-bench",
-            dependencies: ["EchoProvider", "TDXProvider", "SEVProvider", "IntelPKI", "AMDPKI", "SimulatedPKI", "ProviderKit", "SNPReport",
-                           .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["ByteLayout", "EchoProvider", "TDXProvider", "SEVProvider", "IntelPKI", "AMDPKI", "SimulatedPKI",
+                           "SNPSigning", "ProviderKit", "SNPReport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The minimal libfuse filesystem tsmfs-bench measures as the FUSE floor (C, no semantics).
         .executableTarget(
@@ -169,40 +157,44 @@ let package = Package(
             dependencies: ["CFuse3"],
             cSettings: [.define("_GNU_SOURCE")]
         ),
+        // Unit tests: in-process, no root and no /dev/fuse (swift test --filter 'Tests\.(?!Mount)').
+        .testTarget(name: "ByteLayoutTests", dependencies: ["ByteLayout"]),
+        .testTarget(
+            name: "ProviderKitTests",
+            dependencies: ["ByteLayout", "ProviderKit", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .testTarget(
             name: "ConfigfsTSMTests",
-            dependencies: ["ConfigfsTSM", "ProviderKit", "EchoProvider",
+            dependencies: ["ByteLayout", "ConfigfsTSM", "ProviderKit", "EchoProvider",
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
-        .testTarget(
-            name: "EchoProviderTests",
-            dependencies: ["EchoProvider", "ProviderKit"]
-        ),
+        .testTarget(name: "EchoProviderTests", dependencies: ["ByteLayout", "EchoProvider", "ProviderKit"]),
         .testTarget(
             name: "TDXQuoteTests",
-            dependencies: ["TDXQuote", "ProviderKit", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["ByteLayout", "TDXQuote", "TDXSigning", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "IntelPKITests",
-            dependencies: ["IntelPKI", "SimulatedPKI", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["ByteLayout", "IntelPKI", "SimulatedPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "X509", package: "swift-certificates"),
                            .product(name: "SwiftASN1", package: "swift-asn1")]
         ),
+        .testTarget(name: "SNPReportTests", dependencies: ["ByteLayout", "SNPReport"]),
         .testTarget(
-            name: "SNPReportTests",
-            dependencies: ["SNPReport", "ProviderKit"]
+            name: "ProviderFaultTests",
+            dependencies: ["AMDPKI", "ByteLayout", "IntelPKI", "ProviderKit", "SEVProvider", "SNPSigning", "SimulatedPKI",
+                           "SigningKeys", "TDXProvider", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "SystemPackage", package: "swift-system")]
         ),
         .testTarget(
             name: "SigningKeysTests",
             dependencies: ["SigningKeys", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(
-            name: "TSMConfigTests",
-            dependencies: ["TSMConfig"]
-        ),
+        .testTarget(name: "TSMConfigTests", dependencies: ["TSMConfig"]),
+        // Mount tests: real mounts driven by syscalls and shell tools; need root and /dev/fuse.
         .testTarget(
             name: "MountTests",
-            dependencies: ["EchoProvider", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["ByteLayout", "EchoProvider", "ProviderKit", .product(name: "SystemPackage", package: "swift-system")]
         ),
     ]
 )

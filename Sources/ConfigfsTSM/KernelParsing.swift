@@ -1,3 +1,4 @@
+import ByteLayout
 import SystemPackage
 
 /// Parsers that reproduce the kernel's text conventions byte for byte.
@@ -56,20 +57,13 @@ public enum KernelParsing {
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`; anything after them is ignored.
     /// Returns the 16 bytes in `guid_t` order (first three fields little-endian).
     public static func guidParse(_ bytes: some Collection<UInt8>) throws(Errno) -> [UInt8] {
+        // guid_parse stops at the 36th byte (or a NUL before it) and validates exactly that text,
+        // which is then a GUID in the RFC 4122 text form: ByteLayout's decoder and byte order apply.
         let text = Array(bytes.prefix { $0 != 0 }.prefix(36))
-        guard text.count == 36 else { throw .invalidArgument }
-        for (index, byte) in text.enumerated() {
-            if [8, 13, 18, 23].contains(index) {
-                guard byte == UInt8(ascii: "-") else { throw .invalidArgument }
-            } else {
-                guard digitValue(byte).map({ $0 < 16 }) == true else { throw .invalidArgument }
-            }
+        guard text.count == 36, let guid = [UInt8](guid: String(decoding: text, as: UTF8.self)) else {
+            throw .invalidArgument
         }
-        // guid_index: where each output byte's two hex digits start in the text.
-        let guidIndex = [6, 4, 2, 0, 11, 9, 16, 14, 19, 21, 24, 26, 28, 30, 32, 34]
-        return guidIndex.map { offset in
-            UInt8(digitValue(text[offset])! << 4 | digitValue(text[offset + 1])!)
-        }
+        return guid.guidTOrder
     }
 
     private static func lowercased(_ byte: UInt8) -> UInt8 {

@@ -1,3 +1,4 @@
+import ByteLayout
 import ProviderKit
 import SystemPackage
 import Synchronization

@@ -1,3 +1,4 @@
+import ByteLayout
 import CFuse3
 import ConfigfsTSM
 import Logging

@@ -1,3 +1,4 @@
+import ByteLayout
 /// The files of a configfs-tsm report entry (`/sys/kernel/config/tsm/report/<name>/…`).
 ///
 /// Raw values follow the kernel's creation order: the text attributes in

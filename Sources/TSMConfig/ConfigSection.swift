@@ -1,3 +1,5 @@
+import ByteLayout
+
 /// Typed reading of one `[section]`. Every key read is remembered, so ``finish()`` can
 /// reject the keys nobody asked for — usually typos that would otherwise be ignored.
 public final class ConfigSection {
@@ -76,15 +78,7 @@ public final class ConfigSection {
     /// Exactly `count` bytes written as hexadecimal digits (upper or lower case).
     public func hexBytes(_ key: String, count: Int) throws(ConfigError) -> [UInt8]? {
         try parsed(key, expected: "\(count) bytes as \(count * 2) hexadecimal digits") { text in
-            let digits = Array(text.utf8)
-            // UInt8(_:radix:) below would also take a sign ("+1"): only hex digits may pass.
-            guard digits.count == count * 2, text.allSatisfy(\.isHexDigit) else { return nil }
-            var bytes: [UInt8] = []
-            for index in stride(from: 0, to: digits.count, by: 2) {
-                guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-                bytes.append(byte)
-            }
-            return bytes
+            [UInt8](hex: text).flatMap { $0.count == count ? $0 : nil }
         }
     }
 

@@ -7,6 +7,7 @@ import IntelPKI
 import ProviderKit
 import SEVProvider
 import SNPReport
+import SNPSigning
 import SimulatedPKI
 import TDXProvider
 
@@ -177,10 +178,12 @@ struct Bench {
            let tdx = try? TDXProvider(configuration: TDXProvider.Configuration(), pki: pki) {
             costs["tdx"] = time(300) { _ = try tdx.generateReport(for: request) }
         }
-        let template = AttestationReport()
-        if let pki = try? SimulatedAMDPKI.load(from: KeyStore(directory: work + "/gen-sev"), productLine: .milan,
-                                               chipID: template.chipID, reportedTCB: template.reportedTCB) {
-            let sev = SEVProvider(configuration: SEVProvider.Configuration(), pki: pki, svsm: nil)
+        // The chip tsmfs mount --provider sev serves by default: the provider's own configuration.
+        let configuration = SEVProvider.Configuration()
+        if let pki = try? SimulatedAMDPKI.load(from: KeyStore(directory: work + "/gen-sev"), productLine: configuration.productLine,
+                                               chipID: configuration.template.chipID,
+                                               reportedTCB: SecurityPatchLevels(configuration.template.reportedTCB)) {
+            let sev = SEVProvider(configuration: configuration, pki: pki, svsm: nil)
             costs["sev"] = time(300) { _ = try sev.generateReport(for: request) }
         }
         let key = P384.Signing.PrivateKey()

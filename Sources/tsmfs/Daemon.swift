@@ -16,7 +16,7 @@ enum Daemon {
     static func start(arguments: [String], logFile: String?) throws -> pid_t {
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else {
-            throw CLIError("cannot create a pipe: \(String(cString: strerror(errno)))")
+            throw CLIError("cannot create a pipe: \(systemError(errno))")
         }
         let (readEnd, writeEnd) = (pipeFDs[0], pipeFDs[1])
         // Neither end may leak into the daemon except as the dup2'ed readiness descriptor.
@@ -45,7 +45,7 @@ enum Daemon {
         close(writeEnd)
         defer { close(readEnd) }
         guard spawned == 0 else {
-            throw CLIError("cannot start the tsmfs daemon: \(String(cString: strerror(spawned)))")
+            throw CLIError("cannot start the tsmfs daemon: \(systemError(spawned))")
         }
 
         var report: [UInt8] = []

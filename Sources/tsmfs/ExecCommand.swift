@@ -78,10 +78,10 @@ struct ExecCommand: ParsableCommand {
             // No configfs here: give the namespace its own /sys/kernel to create the directory in.
             let parent = String(at[..<(at.lastIndex(of: "/") ?? at.endIndex)])
             guard mount("tsmfs", parent, "tmpfs", 0, "mode=0755") == 0 else {
-                throw CLIError("cannot mount a tmpfs on \(parent): \(String(cString: strerror(errno))) (tsmfs exec needs root)")
+                throw CLIError("cannot mount a tmpfs on \(parent): \(systemError(errno)) (tsmfs exec needs root)")
             }
             guard mkdir(at, 0o755) == 0 else {
-                throw CLIError("cannot create \(at): \(String(cString: strerror(errno)))")
+                throw CLIError("cannot create \(at): \(systemError(errno))")
             }
         }
         // The daemon is this process's own child, so every way out below can stop and reap it.

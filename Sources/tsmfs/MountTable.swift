@@ -84,7 +84,7 @@ func detachMount(_ path: String, lazy: Bool) throws {
             case EINVAL:
                 throw CLIError("\(path) is not a mount point")
             default:
-                throw CLIError("cannot unmount \(path): \(String(cString: strerror(error)))")
+                throw CLIError("cannot unmount \(path): \(systemError(error))")
             }
         }
         return

@@ -10,7 +10,7 @@ enum Preflight {
 
     static func checkFuseDevice() throws {
         guard access("/dev/fuse", R_OK | W_OK) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = systemError(errno)
             throw CLIError("/dev/fuse is not usable (\(reason)): load the fuse module (modprobe fuse) "
                 + "or, in a container, pass --device /dev/fuse")
         }
@@ -43,7 +43,7 @@ enum Preflight {
             if error == ENOENT {
                 throw CLIError("mountpoint \(path) does not exist: create it with 'mkdir -p \(path)'")
             }
-            throw CLIError("cannot use mountpoint \(path): \(String(cString: strerror(error)))")
+            throw CLIError("cannot use mountpoint \(path): \(systemError(error))")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
             throw CLIError("mountpoint \(path) is not a directory")
@@ -51,7 +51,7 @@ enum Preflight {
         var fs = statfs()
         if statfs(path, &fs) == 0, fs.f_type == configfsMagic { return }
         guard let names = directoryNames(path) else {
-            throw CLIError("cannot read mountpoint \(path): \(String(cString: strerror(errno)))")
+            throw CLIError("cannot read mountpoint \(path): \(systemError(errno))")
         }
         if let name = names.first {
             throw CLIError("mountpoint \(path) is not empty (it contains '\(name)'): "
@@ -80,7 +80,7 @@ enum Preflight {
         defer { close(descriptor) }
         while flock(descriptor, LOCK_EX) != 0 {
             guard errno == EINTR else {
-                throw CLIError("cannot lock mountpoint \(path): \(String(cString: strerror(errno)))")
+                throw CLIError("cannot lock mountpoint \(path): \(systemError(errno))")
             }
         }
         return try body()

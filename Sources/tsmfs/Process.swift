@@ -4,7 +4,7 @@ import Glibc
 struct SpawnError: Error, CustomStringConvertible {
     var program: String
     var errno: Int32
-    var description: String { "cannot run \(program): \(String(cString: strerror(errno)))" }
+    var description: String { "cannot run \(program): \(systemError(errno))" }
 
     /// The shell's exit status for it: 127 for a missing program, 126 for one that cannot run.
     var exitStatus: Int32 { errno == ENOENT ? 127 : 126 }

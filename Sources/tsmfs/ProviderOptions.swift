@@ -1,3 +1,4 @@
+import ByteLayout
 import AMDPKI
 import ArgumentParser
 import ConfigfsTSM
@@ -7,6 +8,7 @@ import Glibc
 import IntelPKI
 import ProviderKit
 import SEVProvider
+import SNPSigning
 import SigningKeys
 import SimulatedPKI
 import TDXProvider
@@ -66,7 +68,7 @@ struct ProviderOptions: ParsableArguments {
         guard let path else { return .empty() }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
-            throw CLIError("cannot read config file \(path): \(String(cString: strerror(errno)))")
+            throw CLIError("cannot read config file \(path): \(systemError(errno))")
         }
         defer { close(descriptor) }
         var info = stat()
@@ -79,7 +81,7 @@ struct ProviderOptions: ParsableArguments {
             let count = read(descriptor, &chunk, chunk.count)
             if count < 0 && errno == EINTR { continue }
             guard count >= 0 else {
-                throw CLIError("cannot read config file \(path): \(String(cString: strerror(errno)))")
+                throw CLIError("cannot read config file \(path): \(systemError(errno))")
             }
             if count == 0 { break }
             bytes += chunk[..<count]
@@ -113,7 +115,8 @@ extension ProviderOptions.Resolved {
         let sev = try SEVSettings.read(configFile.section("sev"))
         let pki = try SimulatedAMDPKI.load(from: keyStore("sev"), productLine: sev.productLine,
                                            chipID: sev.configuration.template.chipID,
-                                           reportedTCB: sev.configuration.template.reportedTCB, signer: sev.signer,
+                                           reportedTCB: SecurityPatchLevels(sev.configuration.template.reportedTCB),
+                                           signer: sev.signer,
                                            hardwareID: sev.hardwareID)
         return (pki, sev)
     }

@@ -1,3 +1,4 @@
+import ByteLayout
 import AMDPKI
 import ArgumentParser
 import Crypto
@@ -45,7 +46,7 @@ struct RootsCommand: TrustMaterialCommand {
             // The VLEK chain's intermediate is the ASVK; verifiers name the files after it.
             let intermediate = pki.signer == .vcek ? "ask" : "asvk"
             let ark = SimulatedAMDPKI.pem(pki.arkDER), middle = SimulatedAMDPKI.pem(pki.intermediateDER)
-            let arkHash = Array(SHA256.hash(data: pki.arkDER)).map { String(format: "%02x", $0) }.joined()
+            let arkHash = Array(SHA256.hash(data: pki.arkDER)).hexString
             return [("\(line)/ark.pem", Array(ark.utf8)), ("\(line)/\(intermediate).pem", Array(middle.utf8)),
                     ("\(line)/ark.der", pki.arkDER), ("\(line)/\(intermediate).der", pki.intermediateDER),
                     ("\(line)/ark.der.sha256", Array("\(arkHash)\n".utf8)),

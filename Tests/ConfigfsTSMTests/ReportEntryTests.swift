@@ -1,3 +1,4 @@
+import ByteLayout
 @testable import ConfigfsTSM
 import EchoProvider
 import ProviderKit

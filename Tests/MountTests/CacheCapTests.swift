@@ -1,3 +1,4 @@
+import ByteLayout
 import EchoProvider
 import Foundation
 import Glibc

@@ -1,3 +1,4 @@
+import ByteLayout
 import EchoProvider
 import Glibc
 import ProviderKit

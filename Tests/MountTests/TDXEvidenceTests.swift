@@ -1,3 +1,4 @@
+import ByteLayout
 import Foundation
 import Glibc
 import SystemPackage

@@ -1,4 +1,4 @@
-import ProviderKit
+import ByteLayout
 import SNPReport
 import Testing
 
@@ -30,7 +30,7 @@ import Testing
     @Test(arguments: [UInt32(2), 3, 5])
     func roundTripsAtTheABIOffsets(_ version: UInt32) throws {
         let report = Self.sample(version: version)
-        let bytes = report.bytes
+        let bytes = try report.bytes
         #expect(bytes.count == 0x4A0)
         #expect(bytes.loadLittleEndian(UInt32.self, at: 0x00) == version)
         #expect(bytes.loadLittleEndian(UInt64.self, at: 0x08) == 0x30000)
@@ -47,14 +47,34 @@ import Testing
         #expect(Array(bytes[0x2E8..<0x318]) == Array(report.signatureS.reversed()))
         #expect(bytes[0x330...].allSatisfy { $0 == 0 })
         #expect(try AttestationReport(parsing: bytes).bytes == bytes)
-        #expect(report.signedBytes == Array(bytes[0..<0x2A0]))
+        #expect(try report.signedBytes == Array(bytes[0..<0x2A0]))
     }
 
-    @Test func rejectsMalformedReports() {
-        #expect(throws: ReportFormatError.self) { try AttestationReport(parsing: [UInt8](repeating: 0, count: 100)) }
-        var bytes = Self.sample(version: 3).bytes
+    @Test func rejectsMalformedReports() throws {
+        #expect(throws: ReportFormatError.wrongSize(100)) { try AttestationReport(parsing: [UInt8](repeating: 0, count: 100)) }
+        let good = try Self.sample(version: 3).bytes
+        var bytes = good
         bytes[0] = 9
-        #expect(throws: ReportFormatError.self) { try AttestationReport(parsing: bytes) }
+        #expect(throws: ReportFormatError.unsupportedVersion(9)) { try AttestationReport(parsing: bytes) }
+        bytes = good
+        bytes[0x34] = 2
+        #expect(throws: ReportFormatError.unsupportedSignatureAlgorithm(2)) { try AttestationReport(parsing: bytes) }
+        bytes = good
+        bytes[0x48] = 3 << 2
+        #expect(throws: ReportFormatError.unknownSigningKey(3)) { try AttestationReport(parsing: bytes) }
+    }
+
+    @Test func aFieldOfTheWrongWidthIsRefusedByName() {
+        // Each would once have spilled into the next field or been silently cut short.
+        var report = Self.sample(version: 3)
+        report.reportData = [UInt8](repeating: 1, count: 65)
+        #expect(throws: LayoutError.wrongWidth(field: "report_data", expected: 64, actual: 65)) { try report.bytes }
+        report = Self.sample(version: 3)
+        report.chipID = [1, 2, 3]
+        #expect(throws: LayoutError.wrongWidth(field: "chip_id", expected: 64, actual: 3)) { try report.bytes }
+        report = Self.sample(version: 5)
+        report.signatureS = [UInt8](repeating: 9, count: 49)
+        #expect(throws: LayoutError.wrongWidth(field: "signature_s", expected: 48, actual: 49)) { try report.signedBytes }
     }
 
     @Test func certificateTableFollowsTheGHCBLayout() throws {
@@ -68,6 +88,14 @@ import Testing
         let parsed = try CertificateTable(parsing: bytes)
         #expect(parsed.certificate(.vcek) == [6] && parsed.certificate(.ask) == [4, 5] && parsed.certificate(.vlek) == nil)
         #expect(CertificateTable.Kind.vcek.guid.prefix(4) == [0x63, 0xDA, 0x75, 0x8D])
-        #expect(throws: ReportFormatError.self) { try CertificateTable(parsing: Array(bytes.prefix(40))) }
+        #expect(throws: ReportFormatError.tableWithoutTerminator) { try CertificateTable(parsing: Array(bytes.prefix(20))) }
+        var unknown = bytes
+        unknown[0] ^= 0xFF
+        #expect(throws: ReportFormatError.unknownCertificateGUID(Array(unknown[0..<16]))) { try CertificateTable(parsing: unknown) }
+        var outside = bytes
+        outside.storeLittleEndian(UInt32(1000), at: 20)
+        #expect(throws: ReportFormatError.certificateOutOfBounds(offset: 96, length: 1000, tableSize: bytes.count)) {
+            try CertificateTable(parsing: outside)
+        }
     }
 }

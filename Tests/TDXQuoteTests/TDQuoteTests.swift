@@ -1,7 +1,8 @@
+import ByteLayout
 import Crypto
-import ProviderKit
 import SigningKeys
 import TDXQuote
+import TDXSigning
 import Testing
 
 @Suite struct TDQuoteTests {
@@ -53,7 +54,7 @@ import Testing
         let bytes = try signer.quote(body: body, format: format)
         let quote = try TDQuote(parsing: bytes)
         #expect(quote.format == format)
-        #expect(quote.bytes == bytes)
+        #expect(try quote.bytes == bytes)
         var expected = body
         if format.bodyKind == .tdx10 {
             expected.teeTCBSVN2 = Array(repeating: 0, count: 16)
@@ -62,10 +63,10 @@ import Testing
         #expect(quote.body == expected)
         // The attestation key signs header and framed body; the PCK key signs the QE report.
         let signature = try P256.Signing.ECDSASignature(rawRepresentation: quote.signature)
-        #expect(attestation.publicKey.isValidSignature(signature, for: quote.signedBytes))
+        #expect(attestation.publicKey.isValidSignature(signature, for: try quote.signedBytes))
         #expect(quote.attestationKey == Array(attestation.publicKey.rawRepresentation))
         let qeSignature = try P256.Signing.ECDSASignature(rawRepresentation: quote.qeReportSignature)
-        #expect(pck.publicKey.isValidSignature(qeSignature, for: quote.qeReport.bytes))
+        #expect(pck.publicKey.isValidSignature(qeSignature, for: try quote.qeReport.bytes))
         // REPORTDATA binds the attestation key and the auth data.
         let binding = Array(SHA256.hash(data: quote.attestationKey + quote.qeAuthData))
         #expect(quote.qeReport.reportData == binding + Array(repeating: 0, count: 32))
@@ -79,15 +80,29 @@ import Testing
     @Test func parsingRejectsInconsistentLengths() throws {
         let (signer, _, _) = try Self.signer()
         let bytes = try signer.quote(body: Self.patternedBody(), format: .v4)
-        #expect(throws: QuoteFormatError.self) { try TDQuote(parsing: Array(bytes.dropLast())) }
-        #expect(throws: QuoteFormatError.self) { try TDQuote(parsing: bytes + [0]) }
+        let following = bytes.count - 0x27C
+        #expect(throws: QuoteFormatError.signatureDataLength(declared: following, present: following - 1)) {
+            try TDQuote(parsing: Array(bytes.dropLast()))
+        }
+        #expect(throws: QuoteFormatError.signatureDataLength(declared: following, present: following + 1)) {
+            try TDQuote(parsing: bytes + [0])
+        }
+        #expect(throws: QuoteFormatError.truncated(at: 100)) { try TDQuote(parsing: Array(bytes.prefix(100))) }
         var wrongVersion = bytes
         wrongVersion[0] = 3
-        #expect(throws: QuoteFormatError.self) { try TDQuote(parsing: wrongVersion) }
+        #expect(throws: QuoteFormatError.unsupportedVersion(3)) { try TDQuote(parsing: wrongVersion) }
+        var wrongCertification = bytes
+        wrongCertification[0x27C + 128] = 5
+        #expect(throws: QuoteFormatError.notQEReportCertification(type: 5)) { try TDQuote(parsing: wrongCertification) }
         let v5 = try signer.quote(body: Self.patternedBody(), format: .v5(.tdx15))
         var wrongType = v5
         wrongType[48] = 1
-        #expect(throws: QuoteFormatError.self) { try TDQuote(parsing: wrongType) }
+        #expect(throws: QuoteFormatError.unsupportedBodyType(1)) { try TDQuote(parsing: wrongType) }
+        var wrongSize = v5
+        wrongSize[50] = 0
+        #expect(throws: QuoteFormatError.bodySizeMismatch(type: 3, size: UInt32(TDReportBody.sizeTDX15) & ~0xFF)) {
+            try TDQuote(parsing: wrongSize)
+        }
     }
 
     @Test func enclaveReportRoundTrips() throws {
@@ -100,9 +115,28 @@ import Testing
         report.isvProdID = 2
         report.isvSVN = 7
         report.reportData = Array(repeating: 0xCC, count: 64)
-        let bytes = report.bytes
+        let bytes = try report.bytes
         #expect(bytes.count == 384)
         #expect(bytes.loadLittleEndian(UInt16.self, at: 0x102) == 7)
         #expect(try EnclaveReport(parsing: bytes[...]) == report)
+    }
+
+    @Test func aFieldOfTheWrongWidthIsRefusedByName() {
+        var body = Self.patternedBody()
+        body.mrTD = [1, 2, 3]
+        #expect(throws: LayoutError.wrongWidth(field: "mr_td", expected: 48, actual: 3)) { try body.bytes(.tdx10) }
+        body = Self.patternedBody()
+        body.rtmrs[2] = [UInt8](repeating: 0, count: 49)
+        #expect(throws: LayoutError.wrongWidth(field: "rtmr2", expected: 48, actual: 49)) { try body.bytes(.tdx15) }
+        var header = QuoteHeader(version: 4)
+        header.userData = [UInt8](repeating: 0, count: 21)
+        #expect(throws: LayoutError.wrongWidth(field: "user_data", expected: 20, actual: 21)) { try header.bytes }
+        var report = EnclaveReport()
+        report.mrSigner = []
+        #expect(throws: LayoutError.wrongWidth(field: "mr_signer", expected: 32, actual: 0)) { try report.bytes }
+        #expect(throws: LayoutError.wrongWidth(field: "signature", expected: 64, actual: 63)) {
+            try TDQuote.assemble(signedBytes: [], signature: [UInt8](repeating: 0, count: 63),
+                                 attestationKey: [UInt8](repeating: 0, count: 64), qeCertificationData: [])
+        }
     }
 }

@@ -1,4 +1,4 @@
-import ProviderKit
+import ByteLayout
 
 /// The SEV-SNP ATTESTATION_REPORT (SNP ABI, 0x4A0 bytes, little-endian), versions 2, 3 and 5.
 /// The VCEK (or VLEK) signs bytes 0x000–0x29F with ECDSA P-384/SHA-384; R and S are stored
@@ -45,6 +45,27 @@ public struct AttestationReport: Equatable, Sendable {
         public static let signatureS = 0x2E8
     }
 
+    /// The byte-string fields, named as the SNP ABI names them.
+    public enum Fields {
+        public static let familyID = Field("family_id", at: Offset.familyID, width: 16)
+        public static let imageID = Field("image_id", at: Offset.imageID, width: 16)
+        public static let currentTCB = Field("current_tcb", at: Offset.currentTCB, width: 8)
+        public static let reportData = Field("report_data", at: Offset.reportData, width: 64)
+        public static let measurement = Field("measurement", at: Offset.measurement, width: 48)
+        public static let hostData = Field("host_data", at: Offset.hostData, width: 32)
+        public static let idKeyDigest = Field("id_key_digest", at: Offset.idKeyDigest, width: 48)
+        public static let authorKeyDigest = Field("author_key_digest", at: Offset.authorKeyDigest, width: 48)
+        public static let reportID = Field("report_id", at: Offset.reportID, width: 32)
+        public static let reportIDMA = Field("report_id_ma", at: Offset.reportIDMA, width: 32)
+        public static let reportedTCB = Field("reported_tcb", at: Offset.reportedTCB, width: 8)
+        public static let chipID = Field("chip_id", at: Offset.chipID, width: 64)
+        public static let committedTCB = Field("committed_tcb", at: Offset.committedTCB, width: 8)
+        public static let launchTCB = Field("launch_tcb", at: Offset.launchTCB, width: 8)
+        /// R and S, each a P-384 scalar in a 72-byte little-endian field (the upper 24 bytes zero).
+        public static let signatureR = Field("signature_r", at: Offset.signatureR, width: 48)
+        public static let signatureS = Field("signature_s", at: Offset.signatureS, width: 48)
+    }
+
     /// ECDSA P-384 with SHA-384.
     public static let signatureAlgorithmECDSAP384: UInt32 = 1
     /// Guest policy bit 17, reserved and always set.
@@ -89,92 +110,119 @@ public struct AttestationReport: Equatable, Sendable {
     public init() {}
 
     /// The bytes the VCEK signs (0x000–0x29F).
-    public var signedBytes: [UInt8] { Array(bytes.prefix(Self.signedSize)) }
+    public var signedBytes: [UInt8] {
+        get throws(LayoutError) { Array(try bytes.prefix(Self.signedSize)) }
+    }
 
+    /// The 1184 bytes; a byte-string field of the wrong width is an error naming it, never a
+    /// write into the next field.
     public var bytes: [UInt8] {
-        var out = [UInt8](repeating: 0, count: Self.size)
-        func put(_ value: [UInt8], _ offset: Int) { out.replaceSubrange(offset..<offset + value.count, with: value) }
-        out.storeLittleEndian(version, at: Offset.version)
-        out.storeLittleEndian(guestSVN, at: Offset.guestSVN)
-        out.storeLittleEndian(policy, at: Offset.policy)
-        put(familyID, Offset.familyID)
-        put(imageID, Offset.imageID)
-        out.storeLittleEndian(vmpl, at: Offset.vmpl)
-        out.storeLittleEndian(Self.signatureAlgorithmECDSAP384, at: Offset.signatureAlgorithm)
-        put(currentTCB.bytes, Offset.currentTCB)
-        out.storeLittleEndian(platformInfo, at: Offset.platformInfo)
-        out.storeLittleEndian((authorKeyEnabled ? 1 : 0) | signingKey.rawValue << 2, at: Offset.signerInfo)
-        put(reportData, Offset.reportData)
-        put(measurement, Offset.measurement)
-        put(hostData, Offset.hostData)
-        put(idKeyDigest, Offset.idKeyDigest)
-        put(authorKeyDigest, Offset.authorKeyDigest)
-        put(reportID, Offset.reportID)
-        put(reportIDMA, Offset.reportIDMA)
-        put(reportedTCB.bytes, Offset.reportedTCB)
-        if version >= 3 {
-            put([cpuid.family, cpuid.model, cpuid.stepping], Offset.cpuidFamily)
-            put([currentFirmware.build, currentFirmware.minor, currentFirmware.major], Offset.currentBuild)
-            put([committedFirmware.build, committedFirmware.minor, committedFirmware.major], Offset.committedBuild)
+        get throws(LayoutError) {
+            var out = [UInt8](repeating: 0, count: Self.size)
+            out.storeLittleEndian(version, at: Offset.version)
+            out.storeLittleEndian(guestSVN, at: Offset.guestSVN)
+            out.storeLittleEndian(policy, at: Offset.policy)
+            try out.write(familyID, to: Fields.familyID)
+            try out.write(imageID, to: Fields.imageID)
+            out.storeLittleEndian(vmpl, at: Offset.vmpl)
+            out.storeLittleEndian(Self.signatureAlgorithmECDSAP384, at: Offset.signatureAlgorithm)
+            try out.write(currentTCB.bytes, to: Fields.currentTCB)
+            out.storeLittleEndian(platformInfo, at: Offset.platformInfo)
+            out.storeLittleEndian((authorKeyEnabled ? 1 : 0) | signingKey.rawValue << 2, at: Offset.signerInfo)
+            try out.write(reportData, to: Fields.reportData)
+            try out.write(measurement, to: Fields.measurement)
+            try out.write(hostData, to: Fields.hostData)
+            try out.write(idKeyDigest, to: Fields.idKeyDigest)
+            try out.write(authorKeyDigest, to: Fields.authorKeyDigest)
+            try out.write(reportID, to: Fields.reportID)
+            try out.write(reportIDMA, to: Fields.reportIDMA)
+            try out.write(reportedTCB.bytes, to: Fields.reportedTCB)
+            if version >= 3 {
+                out[Offset.cpuidFamily] = cpuid.family
+                out[Offset.cpuidModel] = cpuid.model
+                out[Offset.cpuidStepping] = cpuid.stepping
+                (out[Offset.currentBuild], out[Offset.currentMinor], out[Offset.currentMajor]) = currentFirmware
+                (out[Offset.committedBuild], out[Offset.committedMinor], out[Offset.committedMajor]) = committedFirmware
+            }
+            try out.write(chipID, to: Fields.chipID)
+            try out.write(committedTCB.bytes, to: Fields.committedTCB)
+            try out.write(launchTCB.bytes, to: Fields.launchTCB)
+            if version >= 5 {
+                out.storeLittleEndian(launchMitigationVector, at: Offset.launchMitigationVector)
+                out.storeLittleEndian(currentMitigationVector, at: Offset.currentMitigationVector)
+            }
+            if !signatureR.isEmpty || !signatureS.isEmpty {
+                try out.write(Array(signatureR.reversed()), to: Fields.signatureR)
+                try out.write(Array(signatureS.reversed()), to: Fields.signatureS)
+            }
+            return out
         }
-        put(chipID, Offset.chipID)
-        put(committedTCB.bytes, Offset.committedTCB)
-        put(launchTCB.bytes, Offset.launchTCB)
-        if version >= 5 {
-            out.storeLittleEndian(launchMitigationVector, at: Offset.launchMitigationVector)
-            out.storeLittleEndian(currentMitigationVector, at: Offset.currentMitigationVector)
-        }
-        if !signatureR.isEmpty {
-            put(Array(signatureR.reversed()), Offset.signatureR)
-            put(Array(signatureS.reversed()), Offset.signatureS)
-        }
-        return out
     }
 
     public init(parsing bytes: [UInt8]) throws(ReportFormatError) {
-        guard bytes.count == Self.size else { throw ReportFormatError("a report is 1184 bytes, not \(bytes.count)") }
-        func field(_ offset: Int, _ count: Int) -> [UInt8] { Array(bytes[offset..<offset + count]) }
+        guard bytes.count == Self.size else { throw .wrongSize(bytes.count) }
         version = bytes.loadLittleEndian(UInt32.self, at: Offset.version)
-        guard (2...5).contains(version) else { throw ReportFormatError("unsupported report version \(version)") }
-        guard bytes.loadLittleEndian(UInt32.self, at: Offset.signatureAlgorithm) == Self.signatureAlgorithmECDSAP384 else {
-            throw ReportFormatError("signature algorithm is not ECDSA P-384")
-        }
+        guard (2...5).contains(version) else { throw .unsupportedVersion(version) }
+        let algorithm = bytes.loadLittleEndian(UInt32.self, at: Offset.signatureAlgorithm)
+        guard algorithm == Self.signatureAlgorithmECDSAP384 else { throw .unsupportedSignatureAlgorithm(algorithm) }
         guestSVN = bytes.loadLittleEndian(UInt32.self, at: Offset.guestSVN)
         policy = bytes.loadLittleEndian(UInt64.self, at: Offset.policy)
-        familyID = field(Offset.familyID, 16)
-        imageID = field(Offset.imageID, 16)
+        familyID = bytes.read(Fields.familyID)
+        imageID = bytes.read(Fields.imageID)
         vmpl = bytes.loadLittleEndian(UInt32.self, at: Offset.vmpl)
-        currentTCB = TCBVersion(bytes: bytes[Offset.currentTCB..<Offset.currentTCB + 8])
+        currentTCB = TCBVersion(bytes: bytes.read(Fields.currentTCB)[...])
         platformInfo = bytes.loadLittleEndian(UInt64.self, at: Offset.platformInfo)
         let signer = bytes.loadLittleEndian(UInt32.self, at: Offset.signerInfo)
         authorKeyEnabled = signer & 1 != 0
-        guard let key = SigningKey(rawValue: (signer >> 2) & 7) else { throw ReportFormatError("unknown signing key") }
+        guard let key = SigningKey(rawValue: (signer >> 2) & 7) else { throw .unknownSigningKey((signer >> 2) & 7) }
         signingKey = key
-        reportData = field(Offset.reportData, 64)
-        measurement = field(Offset.measurement, 48)
-        hostData = field(Offset.hostData, 32)
-        idKeyDigest = field(Offset.idKeyDigest, 48)
-        authorKeyDigest = field(Offset.authorKeyDigest, 48)
-        reportID = field(Offset.reportID, 32)
-        reportIDMA = field(Offset.reportIDMA, 32)
-        reportedTCB = TCBVersion(bytes: bytes[Offset.reportedTCB..<Offset.reportedTCB + 8])
+        reportData = bytes.read(Fields.reportData)
+        measurement = bytes.read(Fields.measurement)
+        hostData = bytes.read(Fields.hostData)
+        idKeyDigest = bytes.read(Fields.idKeyDigest)
+        authorKeyDigest = bytes.read(Fields.authorKeyDigest)
+        reportID = bytes.read(Fields.reportID)
+        reportIDMA = bytes.read(Fields.reportIDMA)
+        reportedTCB = TCBVersion(bytes: bytes.read(Fields.reportedTCB)[...])
         cpuid = (bytes[Offset.cpuidFamily], bytes[Offset.cpuidModel], bytes[Offset.cpuidStepping])
-        chipID = field(Offset.chipID, 64)
-        committedTCB = TCBVersion(bytes: bytes[Offset.committedTCB..<Offset.committedTCB + 8])
+        chipID = bytes.read(Fields.chipID)
+        committedTCB = TCBVersion(bytes: bytes.read(Fields.committedTCB)[...])
         currentFirmware = (bytes[Offset.currentBuild], bytes[Offset.currentMinor], bytes[Offset.currentMajor])
         committedFirmware = (bytes[Offset.committedBuild], bytes[Offset.committedMinor], bytes[Offset.committedMajor])
-        launchTCB = TCBVersion(bytes: bytes[Offset.launchTCB..<Offset.launchTCB + 8])
+        launchTCB = TCBVersion(bytes: bytes.read(Fields.launchTCB)[...])
         launchMitigationVector = bytes.loadLittleEndian(UInt64.self, at: Offset.launchMitigationVector)
         currentMitigationVector = bytes.loadLittleEndian(UInt64.self, at: Offset.currentMitigationVector)
-        signatureR = Array(field(Offset.signatureR, 48).reversed())
-        signatureS = Array(field(Offset.signatureS, 48).reversed())
+        signatureR = Array(bytes.read(Fields.signatureR).reversed())
+        signatureS = Array(bytes.read(Fields.signatureS).reversed())
     }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.bytes == rhs.bytes }
+    public static func == (lhs: Self, rhs: Self) -> Bool { (try? lhs.bytes) == (try? rhs.bytes) }
 }
 
-/// A byte string that is not a well-formed report or certificate table.
-public struct ReportFormatError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+/// Why bytes are not a well-formed report or certificate table, or a report's fields do not fit.
+public enum ReportFormatError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A report must be exactly 0x4A0 bytes.
+    case wrongSize(Int)
+    case unsupportedVersion(UInt32)
+    case unsupportedSignatureAlgorithm(UInt32)
+    case unknownSigningKey(UInt32)
+    /// The certificate table ends before its all-zero entry.
+    case tableWithoutTerminator
+    /// A certificate table entry with a GUID the GHCB specification does not define.
+    case unknownCertificateGUID([UInt8])
+    /// A certificate table entry pointing past the table's end.
+    case certificateOutOfBounds(offset: Int, length: Int, tableSize: Int)
+
+    public var description: String {
+        switch self {
+        case .wrongSize(let size): "a report is 1184 bytes, not \(size)"
+        case .unsupportedVersion(let version): "unsupported report version \(version)"
+        case .unsupportedSignatureAlgorithm(let algorithm): "signature algorithm \(algorithm) is not ECDSA P-384 (1)"
+        case .unknownSigningKey(let key): "unknown signing key \(key)"
+        case .tableWithoutTerminator: "certificate table has no terminator"
+        case .unknownCertificateGUID(let guid): "unknown certificate GUID \(guid.hexString)"
+        case let .certificateOutOfBounds(offset, length, size):
+            "certificate at \(offset) (\(length) bytes) outside the \(size)-byte table"
+        }
+    }
 }

@@ -1,4 +1,4 @@
-import ProviderKit
+import ByteLayout
 
 /// The GHCB extended-report certificate table, as configfs-tsm's `auxblob` carries it:
 /// 24-byte entries (GUID in RFC 4122 byte order, offset and length from the table's start,
@@ -40,16 +40,16 @@ public struct CertificateTable: Equatable, Sendable {
         var entries: [(Kind, [UInt8])] = []
         var position = 0
         while true {
-            guard position + Self.entrySize <= bytes.count else { throw ReportFormatError("certificate table has no terminator") }
+            guard position + Self.entrySize <= bytes.count else { throw .tableWithoutTerminator }
             let guid = Array(bytes[position..<position + 16])
             let offset = Int(bytes.loadLittleEndian(UInt32.self, at: position + 16))
             let length = Int(bytes.loadLittleEndian(UInt32.self, at: position + 20))
             position += Self.entrySize
             if guid.allSatisfy({ $0 == 0 }) && offset == 0 && length == 0 { break }
-            guard let kind = Kind.allCases.first(where: { $0.guid == guid }) else {
-                throw ReportFormatError("unknown certificate GUID")
+            guard let kind = Kind.allCases.first(where: { $0.guid == guid }) else { throw .unknownCertificateGUID(guid) }
+            guard offset + length <= bytes.count else {
+                throw .certificateOutOfBounds(offset: offset, length: length, tableSize: bytes.count)
             }
-            guard offset + length <= bytes.count else { throw ReportFormatError("certificate outside the table") }
             entries.append((kind, Array(bytes[offset..<offset + length])))
         }
         self.entries = entries

@@ -1,4 +1,4 @@
-import ProviderKit
+import ByteLayout
 
 /// The Quoting Enclave's report (`sgx_report_body_t`, 384 bytes), signed by the PCK key.
 public struct EnclaveReport: Equatable, Sendable {
@@ -16,6 +16,15 @@ public struct EnclaveReport: Equatable, Sendable {
         public static let reportData = 0x140
     }
 
+    /// The byte-string fields.
+    public enum Fields {
+        public static let cpuSVN = Field("cpu_svn", at: Offset.cpuSVN, width: 16)
+        public static let attributes = Field("attributes", at: Offset.attributes, width: 16)
+        public static let mrEnclave = Field("mr_enclave", at: Offset.mrEnclave, width: 32)
+        public static let mrSigner = Field("mr_signer", at: Offset.mrSigner, width: 32)
+        public static let reportData = Field("report_data", at: Offset.reportData, width: 64)
+    }
+
     public var cpuSVN = [UInt8](repeating: 0, count: 16)
     public var miscSelect: UInt32 = 0
     public var attributes = [UInt8](repeating: 0, count: 16)
@@ -27,29 +36,32 @@ public struct EnclaveReport: Equatable, Sendable {
 
     public init() {}
 
+    /// The 384 bytes; a byte-string field of the wrong width is an error naming it.
     public var bytes: [UInt8] {
-        var out = [UInt8](repeating: 0, count: Self.size)
-        out.replaceSubrange(Offset.cpuSVN..<Offset.cpuSVN + 16, with: cpuSVN)
-        out.storeLittleEndian(miscSelect, at: Offset.miscSelect)
-        out.replaceSubrange(Offset.attributes..<Offset.attributes + 16, with: attributes)
-        out.replaceSubrange(Offset.mrEnclave..<Offset.mrEnclave + 32, with: mrEnclave)
-        out.replaceSubrange(Offset.mrSigner..<Offset.mrSigner + 32, with: mrSigner)
-        out.storeLittleEndian(isvProdID, at: Offset.isvProdID)
-        out.storeLittleEndian(isvSVN, at: Offset.isvSVN)
-        out.replaceSubrange(Offset.reportData..<Offset.reportData + 64, with: reportData)
-        return out
+        get throws(LayoutError) {
+            var out = [UInt8](repeating: 0, count: Self.size)
+            try out.write(cpuSVN, to: Fields.cpuSVN)
+            out.storeLittleEndian(miscSelect, at: Offset.miscSelect)
+            try out.write(attributes, to: Fields.attributes)
+            try out.write(mrEnclave, to: Fields.mrEnclave)
+            try out.write(mrSigner, to: Fields.mrSigner)
+            out.storeLittleEndian(isvProdID, at: Offset.isvProdID)
+            out.storeLittleEndian(isvSVN, at: Offset.isvSVN)
+            try out.write(reportData, to: Fields.reportData)
+            return out
+        }
     }
 
-    public init(parsing bytes: ArraySlice<UInt8>) throws(QuoteFormatError) {
-        guard bytes.count == Self.size else { throw QuoteFormatError("QE report must be 384 bytes") }
+    public init(parsing bytes: some Collection<UInt8>) throws(QuoteFormatError) {
         let report = Array(bytes)
-        cpuSVN = Array(report[Offset.cpuSVN..<Offset.cpuSVN + 16])
+        guard report.count == Self.size else { throw .truncated(at: report.count) }
+        cpuSVN = report.read(Fields.cpuSVN)
         miscSelect = report.loadLittleEndian(UInt32.self, at: Offset.miscSelect)
-        attributes = Array(report[Offset.attributes..<Offset.attributes + 16])
-        mrEnclave = Array(report[Offset.mrEnclave..<Offset.mrEnclave + 32])
-        mrSigner = Array(report[Offset.mrSigner..<Offset.mrSigner + 32])
+        attributes = report.read(Fields.attributes)
+        mrEnclave = report.read(Fields.mrEnclave)
+        mrSigner = report.read(Fields.mrSigner)
         isvProdID = report.loadLittleEndian(UInt16.self, at: Offset.isvProdID)
         isvSVN = report.loadLittleEndian(UInt16.self, at: Offset.isvSVN)
-        reportData = Array(report[Offset.reportData..<Offset.reportData + 64])
+        reportData = report.read(Fields.reportData)
     }
 }

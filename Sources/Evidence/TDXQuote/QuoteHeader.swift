@@ -1,4 +1,4 @@
-import ProviderKit
+import ByteLayout
 
 /// The 48-byte header of a DCAP quote (`sgx_quote4_header_t`, identical in v5 but for the version).
 public struct QuoteHeader: Equatable, Sendable {
@@ -12,6 +12,12 @@ public struct QuoteHeader: Equatable, Sendable {
         public static let reserved = 0x08
         public static let qeVendorID = 0x0C
         public static let userData = 0x1C
+    }
+
+    /// The byte-string fields.
+    public enum Fields {
+        public static let qeVendorID = Field("qe_vendor_id", at: Offset.qeVendorID, width: 16)
+        public static let userData = Field("user_data", at: Offset.userData, width: 20)
     }
 
     /// ECDSA-256-with-P-256, the only attestation key type verifiers accept.
@@ -33,28 +39,25 @@ public struct QuoteHeader: Equatable, Sendable {
         self.version = version
     }
 
+    /// The 48 bytes; a byte-string field of the wrong width is an error naming it.
     public var bytes: [UInt8] {
-        var out = [UInt8](repeating: 0, count: Self.size)
-        out.storeLittleEndian(version, at: Offset.version)
-        out.storeLittleEndian(attestationKeyType, at: Offset.attestationKeyType)
-        out.storeLittleEndian(teeType, at: Offset.teeType)
-        out.replaceSubrange(Offset.qeVendorID..<Offset.qeVendorID + 16, with: qeVendorID)
-        out.replaceSubrange(Offset.userData..<Offset.userData + 20, with: userData)
-        return out
+        get throws(LayoutError) {
+            var out = [UInt8](repeating: 0, count: Self.size)
+            out.storeLittleEndian(version, at: Offset.version)
+            out.storeLittleEndian(attestationKeyType, at: Offset.attestationKeyType)
+            out.storeLittleEndian(teeType, at: Offset.teeType)
+            try out.write(qeVendorID, to: Fields.qeVendorID)
+            try out.write(userData, to: Fields.userData)
+            return out
+        }
     }
 
     public init(parsing bytes: [UInt8]) throws(QuoteFormatError) {
-        guard bytes.count >= Self.size else { throw QuoteFormatError("quote shorter than its header") }
+        guard bytes.count >= Self.size else { throw .truncated(at: bytes.count) }
         version = bytes.loadLittleEndian(UInt16.self, at: Offset.version)
         attestationKeyType = bytes.loadLittleEndian(UInt16.self, at: Offset.attestationKeyType)
         teeType = bytes.loadLittleEndian(UInt32.self, at: Offset.teeType)
-        qeVendorID = Array(bytes[Offset.qeVendorID..<Offset.qeVendorID + 16])
-        userData = Array(bytes[Offset.userData..<Offset.userData + 20])
+        qeVendorID = bytes.read(Fields.qeVendorID)
+        userData = bytes.read(Fields.userData)
     }
-}
-
-/// A byte string that is not a well-formed quote.
-public struct QuoteFormatError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -1,4 +1,4 @@
-import ProviderKit
+import ByteLayout
 
 /// An Intel DCAP TD quote, version 4 or 5, with ECDSA-P256 signature data carrying a QE
 /// report and a PEM PCK certificate chain (certification data types 6 and 5).
@@ -37,23 +37,38 @@ public struct TDQuote: Equatable, Sendable {
     public var qeAuthData: [UInt8]
     public var pckCertificateChain: [UInt8]
 
+    /// The ECDSA values: signatures r‖s and the attestation key X‖Y.
+    public enum Fields {
+        public static let signature = Field("signature", at: 0, width: 64)
+        public static let attestationKey = Field("attestation_key", at: 0, width: 64)
+        public static let qeReportSignature = Field("qe_report_signature", at: 0, width: 64)
+    }
+
     /// The bytes the attestation key signs: header and (framed) body.
     public var signedBytes: [UInt8] {
-        var out = header.bytes
-        if case .v5(let kind) = format {
-            out.appendLittleEndian(kind.rawValue)
-            out.appendLittleEndian(UInt32(kind.size))
+        get throws(LayoutError) {
+            var out = try header.bytes
+            if case .v5(let kind) = format {
+                out.appendLittleEndian(kind.rawValue)
+                out.appendLittleEndian(UInt32(kind.size))
+            }
+            return out + (try body.bytes(format.bodyKind))
         }
-        return out + body.bytes(format.bodyKind)
     }
 
     /// The QE report certification data (type 6 payload).
     public var qeCertificationData: [UInt8] {
-        Self.qeCertificationData(report: qeReport.bytes, signature: qeReportSignature,
-                                 authData: qeAuthData, chain: pckCertificateChain)
+        get throws(LayoutError) {
+            try Self.qeCertificationData(report: try qeReport.bytes, signature: qeReportSignature,
+                                         authData: qeAuthData, chain: pckCertificateChain)
+        }
     }
 
-    static func qeCertificationData(report: [UInt8], signature: [UInt8], authData: [UInt8], chain: [UInt8]) -> [UInt8] {
+    /// The type 6 payload: QE report, its signature by the PCK, the QE authentication data and
+    /// the nested type 5 PEM chain. Every quote from one attestation key carries the same.
+    public static func qeCertificationData(report: [UInt8], signature: [UInt8], authData: [UInt8],
+                                           chain: [UInt8]) throws(LayoutError) -> [UInt8] {
+        try checkWidth(signature, of: Fields.qeReportSignature)
         var out = report + signature
         out.appendLittleEndian(UInt16(authData.count))
         out += authData
@@ -64,14 +79,18 @@ public struct TDQuote: Equatable, Sendable {
 
     /// The complete quote.
     public var bytes: [UInt8] {
-        Array(Self.assemble(signedBytes: signedBytes, signature: signature, attestationKey: attestationKey,
-                            qeCertificationData: qeCertificationData).joined())
+        get throws(LayoutError) {
+            Array(try Self.assemble(signedBytes: try signedBytes, signature: signature, attestationKey: attestationKey,
+                                    qeCertificationData: try qeCertificationData).joined())
+        }
     }
 
     /// The quote in two segments: everything up to the QE certification data, then that data
     /// (the part every quote from one attestation key shares).
-    static func assemble(signedBytes: [UInt8], signature: [UInt8], attestationKey: [UInt8],
-                         qeCertificationData: [UInt8]) -> [[UInt8]] {
+    public static func assemble(signedBytes: [UInt8], signature: [UInt8], attestationKey: [UInt8],
+                                qeCertificationData: [UInt8]) throws(LayoutError) -> [[UInt8]] {
+        try checkWidth(signature, of: Fields.signature)
+        try checkWidth(attestationKey, of: Fields.attestationKey)
         var head = signedBytes
         head.reserveCapacity(head.count + 4 + 128 + 6)
         head.appendLittleEndian(UInt32(128 + 6 + qeCertificationData.count))   // signature data length
@@ -103,58 +122,35 @@ public struct TDQuote: Equatable, Sendable {
             format = .v4
         case 5:
             let type = try reader.integer(UInt16.self)
-            guard let kind = TDReportBody.Kind(rawValue: type) else {
-                throw QuoteFormatError("unsupported v5 body type \(type)")
-            }
+            guard let kind = TDReportBody.Kind(rawValue: type) else { throw .unsupportedBodyType(type) }
             let size = try reader.integer(UInt32.self)
-            guard size == kind.size else { throw QuoteFormatError("v5 body size \(size) does not match type \(type)") }
+            guard size == kind.size else { throw .bodySizeMismatch(type: type, size: size) }
             format = .v5(kind)
         default:
-            throw QuoteFormatError("unsupported quote version \(header.version)")
+            throw .unsupportedVersion(header.version)
         }
-        body = try TDReportBody(parsing: try reader.take(format.bodyKind.size)[...], kind: format.bodyKind)
+        body = try TDReportBody(parsing: try reader.take(format.bodyKind.size), kind: format.bodyKind)
         let signatureDataLength = Int(try reader.integer(UInt32.self))
         guard signatureDataLength == reader.remaining else {
-            throw QuoteFormatError("signature data length \(signatureDataLength) but \(reader.remaining) bytes follow")
+            throw .signatureDataLength(declared: signatureDataLength, present: reader.remaining)
         }
         signature = try reader.take(64)
         attestationKey = try reader.take(64)
-        guard try reader.integer(UInt16.self) == Self.certificationDataQEReport else {
-            throw QuoteFormatError("certification data is not a QE report (type 6)")
+        let outerType = try reader.integer(UInt16.self)
+        guard outerType == Self.certificationDataQEReport else { throw .notQEReportCertification(type: outerType) }
+        let outerSize = Int(try reader.integer(UInt32.self))
+        guard outerSize == reader.remaining else {
+            throw .certificationDataSize(type: outerType, declared: outerSize, present: reader.remaining)
         }
-        guard Int(try reader.integer(UInt32.self)) == reader.remaining else {
-            throw QuoteFormatError("QE certification data size does not match the bytes present")
-        }
-        qeReport = try EnclaveReport(parsing: try reader.take(EnclaveReport.size)[...])
+        qeReport = try EnclaveReport(parsing: try reader.take(EnclaveReport.size))
         qeReportSignature = try reader.take(64)
         qeAuthData = try reader.take(Int(try reader.integer(UInt16.self)))
-        guard try reader.integer(UInt16.self) == Self.certificationDataPCKChain else {
-            throw QuoteFormatError("inner certification data is not a PCK chain (type 5)")
-        }
-        guard Int(try reader.integer(UInt32.self)) == reader.remaining else {
-            throw QuoteFormatError("PCK chain size does not match the bytes present")
+        let innerType = try reader.integer(UInt16.self)
+        guard innerType == Self.certificationDataPCKChain else { throw .notPCKChain(type: innerType) }
+        let innerSize = Int(try reader.integer(UInt32.self))
+        guard innerSize == reader.remaining else {
+            throw .certificationDataSize(type: innerType, declared: innerSize, present: reader.remaining)
         }
         pckCertificateChain = try reader.take(reader.remaining)
-    }
-}
-
-/// Sequential little-endian reading with bounds checks.
-struct ByteReader {
-    private let bytes: [UInt8]
-    private var position = 0
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    var remaining: Int { bytes.count - position }
-
-    mutating func take(_ count: Int) throws(QuoteFormatError) -> [UInt8] {
-        guard count >= 0, count <= remaining else { throw QuoteFormatError("quote truncated at byte \(position)") }
-        defer { position += count }
-        return Array(bytes[position..<position + count])
-    }
-
-    mutating func integer<T: FixedWidthInteger>(_ type: T.Type) throws(QuoteFormatError) -> T {
-        let raw = try take(MemoryLayout<T>.size)
-        return raw.loadLittleEndian(T.self, at: 0)
     }
 }

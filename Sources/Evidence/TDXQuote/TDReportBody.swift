@@ -1,4 +1,4 @@
-import ProviderKit
+import ByteLayout
 
 /// The TD quote body: `sgx_report2_body_t` (TDX 1.0, 584 bytes) or its TDX 1.5 extension
 /// (648 bytes: TEE_TCB_SVN2 and MRSERVICETD appended).
@@ -42,6 +42,7 @@ public struct TDReportBody: Equatable, Sendable {
     public var mrConfigID = [UInt8](repeating: 0, count: 48)
     public var mrOwner = [UInt8](repeating: 0, count: 48)
     public var mrOwnerConfig = [UInt8](repeating: 0, count: 48)
+    /// RTMR0…RTMR3, 48 bytes each.
     public var rtmrs = [[UInt8]](repeating: [UInt8](repeating: 0, count: 48), count: 4)
     public var reportData = [UInt8](repeating: 0, count: 64)
     /// TDX 1.5 only.
@@ -51,39 +52,43 @@ public struct TDReportBody: Equatable, Sendable {
 
     public init() {}
 
-    /// The fixed-size fields in layout order, with their offsets.
-    private var fields: [(Int, WritableKeyPath<TDReportBody, [UInt8]>)] {
-        [(Offset.teeTCBSVN, \.teeTCBSVN), (Offset.mrSeam, \.mrSeam), (Offset.mrSignerSeam, \.mrSignerSeam),
-         (Offset.seamAttributes, \.seamAttributes), (Offset.tdAttributes, \.tdAttributes), (Offset.xfam, \.xfam),
-         (Offset.mrTD, \.mrTD), (Offset.mrConfigID, \.mrConfigID), (Offset.mrOwner, \.mrOwner),
-         (Offset.mrOwnerConfig, \.mrOwnerConfig), (Offset.reportData, \.reportData),
-         (Offset.teeTCBSVN2, \.teeTCBSVN2), (Offset.mrServiceTD, \.mrServiceTD)]
-    }
+    /// Every field in layout order: its place, and where the value lives in this type.
+    private static var layout: [(Field, WritableKeyPath<TDReportBody, [UInt8]>)] { [
+        (Field("tee_tcb_svn", at: Offset.teeTCBSVN, width: 16), \.teeTCBSVN),
+        (Field("mr_seam", at: Offset.mrSeam, width: 48), \.mrSeam),
+        (Field("mr_signer_seam", at: Offset.mrSignerSeam, width: 48), \.mrSignerSeam),
+        (Field("seam_attributes", at: Offset.seamAttributes, width: 8), \.seamAttributes),
+        (Field("td_attributes", at: Offset.tdAttributes, width: 8), \.tdAttributes),
+        (Field("xfam", at: Offset.xfam, width: 8), \.xfam),
+        (Field("mr_td", at: Offset.mrTD, width: 48), \.mrTD),
+        (Field("mr_config_id", at: Offset.mrConfigID, width: 48), \.mrConfigID),
+        (Field("mr_owner", at: Offset.mrOwner, width: 48), \.mrOwner),
+        (Field("mr_owner_config", at: Offset.mrOwnerConfig, width: 48), \.mrOwnerConfig),
+        (Field("rtmr0", at: Offset.rtmr0, width: 48), \.rtmrs[0]),
+        (Field("rtmr1", at: Offset.rtmr0 + 48, width: 48), \.rtmrs[1]),
+        (Field("rtmr2", at: Offset.rtmr0 + 96, width: 48), \.rtmrs[2]),
+        (Field("rtmr3", at: Offset.rtmr0 + 144, width: 48), \.rtmrs[3]),
+        (Field("report_data", at: Offset.reportData, width: 64), \.reportData),
+        (Field("tee_tcb_svn2", at: Offset.teeTCBSVN2, width: 16), \.teeTCBSVN2),
+        (Field("mr_servicetd", at: Offset.mrServiceTD, width: 48), \.mrServiceTD),
+    ] }
 
-    /// Serialises the body of the given kind.
-    public func bytes(_ kind: Kind) -> [UInt8] {
+    /// Serialises the body of the given kind; a field of the wrong width is an error naming it.
+    public func bytes(_ kind: Kind) throws(LayoutError) -> [UInt8] {
+        guard rtmrs.count == 4 else { throw .wrongWidth(field: "rtmrs (registers)", expected: 4, actual: rtmrs.count) }
         var out = [UInt8](repeating: 0, count: kind.size)
-        for (offset, field) in fields where offset < kind.size {
-            let value = self[keyPath: field]
-            out.replaceSubrange(offset..<offset + value.count, with: value)
-        }
-        for (index, rtmr) in rtmrs.enumerated() {
-            let offset = Offset.rtmr0 + 48 * index
-            out.replaceSubrange(offset..<offset + 48, with: rtmr)
+        for (field, value) in Self.layout where field.range.upperBound <= kind.size {
+            try out.write(self[keyPath: value], to: field)
         }
         return out
     }
 
-    public init(parsing bytes: ArraySlice<UInt8>, kind: Kind) throws(QuoteFormatError) {
-        guard bytes.count == kind.size else {
-            throw QuoteFormatError("TD report body of type \(kind.rawValue) must be \(kind.size) bytes, not \(bytes.count)")
-        }
+    public init(parsing bytes: some Collection<UInt8>, kind: Kind) throws(QuoteFormatError) {
         let body = Array(bytes)
+        guard body.count == kind.size else { throw .truncated(at: body.count) }
         self.init()
-        for (offset, field) in fields where offset < kind.size {
-            let width = self[keyPath: field].count
-            self[keyPath: field] = Array(body[offset..<offset + width])
+        for (field, value) in Self.layout where field.range.upperBound <= kind.size {
+            self[keyPath: value] = body.read(field)
         }
-        rtmrs = (0..<4).map { Array(body[Offset.rtmr0 + 48 * $0..<Offset.rtmr0 + 48 * ($0 + 1)]) }
     }
 }

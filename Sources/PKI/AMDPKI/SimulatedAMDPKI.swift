@@ -1,8 +1,8 @@
+import ByteLayout
 import Crypto
 import _CryptoExtras
 import Foundation
 import SimulatedPKI
-import SNPReport
 import SwiftASN1
 import X509
 
@@ -45,7 +45,7 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     public static let cloudServiceProvider = "tsmfs-simulated-csp"
 
     public static func load(from store: KeyStore, productLine: AMDProductLine, chipID: [UInt8],
-                            reportedTCB: TCBVersion, signer: Signer = .vcek,
+                            reportedTCB: SecurityPatchLevels, signer: Signer = .vcek,
                             hardwareID: HardwareIDEncoding = .raw) throws -> SimulatedAMDPKI {
         let line = productLine.rawValue.lowercased()
         let arkKey = try store.rsaKey("ark-\(line)")
@@ -72,8 +72,9 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         let signerKey = try store.p384Key("\(signer.rawValue)-\(line)")
         // A VCEK is specific to a chip and a TCB (a VLEK to a TCB); each is issued once and kept,
         // so evidence stays byte-stable across restarts (PSS signatures are randomised).
-        let bound = signer == .vcek ? chipID + reportedTCB.bytes + Array("hwID \(hardwareID.rawValue)".utf8) : reportedTCB.bytes
-        let binding = Array(SHA256.hash(data: bound).prefix(6)).map { String(format: "%02x", $0) }.joined()
+        let levels = [reportedTCB.bootLoader, reportedTCB.tee, 0, 0, 0, 0, reportedTCB.snp, reportedTCB.microcode]
+        let bound = signer == .vcek ? chipID + levels + Array("hwID \(hardwareID.rawValue)".utf8) : levels
+        let binding = Array(SHA256.hash(data: bound).prefix(6)).hexString
         let signerCertificate = try storedCertificate(store, "\(signer.rawValue)-\(line)-\(binding)",
                                                       publicKey: Certificate.PublicKey(signerKey.publicKey)) {
             try PSSCertificate.issue(
@@ -91,7 +92,7 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     /// Exactly AMD's KDS extension set: structVersion, productName, eight SPLs, then hwID (VCEK,
     /// the line and stepping as productName) or cspID (VLEK, the line alone).
     static func kdsExtensions(productLine: AMDProductLine, signer: Signer, chipID: [UInt8],
-                              tcb: TCBVersion, hardwareID: HardwareIDEncoding) throws -> [Certificate.Extension] {
+                              tcb: SecurityPatchLevels, hardwareID: HardwareIDEncoding) throws -> [Certificate.Extension] {
         func value(_ write: (inout DER.Serializer) throws -> Void) throws -> ArraySlice<UInt8> {
             var serializer = DER.Serializer()
             try write(&serializer)
@@ -106,8 +107,7 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
                 try $0.serialize(ASN1IA5String(signer == .vcek ? productLine.productName : productLine.rawValue))
             }),
         ]
-        let spls: [UInt8] = [tcb.bootLoader, tcb.tee, tcb.snp, 0, 0, 0, 0, tcb.microcode]
-        for (index, spl) in spls.enumerated() {
+        for (index, spl) in tcb.extensionValues.enumerated() {
             extensions.append(try kds(3, UInt(index + 1), value: try value { try $0.serialize(Int(spl)) }))
         }
         switch signer {
@@ -171,11 +171,6 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     /// PEM of a DER certificate.
     public static func pem(_ der: [UInt8]) -> String {
         PEMDocument(type: "CERTIFICATE", derBytes: der).pemString + "\n"
-    }
-
-    /// The certificate table auxblob carries: ARK, ASK (or ASVK, under the same GUID), VCEK or VLEK.
-    public var certificateTable: CertificateTable {
-        CertificateTable([(.ark, arkDER), (.ask, intermediateDER), (signer == .vcek ? .vcek : .vlek, signerDER)])
     }
 }
 

@@ -1,3 +1,4 @@
+import ByteLayout
 import Crypto
 import Foundation
 import SimulatedPKI
@@ -109,10 +110,7 @@ public struct TDXCollateral: Sendable {
 }
 
 /// Upper-case hexadecimal, as Intel's collateral writes it.
-public func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789ABCDEF")
-    return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
-}
+private func hex(_ bytes: [UInt8]) -> String { bytes.upperHexString }
 
 /// A JSON string literal.
 func jsonString(_ text: String) -> String {

@@ -1,3 +1,4 @@
+import ByteLayout
 import ProviderKit
 
 /// The echo provider's evidence. All integers little-endian.

@@ -1,8 +1,9 @@
+import ByteLayout
 import AMDPKI
 import Crypto
 import Foundation
 import ProviderKit
-import SigningKeys
+import SNPSigning
 import SNPReport
 import SystemPackage
 import Synchronization
@@ -10,13 +11,38 @@ import Synchronization
 /// The `sev_guest` provider: each report is an SEV-SNP ATTESTATION_REPORT signed by the
 /// simulated chip's VCEK, with the ARK/ASK/VCEK certificate table as auxblob.
 public final class SEVProvider: ReportProvider {
+    /// The simulated guest and platform. `Configuration()` is the one `tsmfs mount --provider sev`
+    /// serves when `[sev]` sets nothing; every setting overrides one of these values.
     public struct Configuration: Sendable {
         /// The guest's report fields; report_data, vmpl and the signature are filled per request.
-        public var template = AttestationReport()
+        public var template = Configuration.defaultTemplate
+        /// The product line: its CPUID bytes go into v3+ reports, and it selects the ARK/ASK pair.
+        public var productLine = AMDProductLine.milan {
+            didSet { template.cpuid = productLine.cpuid }
+        }
         /// The VMPL the guest kernel runs at: `privlevel_floor`, and lower privlevels are refused.
         public var guestVMPL: UInt32 = 0
         public var faults = FaultSimulation()
         public init() {}
+
+        /// A v3 report of a Milan guest at a stable TCB: current = committed = reported = launch =
+        /// the VCEK's (boot loader 4, TEE 0, SNP 22, microcode 0xD5), firmware 1.55.3, policy 0x30000.
+        public static let defaultTemplate: AttestationReport = {
+            var report = AttestationReport()
+            report.version = 3
+            report.policy = 0x30000
+            report.platformInfo = 0x1
+            report.cpuid = AMDProductLine.milan.cpuid
+            report.measurement = Array(repeating: 0x4D, count: 48)
+            report.reportID = Array(repeating: 0x1D, count: 32)
+            // The first byte is neither 02 nor 04, which hwID sniffers would read as DER.
+            report.chipID = (0..<64).map { UInt8(0xC0 ^ $0) }
+            let tcb = TCBVersion(bootLoader: 4, tee: 0, snp: 22, microcode: 0xD5)
+            (report.currentTCB, report.committedTCB, report.reportedTCB, report.launchTCB) = (tcb, tcb, tcb, tcb)
+            report.currentFirmware = (build: 3, minor: 55, major: 1)
+            report.committedFirmware = report.currentFirmware
+            return report
+        }()
     }
 
     /// Firmware and host behaviour the sev-guest driver turns into errno values.
@@ -37,7 +63,7 @@ public final class SEVProvider: ReportProvider {
     public let pki: SimulatedAMDPKI
     /// The SVSM's services, when the guest runs under one (VMPL above 0).
     public let svsm: SVSMServices?
-    private let vcek: VCEKSigner
+    private let signer: ReportSigner
     /// The certificate table, built once and shared by every report (copy-on-write).
     private let certificateTable: Blob
 
@@ -45,8 +71,8 @@ public final class SEVProvider: ReportProvider {
         self.configuration = configuration
         self.pki = pki
         self.svsm = configuration.guestVMPL > 0 ? svsm : nil
-        self.vcek = VCEKSigner(pki.signerKey)
-        self.certificateTable = Blob(pki.certificateTable.bytes)
+        self.signer = ReportSigner(pki: pki)
+        self.certificateTable = Blob(signer.certificateTable.bytes)
     }
 
     public var name: String { "sev_guest" }
@@ -116,29 +142,11 @@ public final class SEVProvider: ReportProvider {
         var report = configuration.template
         report.reportData = reportData
         report.vmpl = vmpl
-        report.signingKey = pki.signer == .vcek ? .vcek : .vlek
         do {
-            try vcek.sign(&report)
+            try signer.sign(&report)
+            return try report.bytes
         } catch {
             throw ProviderError(.ioError, "report signing failed: \(error)")
         }
-        return report.bytes
-    }
-}
-
-/// Signs reports with the VCEK (or VLEK). `@unchecked Sendable`: swift-crypto 3 keys are immutable
-/// values not yet marked Sendable; signing does not mutate them.
-final class VCEKSigner: @unchecked Sendable {
-    let key: P384.Signing.PrivateKey
-    init(_ key: P384.Signing.PrivateKey) {
-        self.key = key
-    }
-
-    /// ECDSA P-384/SHA-384 over bytes 0x000–0x29F with RFC 6979 nonces: one request, one report,
-    /// however often it is rebuilt.
-    func sign(_ report: inout AttestationReport) throws {
-        let signature = DeterministicECDSA.sign(report.signedBytes, with: key)
-        report.signatureR = Array(signature[0..<48])
-        report.signatureS = Array(signature[48..<96])
     }
 }

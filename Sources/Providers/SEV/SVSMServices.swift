@@ -1,3 +1,4 @@
+import ByteLayout
 import Crypto
 import Foundation
 import ProviderKit

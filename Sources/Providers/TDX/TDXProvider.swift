@@ -6,6 +6,7 @@ import ProviderKit
 import SystemPackage
 import Synchronization
 import TDXQuote
+import TDXSigning
 
 /// The `tdx_guest` provider: each report is a DCAP TD quote signed by a per-boot attestation
 /// key, certified by the simulated platform's PCK, whose chain ends at the simulated root.

@@ -1,3 +1,4 @@
+/// Hexadecimal and GUID text, the way evidence, configuration and collateral write bytes.
 extension Array where Element == UInt8 {
     /// Bytes from hexadecimal digits (either case, no separators); nil for anything else.
     public init?(hex text: some StringProtocol) {
@@ -21,8 +22,21 @@ extension Array where Element == UInt8 {
         self = bytes
     }
 
+    /// Lower-case hexadecimal, two digits a byte.
+    public var hexString: String { hexString(digits: Self.lowerDigits) }
+
+    /// Upper-case hexadecimal, as Intel's collateral writes it.
+    public var upperHexString: String { hexString(digits: Self.upperDigits) }
+
+    private static let lowerDigits = Array("0123456789abcdef".utf8)
+    private static let upperDigits = Array("0123456789ABCDEF".utf8)
+
+    private func hexString(digits: [UInt8]) -> String {
+        String(decoding: flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
+    }
+
     /// A GUID string's bytes in RFC 4122 order (the hex digits as the string reads); nil if malformed.
-    public init?(guid text: String) {
+    public init?(guid text: some StringProtocol) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.map(\.count) == [8, 4, 4, 4, 12], let bytes = [UInt8](hex: parts.joined()) else { return nil }
         self = bytes

@@ -1,12 +1,17 @@
+import ByteLayout
 import Crypto
-import ProviderKit
 import SigningKeys
+import TDXQuote
 
-/// Produces signed quotes for one attestation key.
+/// What a TDX quote's signatures cover, and which key makes each — in one place:
 ///
-/// Everything that depends only on the attestation key — the QE report binding it, the PCK
-/// signature over that report and the PCK chain — is computed once here, so each quote costs
-/// one P-256 signature.
+/// * the **PCK** (the platform's key, certified by the Platform CA under the root) signs the QE
+///   report, whose REPORTDATA is SHA-256(attestation public key ‖ QE authentication data) padded
+///   with zeros: it vouches for the attestation key;
+/// * the **attestation key** (per boot, RFC 6979 nonces) signs the quote's header and framed body.
+///
+/// Everything that depends only on the attestation key — the QE report, its PCK signature and
+/// the PCK chain — is computed once here, so each quote costs one P-256 signature.
 public struct QuoteSigner: Sendable {
     public let attestationPublicKey: [UInt8]
     private let attestationKey: SigningKey
@@ -29,15 +34,15 @@ public struct QuoteSigner: Sendable {
         let publicKey = Array(attestationKey.publicKey.rawRepresentation)
         var report = qeReport
         report.reportData = Array(SHA256.hash(data: publicKey + qeAuthData)) + [UInt8](repeating: 0, count: 32)
-        let reportSignature = Array(try pckKey.signature(for: report.bytes).rawRepresentation)
+        let reportSignature = Array(try pckKey.signature(for: try report.bytes).rawRepresentation)
         self.attestationKey = attestationKey
         self.attestationPublicKey = publicKey
         self.qeReport = report
         self.qeReportSignature = reportSignature
         self.qeAuthData = qeAuthData
         self.pckCertificateChain = pckCertificateChain
-        self.qeCertificationData = TDQuote.qeCertificationData(report: report.bytes, signature: reportSignature,
-                                                                authData: qeAuthData, chain: pckCertificateChain)
+        self.qeCertificationData = try TDQuote.qeCertificationData(report: try report.bytes, signature: reportSignature,
+                                                                    authData: qeAuthData, chain: pckCertificateChain)
     }
 
     /// A signed quote of `body` in `format`.
@@ -53,9 +58,10 @@ public struct QuoteSigner: Sendable {
                             qeReportSignature: qeReportSignature, qeAuthData: qeAuthData,
                             pckCertificateChain: pckCertificateChain)
         quote.header.version = format.version
-        let signed = quote.signedBytes
+        let signed = try quote.signedBytes
         let signature = Array(try attestationKey.signature(for: signed).rawRepresentation)
-        return Blob(segments: TDQuote.assemble(signedBytes: signed, signature: signature, attestationKey: attestationPublicKey,
-                                               qeCertificationData: qeCertificationData))
+        return Blob(segments: try TDQuote.assemble(signedBytes: signed, signature: signature,
+                                                   attestationKey: attestationPublicKey,
+                                                   qeCertificationData: qeCertificationData))
     }
 }
