@@ -168,6 +168,12 @@ let package = Package(
             dependencies: ["ByteLayout", "ConfigfsTSM", "ProviderKit", "EchoProvider",
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
+        .testTarget(
+            name: "FUSEAdapterTests",
+            dependencies: ["CFuse3", "ConfigfsTSM", "EchoProvider", "FUSEAdapter", "ProviderKit",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .testTarget(name: "EchoProviderTests", dependencies: ["ByteLayout", "EchoProvider", "ProviderKit"]),
         .testTarget(
             name: "TDXQuoteTests",

@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// The kernel serialises all of configfs-tsm behind one rwsem; here each entry has its own
 /// lock, held for a whole generation, so one entry sees exactly the kernel's ordering while
-/// different entries proceed in parallel.
+/// different entries proceed in parallel. Where it stands among the other locks: ``ReportTree``.
 public final class ReportEntry: Sendable {
     /// The `configfs` limit on outblob/auxblob/manifestblob (`TSM_REPORT_OUTBLOB_MAX`, v7.0+).
     public static let outblobMax = 16 * 1024 * 1024
@@ -39,6 +39,12 @@ public final class ReportEntry: Sendable {
         /// When the cached report was generated (for dropping the oldest caches first).
         var reportStamp: UInt64 = 0
         var isRemoved = false
+
+        /// `try_advance_write_generation()`: refuses to wrap onto the cached report's generation.
+        mutating func advanceWriteGeneration() throws(Errno) {
+            guard writeGeneration != readGeneration &- 1 else { throw .resourceBusy }
+            writeGeneration &+= 1
+        }
     }
 
     init(id: UInt64, name: FileName, attributes: [ReportAttribute], created: Timestamp,
@@ -90,21 +96,12 @@ public final class ReportEntry: Sendable {
 
     /// `show()`: the bytes a text attribute reads.
     func show(_ attribute: ReportAttribute) throws(Errno) -> [UInt8] {
+        guard case .show(let show) = attribute.method else { throw .permissionDenied }
         pendingCloses.wait()
+        let provider = providerSlot.provider
         return try state.withLock { (state: inout State) throws(Errno) -> [UInt8] in
             guard !state.isRemoved else { throw .noSuchFileOrDirectory }
-            switch attribute {
-            case .generation:
-                return Self.sysfsEmit("\(state.writeGeneration)\n")
-            case .provider:
-                guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
-                return Self.sysfsEmit("\(provider.name)\n")
-            case .privlevelFloor:
-                guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
-                return Self.sysfsEmit("\(provider.privlevelFloor)\n")
-            default:
-                throw .permissionDenied
-            }
+            return Self.sysfsEmit(try show(state, provider))
         }
     }
 
@@ -115,38 +112,10 @@ public final class ReportEntry: Sendable {
 
     /// `store()`: delivers one write(2) to a text attribute; returns the accepted byte count.
     func store(_ attribute: ReportAttribute, _ bytes: [UInt8]) throws(Errno) -> Int {
+        guard case .store(let store) = attribute.method else { throw .permissionDenied }
         pendingCloses.wait()
-        switch attribute {
-        case .privlevel:
-            let level = try KernelParsing.kstrtouint(bytes)
-            try mutate { (state: inout State) throws(Errno) in
-                guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
-                guard provider.privlevelFloor <= level, level <= Self.privlevelMax else { throw .invalidArgument }
-                try Self.advanceWriteGeneration(&state)
-                state.request.privlevel = level
-            }
-        case .serviceManifestVersion:
-            let version = try KernelParsing.kstrtouint(bytes)
-            try mutate { (state: inout State) throws(Errno) in
-                try Self.advanceWriteGeneration(&state)
-                state.request.serviceManifestVersion = version
-            }
-        case .serviceProvider:
-            try mutate { (state: inout State) throws(Errno) in
-                try Self.advanceWriteGeneration(&state)
-                let withoutNewline = bytes.last == UInt8(ascii: "\n") ? bytes.dropLast() : bytes[...]
-                state.request.serviceProvider = Array(withoutNewline.prefix { $0 != 0 })
-            }
-        case .serviceGUID:
-            try mutate { (state: inout State) throws(Errno) in
-                // The kernel advances the generation and clears the GUID before parsing.
-                try Self.advanceWriteGeneration(&state)
-                state.request.serviceGUID = [UInt8](repeating: 0, count: 16)
-                state.request.serviceGUID = try KernelParsing.guidParse(bytes)
-            }
-        default:
-            throw .permissionDenied
-        }
+        let provider = providerSlot.provider
+        try mutate { (state: inout State) throws(Errno) in try store(&state, bytes, provider) }
         return bytes.count
     }
 
@@ -158,19 +127,13 @@ public final class ReportEntry: Sendable {
         }
     }
 
-    /// `try_advance_write_generation()`: refuses to wrap onto the cached report's generation.
-    private static func advanceWriteGeneration(_ state: inout State) throws(Errno) {
-        guard state.writeGeneration != state.readGeneration &- 1 else { throw .resourceBusy }
-        state.writeGeneration &+= 1
-    }
-
     // MARK: binary attributes
 
     /// `tsm_report_inblob_write()`, called when an inblob open file is released. Like the kernel,
     /// the result is dropped by configfs, so this reports nothing.
     func commitInblob(_ bytes: [UInt8]) {
         try? mutate { (state: inout State) throws(Errno) in
-            try Self.advanceWriteGeneration(&state)
+            try state.advanceWriteGeneration()
             state.request.inblob = bytes
         }
     }

@@ -8,6 +8,27 @@ import Glibc
 /// The whole mounted tree: a configfs root holding `tsm/report/`, and the report entries
 /// created in it. All namespace operations of the filesystem go through here, keyed by
 /// inode number, with the kernel's errno for every refusal (spec §1, §4.1).
+///
+/// ## Lock order
+///
+/// Locks are taken only in this order, and none is held while waiting for a later one:
+///
+/// 1. `OpenAttribute.state` — one open file's buffers.
+/// 2. `ReportEntry.state` — one entry's inputs, counters and cached report. Held for a whole
+///    report generation, as the kernel holds its rwsem, so it serialises that entry only.
+/// 3. `ResourceBudget` — the generation slots (a semaphore, waited for under 2) and the cache
+///    accounting (atomics).
+///
+/// Outside that chain, each taken alone and never while another is wanted:
+///
+/// * `ReportTree.state` — the names and numbers of entries. Lookups, mkdir, rmdir and readdir
+///   need only this, so no generation, however slow, holds them up. No entry lock is ever taken
+///   under it: code that needs entries copies them out first.
+/// * `PendingCloses` — waited on (without other locks but 1) before an entry's state is read.
+/// * `ProviderSlot` — the registered provider, read before an entry lock is taken.
+///
+/// Enforcing the cache cap runs after the generating entry's lock is released, with no lock
+/// held, and only *tries* other entries' locks: an entry busy generating is skipped.
 public final class ReportTree: Sendable {
     /// configfs' `s_blocksize` and the `st_size` of text attributes (x86-64 `PAGE_SIZE`).
     public static let pageSize: UInt32 = 4096
@@ -21,7 +42,7 @@ public final class ReportTree: Sendable {
     private let mounted: Timestamp
     private let budget: ResourceBudget
     private let releaseWait: Duration
-    private let state: Mutex<State>
+    private let state: ReadWriteLock<State>
 
     private struct State {
         var entriesByName: [FileName: ReportEntry] = [:]
@@ -52,7 +73,7 @@ public final class ReportTree: Sendable {
         self.diagnostics = diagnostics
         let now = clock()
         self.mounted = now
-        self.state = Mutex(State(reportChanged: now))
+        self.state = ReadWriteLock(State(reportChanged: now))
         budget.overCap.withLock { $0 = { [weak self] in self?.dropOldestCaches() } }
     }
 
@@ -63,7 +84,7 @@ public final class ReportTree: Sendable {
     /// cache fits its cap again. Entry locks are never taken under the tree lock (lookups need
     /// it), and an entry busy generating is skipped rather than waited for.
     private func dropOldestCaches() {
-        let entries = state.withLock { Array($0.entriesByID.values) }
+        let entries = state.read { Array($0.entriesByID.values) }
         let cached = entries.compactMap { entry in entry.droppableCacheStamp.map { (entry, $0) } }.sorted { $0.1 < $1.1 }
         for (entry, _) in cached where budget.totalCachedBytes > budget.limits.maxCachedBytes {
             entry.dropCachedReport()
@@ -88,27 +109,27 @@ public final class ReportTree: Sendable {
     }
 
     /// The number of report entries.
-    public var entryCount: Int { state.withLock { $0.entriesByID.count } }
+    public var entryCount: Int { state.read { $0.entriesByID.count } }
 
     // MARK: lookup and attributes
 
     /// Resolves `name` in the directory `parent`.
-    public func lookup(parent: Inode, name: FileName) throws(Errno) -> NodeAttributes {
+    public func lookup(parent: Inode, name: FileName) throws(Errno) -> NodeStat {
         guard name.count <= Self.nameMax else { throw .fileNameTooLong }
         switch parent.node {
         case .configRoot:
             guard name == "tsm" else { throw .noSuchFileOrDirectory }
-            return try attributes(of: .tsm)
+            return try nodeStat(of: .tsm)
         case .tsm:
             guard name == "report" else { throw .noSuchFileOrDirectory }
-            return try attributes(of: .report)
+            return try nodeStat(of: .report)
         case .report:
-            guard let entry = state.withLock({ $0.entriesByName[name] }) else { throw .noSuchFileOrDirectory }
-            return try attributes(of: Inode.entryDirectory(entry.id))
+            guard let entry = state.read({ $0.entriesByName[name] }) else { throw .noSuchFileOrDirectory }
+            return try nodeStat(of: Inode.entryDirectory(entry.id))
         case .entry(let id):
             guard let entry = entry(id), let attribute = ReportAttribute(fileName: name),
                   entry.attributes.contains(attribute) else { throw .noSuchFileOrDirectory }
-            return try attributes(of: Inode.attribute(attribute, ofEntry: entry.id))
+            return try nodeStat(of: Inode.attribute(attribute, ofEntry: entry.id))
         case .attribute:
             throw .notDirectory
         case .invalid:
@@ -117,50 +138,50 @@ public final class ReportTree: Sendable {
     }
 
     /// The `stat` of a node.
-    public func attributes(of inode: Inode) throws(Errno) -> NodeAttributes {
-        let (base, change) = try state.withLock { (state: inout State) throws(Errno) -> (NodeAttributes, MetadataChange?) in
-            (try baseAttributes(of: inode, in: state), state.metadataChanges[inode])
+    public func nodeStat(of inode: Inode) throws(Errno) -> NodeStat {
+        let (base, change) = try state.read { (state: borrowing State) throws(Errno) -> (NodeStat, MetadataChange?) in
+            (try baseStat(of: inode, in: state), state.metadataChanges[inode])
         }
         return change.map { $0.applied(to: base) } ?? base
     }
 
     /// The `stat` of an attribute reached through an open descriptor, which stays valid
     /// after its entry was removed (fstat on an fd that outlived rmdir).
-    public func attributes(of file: OpenAttribute) -> NodeAttributes {
+    public func nodeStat(of file: OpenAttribute) -> NodeStat {
         let inode = Inode.attribute(file.attribute, ofEntry: file.entry.id)
-        return (try? attributes(of: inode)) ?? fileAttributes(inode, file.attribute, created: file.entry.created)
+        return (try? nodeStat(of: inode)) ?? fileStat(inode, file.attribute, created: file.entry.created)
     }
 
-    private func baseAttributes(of inode: Inode, in state: State) throws(Errno) -> NodeAttributes {
+    private func baseStat(of inode: Inode, in state: State) throws(Errno) -> NodeStat {
         switch inode.node {
         case .configRoot:
-            return directoryAttributes(inode, subdirectories: 1, changed: mounted)
+            return directoryStat(inode, subdirectories: 1, changed: mounted)
         case .tsm:
-            return directoryAttributes(inode, subdirectories: 1, changed: mounted)
+            return directoryStat(inode, subdirectories: 1, changed: mounted)
         case .report:
-            return directoryAttributes(inode, subdirectories: state.entriesByID.count, changed: state.reportChanged)
+            return directoryStat(inode, subdirectories: state.entriesByID.count, changed: state.reportChanged)
         case .entry(let id):
             guard let entry = state.entriesByID[id] else { throw .noSuchFileOrDirectory }
-            return directoryAttributes(inode, subdirectories: 0, changed: entry.created)
+            return directoryStat(inode, subdirectories: 0, changed: entry.created)
         case .attribute(let id, let attribute):
             guard let entry = state.entriesByID[id], entry.attributes.contains(attribute) else {
                 throw .noSuchFileOrDirectory
             }
-            return fileAttributes(inode, attribute, created: entry.created)
+            return fileStat(inode, attribute, created: entry.created)
         case .invalid:
             throw .noSuchFileOrDirectory
         }
     }
 
-    private func directoryAttributes(_ inode: Inode, subdirectories: Int, changed: Timestamp) -> NodeAttributes {
-        NodeAttributes(inode: inode, kind: .directory, permissions: 0o755,
+    private func directoryStat(_ inode: Inode, subdirectories: Int, changed: Timestamp) -> NodeStat {
+        NodeStat(inode: inode, kind: .directory, permissions: 0o755,
                        linkCount: UInt32(2 + subdirectories), owner: owner, size: 0,
                        blockSize: Self.pageSize,
                        accessTime: changed, modificationTime: changed, changeTime: changed)
     }
 
-    private func fileAttributes(_ inode: Inode, _ attribute: ReportAttribute, created: Timestamp) -> NodeAttributes {
-        NodeAttributes(inode: inode, kind: .regularFile, permissions: attribute.defaultPermissions,
+    private func fileStat(_ inode: Inode, _ attribute: ReportAttribute, created: Timestamp) -> NodeStat {
+        NodeStat(inode: inode, kind: .regularFile, permissions: attribute.method.permissions,
                        linkCount: 1, owner: owner, size: attribute.isBinary ? 0 : UInt64(Self.pageSize),
                        blockSize: Self.pageSize,
                        accessTime: created, modificationTime: created, changeTime: created)
@@ -168,20 +189,20 @@ public final class ReportTree: Sendable {
 
     /// chmod/chown/utimes/truncate. configfs persists mode, owner and times; a size change
     /// (O_TRUNC, truncate(1)) is accepted and changes nothing.
-    public func setAttributes(of inode: Inode, _ change: MetadataChange) throws(Errno) -> NodeAttributes {
+    public func changeMetadata(of inode: Inode, _ change: MetadataChange) throws(Errno) -> NodeStat {
         var change = change
         change.changeTime = clock()
-        try state.withLock { (state: inout State) throws(Errno) in
-            _ = try baseAttributes(of: inode, in: state)
+        try state.write { (state: inout State) throws(Errno) in
+            _ = try baseStat(of: inode, in: state)
             state.metadataChanges[inode, default: MetadataChange()].merge(change)
         }
-        return try attributes(of: inode)
+        return try nodeStat(of: inode)
     }
 
     // MARK: directories
 
     /// mkdir: only `tsm/report/` creates entries; the requested mode is ignored (always 0755).
-    public func makeDirectory(parent: Inode, name: FileName) throws(Errno) -> NodeAttributes {
+    public func makeDirectory(parent: Inode, name: FileName) throws(Errno) -> NodeStat {
         guard name.count <= Self.nameMax else { throw .fileNameTooLong }
         guard parent == .report else {
             if case .invalid = parent.node { throw .noSuchFileOrDirectory }
@@ -190,7 +211,7 @@ public final class ReportTree: Sendable {
         guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
         let visible = ReportAttribute.allCases.filter { provider.isVisible($0) }
         let now = clock()
-        let entry = try state.withLock { (state: inout State) throws(Errno) -> ReportEntry in
+        let entry = try state.write { (state: inout State) throws(Errno) -> ReportEntry in
             guard state.entriesByName[name] == nil else { throw .fileExists }
             guard state.entriesByID.count < budget.limits.maxEntries else { throw .noMemory }
             state.lastEntryID += 1
@@ -202,7 +223,7 @@ public final class ReportTree: Sendable {
             state.reportChanged = now
             return entry
         }
-        return try attributes(of: Inode.entryDirectory(entry.id))
+        return try nodeStat(of: Inode.entryDirectory(entry.id))
     }
 
     /// rmdir: removes a report entry even though it holds attribute files. Open descriptors
@@ -211,7 +232,7 @@ public final class ReportTree: Sendable {
         switch parent.node {
         case .report:
             let now = clock()
-            let entry = try state.withLock { (state: inout State) throws(Errno) -> ReportEntry in
+            let entry = try state.write { (state: inout State) throws(Errno) -> ReportEntry in
                 guard let entry = state.entriesByName.removeValue(forKey: name) else { throw .noSuchFileOrDirectory }
                 state.entriesByID[entry.id] = nil
                 state.metadataChanges[Inode.entryDirectory(entry.id)] = nil
@@ -253,7 +274,7 @@ public final class ReportTree: Sendable {
             children = [DirectoryEntry(name: "report", inode: .report, kind: .directory)]
         case .report:
             parent = .tsm
-            children = state.withLock { state in
+            children = state.read { state in
                 state.entriesByID.values.sorted { $0.id > $1.id }.map {
                     DirectoryEntry(name: $0.name, inode: Inode.entryDirectory($0.id), kind: .directory)
                 }
@@ -294,23 +315,23 @@ public final class ReportTree: Sendable {
             throw .isDirectory
         }
         guard let entry = entry(id), entry.attributes.contains(attribute) else { throw .noSuchFileOrDirectory }
-        let permissions = try attributes(of: inode).permissions
+        let permissions = try nodeStat(of: inode).permissions
         if mode.write {
-            guard permissions & 0o222 != 0, attribute.isWritable else { throw .permissionDenied }
+            guard permissions & 0o222 != 0, attribute.method.isWritable else { throw .permissionDenied }
         }
         if mode.read {
-            guard permissions & 0o444 != 0, attribute.isReadable else { throw .permissionDenied }
+            guard permissions & 0o444 != 0, attribute.method.isReadable else { throw .permissionDenied }
         }
         return OpenAttribute(entry: entry, attribute: attribute)
     }
 
     /// The entry with this number, if it still exists.
     public func entry(_ id: UInt64) -> ReportEntry? {
-        state.withLock { $0.entriesByID[id] }
+        state.read { $0.entriesByID[id] }
     }
 
     /// The entry with this name, if it exists.
     public func entry(named name: FileName) -> ReportEntry? {
-        state.withLock { $0.entriesByName[name] }
+        state.read { $0.entriesByName[name] }
     }
 }

@@ -6,29 +6,29 @@ import CFuse3
 enum LowLevelOperations {
     static func table() -> fuse_lowlevel_ops {
         var ops = fuse_lowlevel_ops()
-        ops.lookup = { req, parent, name in dispatcher(req).lookup(req, parent, name) }
-        ops.getattr = { req, ino, fi in dispatcher(req).getattr(req, ino, fi) }
-        ops.setattr = { req, ino, attr, valid, fi in dispatcher(req).setattr(req, ino, attr, valid, fi) }
-        ops.mkdir = { req, parent, name, _ in dispatcher(req).mkdir(req, parent, name) }
-        ops.rmdir = { req, parent, name in dispatcher(req).rmdir(req, parent, name) }
-        ops.mknod = { req, parent, name, _, _ in dispatcher(req).refuse(req, "MKNOD", parent, name, .notPermitted) }
-        ops.unlink = { req, parent, name in dispatcher(req).refuse(req, "UNLINK", parent, name, .notPermitted) }
-        ops.symlink = { req, _, parent, name in dispatcher(req).refuse(req, "SYMLINK", parent, name, .notPermitted) }
-        ops.link = { req, _, parent, name in dispatcher(req).refuse(req, "LINK", parent, name, .notPermitted) }
-        ops.rename = { req, parent, name, _, _, _ in dispatcher(req).refuse(req, "RENAME", parent, name, .notPermitted) }
-        ops.create = { req, parent, name, _, _ in dispatcher(req).refuse(req, "CREATE", parent, name, .permissionDenied) }
-        ops.open = { req, ino, fi in dispatcher(req).open(req, ino, fi) }
-        ops.read = { req, ino, size, offset, fi in dispatcher(req).read(req, ino, size, offset, fi) }
-        ops.write = { req, ino, buf, size, offset, fi in dispatcher(req).write(req, ino, buf, size, offset, fi) }
-        ops.flush = { req, ino, fi in dispatcher(req).flush(req, ino, fi) }
-        ops.release = { req, ino, fi in dispatcher(req).release(req, ino, fi) }
-        ops.opendir = { req, ino, fi in dispatcher(req).opendir(req, ino, fi) }
-        ops.readdir = { req, ino, size, offset, fi in dispatcher(req).readdir(req, ino, size, offset, fi) }
-        ops.releasedir = { req, ino, fi in dispatcher(req).releasedir(req, ino, fi) }
-        ops.statfs = { req, ino in dispatcher(req).statfs(req, ino) }
-        ops.fsync = { req, ino, _, _ in dispatcher(req).fsync(req, ino) }
-        ops.fsyncdir = { req, ino, _, _ in dispatcher(req).fsync(req, ino) }
-        ops.listxattr = { req, ino, size in dispatcher(req).listxattr(req, ino, size) }
+        ops.lookup = { req, parent, name in dispatcher(req).lookup(LibfuseReply(req), parent, name) }
+        ops.getattr = { req, ino, fi in dispatcher(req).getattr(LibfuseReply(req), ino, fi) }
+        ops.setattr = { req, ino, attr, valid, fi in dispatcher(req).setattr(LibfuseReply(req), ino, attr, valid, fi) }
+        ops.mkdir = { req, parent, name, _ in dispatcher(req).mkdir(LibfuseReply(req), parent, name) }
+        ops.rmdir = { req, parent, name in dispatcher(req).rmdir(LibfuseReply(req), parent, name) }
+        ops.mknod = { req, parent, name, _, _ in dispatcher(req).refuse(LibfuseReply(req), "MKNOD", parent, name, .notPermitted) }
+        ops.unlink = { req, parent, name in dispatcher(req).refuse(LibfuseReply(req), "UNLINK", parent, name, .notPermitted) }
+        ops.symlink = { req, _, parent, name in dispatcher(req).refuse(LibfuseReply(req), "SYMLINK", parent, name, .notPermitted) }
+        ops.link = { req, _, parent, name in dispatcher(req).refuse(LibfuseReply(req), "LINK", parent, name, .notPermitted) }
+        ops.rename = { req, parent, name, _, _, _ in dispatcher(req).refuse(LibfuseReply(req), "RENAME", parent, name, .notPermitted) }
+        ops.create = { req, parent, name, _, _ in dispatcher(req).refuse(LibfuseReply(req), "CREATE", parent, name, .permissionDenied) }
+        ops.open = { req, ino, fi in dispatcher(req).open(LibfuseReply(req), ino, fi) }
+        ops.read = { req, ino, size, offset, fi in dispatcher(req).read(LibfuseReply(req), ino, size, offset, fi) }
+        ops.write = { req, ino, buf, size, offset, fi in dispatcher(req).write(LibfuseReply(req), ino, buf, size, offset, fi) }
+        ops.flush = { req, ino, fi in dispatcher(req).flush(LibfuseReply(req), ino, fi) }
+        ops.release = { req, ino, fi in dispatcher(req).release(LibfuseReply(req), ino, fi) }
+        ops.opendir = { req, ino, fi in dispatcher(req).opendir(LibfuseReply(req), ino, fi) }
+        ops.readdir = { req, ino, size, offset, fi in dispatcher(req).readdir(LibfuseReply(req), ino, size, offset, fi) }
+        ops.releasedir = { req, ino, fi in dispatcher(req).releasedir(LibfuseReply(req), ino, fi) }
+        ops.statfs = { req, ino in dispatcher(req).statfs(LibfuseReply(req), ino) }
+        ops.fsync = { req, ino, _, _ in dispatcher(req).fsync(LibfuseReply(req), ino) }
+        ops.fsyncdir = { req, ino, _, _ in dispatcher(req).fsync(LibfuseReply(req), ino) }
+        ops.listxattr = { req, ino, size in dispatcher(req).listxattr(LibfuseReply(req), ino, size) }
         return ops
     }
 }

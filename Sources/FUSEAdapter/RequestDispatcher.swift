@@ -30,59 +30,59 @@ final class RequestDispatcher: Sendable {
         logger.trace("\(request()) -> \(outcome())")
     }
 
-    private func fail(_ req: fuse_req_t?, _ request: @autoclosure () -> String, _ errno: Errno) {
+    private func fail(_ reply: some FUSEReply, _ request: @autoclosure () -> String, _ errno: Errno) {
         trace(request(), "error \(errno.rawValue) (\(errno))")
-        fuse_reply_err(req, errno.rawValue)
+        reply.error(errno.rawValue)
     }
 
-    private func replyEntry(_ req: fuse_req_t?, _ attributes: NodeAttributes) {
+    private func replyEntry(_ reply: some FUSEReply, _ attributes: NodeStat) {
         var entry = fuse_entry_param()
         entry.ino = attributes.inode.rawValue
         entry.attr = stat(attributes)
         entry.attr_timeout = timeouts.attributes
         entry.entry_timeout = timeouts.entries
-        fuse_reply_entry(req, &entry)
+        reply.entry(&entry)
     }
 
     // MARK: namespace
 
     /// A request that names a child of `parent` and is answered with that child's entry.
-    private func answerWithEntry(_ req: fuse_req_t?, _ operation: String, _ parent: fuse_ino_t,
+    private func answerWithEntry(_ reply: some FUSEReply, _ operation: String, _ parent: fuse_ino_t,
                                  _ name: UnsafePointer<CChar>?,
-                                 _ resolve: (ConfigfsTSM.Inode, FileName) throws(Errno) -> NodeAttributes) {
+                                 _ resolve: (ConfigfsTSM.Inode, FileName) throws(Errno) -> NodeStat) {
         let name = FileName(cString: name!)
         do throws(Errno) {
             let attributes = try resolve(Inode(rawValue: parent), name)
             trace("\(operation) \(parent)/\(name)", "ino \(attributes.inode.rawValue)")
-            replyEntry(req, attributes)
+            replyEntry(reply, attributes)
         } catch {
-            fail(req, "\(operation) \(parent)/\(name)", error)
+            fail(reply, "\(operation) \(parent)/\(name)", error)
         }
     }
 
-    func lookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
-        answerWithEntry(req, "LOOKUP", parent, name) { (parent, name) throws(Errno) in
+    func lookup(_ reply: some FUSEReply, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
+        answerWithEntry(reply, "LOOKUP", parent, name) { (parent, name) throws(Errno) in
             try tree.lookup(parent: parent, name: name)
         }
     }
 
-    func getattr(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    func getattr(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         do {
-            let attributes: NodeAttributes
+            let attributes: NodeStat
             if Inode(rawValue: ino).isAttribute, let file = openFile(fi) {
-                attributes = tree.attributes(of: file)
+                attributes = tree.nodeStat(of: file)
             } else {
-                attributes = try tree.attributes(of: Inode(rawValue: ino))
+                attributes = try tree.nodeStat(of: Inode(rawValue: ino))
             }
-            var reply = stat(attributes)
-            trace("GETATTR \(ino)", "mode \(String(reply.st_mode, radix: 8))")
-            fuse_reply_attr(req, &reply, timeouts.attributes)
+            var answer = stat(attributes)
+            trace("GETATTR \(ino)", "mode \(String(answer.st_mode, radix: 8))")
+            reply.attr(&answer, timeout: timeouts.attributes)
         } catch {
-            fail(req, "GETATTR \(ino)", error)
+            fail(reply, "GETATTR \(ino)", error)
         }
     }
 
-    func setattr(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ attr: UnsafeMutablePointer<stat>?,
+    func setattr(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ attr: UnsafeMutablePointer<stat>?,
                  _ valid: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         let requested = attr!.pointee
         var change = MetadataChange()
@@ -95,42 +95,42 @@ final class RequestDispatcher: Sendable {
         if valid & FUSE_SET_ATTR_MTIME_NOW != 0 { change.modificationTime = now }
         else if valid & FUSE_SET_ATTR_MTIME != 0 { change.modificationTime = Timestamp(requested.st_mtim) }
         do {
-            var reply = stat(try tree.setAttributes(of: Inode(rawValue: ino), change))
+            var answer = stat(try tree.changeMetadata(of: Inode(rawValue: ino), change))
             trace("SETATTR \(ino) valid=0x\(String(valid, radix: 16))", "ok")
-            fuse_reply_attr(req, &reply, timeouts.attributes)
+            reply.attr(&answer, timeout: timeouts.attributes)
         } catch {
-            fail(req, "SETATTR \(ino)", error)
+            fail(reply, "SETATTR \(ino)", error)
         }
     }
 
-    func mkdir(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
-        answerWithEntry(req, "MKDIR", parent, name) { (parent, name) throws(Errno) in
+    func mkdir(_ reply: some FUSEReply, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
+        answerWithEntry(reply, "MKDIR", parent, name) { (parent, name) throws(Errno) in
             try tree.makeDirectory(parent: parent, name: name)
         }
     }
 
-    func rmdir(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
+    func rmdir(_ reply: some FUSEReply, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
         let name = FileName(cString: name!)
         do {
             try tree.removeDirectory(parent: Inode(rawValue: parent), name: name)
             trace("RMDIR \(parent)/\(name)", "ok")
-            fuse_reply_err(req, 0)
+            reply.error(0)
             // glibc keeps freed memory; hand it back once the last entry (and its reports) is gone.
             if tree.entryCount == 0 { tsmfs_release_free_memory() }
         } catch {
-            fail(req, "RMDIR \(parent)/\(name)", error)
+            fail(reply, "RMDIR \(parent)/\(name)", error)
         }
     }
 
     /// Operations configfs does not have: unlink, rename, symlink, link, mknod (EPERM) and
     /// creating a new file (EACCES, the directory has no `create`).
-    func refuse(_ req: fuse_req_t?, _ operation: String, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ errno: Errno) {
-        fail(req, "\(operation) \(parent)/\(FileName(cString: name!))", errno)
+    func refuse(_ reply: some FUSEReply, _ operation: String, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ errno: Errno) {
+        fail(reply, "\(operation) \(parent)/\(FileName(cString: name!))", errno)
     }
 
     // MARK: files
 
-    func open(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    func open(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         let fi = fi!
         let access = fi.pointee.flags & O_ACCMODE
         let mode = ReportTree.OpenMode(read: access != O_WRONLY, write: access != O_RDONLY)
@@ -145,9 +145,9 @@ final class RequestDispatcher: Sendable {
             // sequentially and probe lseek); inblob allows both, so pwrite can leave holes.
             tsmfs_fi_set_nonseekable(fi, file.attribute.isReportBlob ? 1 : 0)
             trace("OPEN \(ino) flags=0o\(String(fi.pointee.flags, radix: 8))", "fh \(fi.pointee.fh)")
-            fuse_reply_open(req, fi)
+            reply.open(fi)
         } catch {
-            fail(req, "OPEN \(ino) flags=0o\(String(fi.pointee.flags, radix: 8))", error)
+            fail(reply, "OPEN \(ino) flags=0o\(String(fi.pointee.flags, radix: 8))", error)
         }
     }
 
@@ -156,60 +156,59 @@ final class RequestDispatcher: Sendable {
         return Unmanaged<OpenAttribute>.fromOpaque(pointer).takeUnretainedValue()
     }
 
-    func read(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
+    func read(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
               _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        guard let file = openFile(fi) else { return fail(req, "READ \(ino)", .badFileDescriptor) }
+        guard let file = openFile(fi) else { return fail(reply, "READ \(ino)", .badFileDescriptor) }
         do {
             let count = try file.read(at: Int(offset), count: size) { pieces in
-                var vectors = pieces.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
-                fuse_reply_iov(req, &vectors, Int32(vectors.count))
+                reply.iov(pieces)
                 return pieces.reduce(0) { $0 + $1.count }
             }
             trace("READ \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", "\(count) bytes")
         } catch {
-            fail(req, "READ \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", error)
+            fail(reply, "READ \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", error)
         }
     }
 
-    func write(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ buf: UnsafePointer<CChar>?, _ size: Int,
+    func write(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ buf: UnsafePointer<CChar>?, _ size: Int,
                _ offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        guard let file = openFile(fi) else { return fail(req, "WRITE \(ino)", .badFileDescriptor) }
+        guard let file = openFile(fi) else { return fail(reply, "WRITE \(ino)", .badFileDescriptor) }
         do {
             // Direct I/O writes carry the writer's lock owner (its file table), as FLUSH does.
             let written = try file.write(UnsafeRawBufferPointer(start: buf, count: size), at: Int(offset),
                                          owner: fi!.pointee.lock_owner)
             trace("WRITE \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", "\(written) bytes")
-            fuse_reply_write(req, written)
+            reply.write(written)
         } catch {
-            fail(req, "WRITE \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", error)
+            fail(reply, "WRITE \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", error)
         }
     }
 
-    func flush(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    func flush(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         openFile(fi)?.flush(owner: fi!.pointee.lock_owner)
         trace("FLUSH \(ino)", "ok")
-        fuse_reply_err(req, 0)
+        reply.error(0)
     }
 
-    func release(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    func release(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         if let file = openFile(fi) {
             file.release()
             Unmanaged.passUnretained(file).release()
         }
         trace("RELEASE \(ino)", "ok")
-        fuse_reply_err(req, 0)
+        reply.error(0)
     }
 
     /// configfs has no `fsync` for attributes or directories: the VFS answers EINVAL.
-    func fsync(_ req: fuse_req_t?, _ ino: fuse_ino_t) {
-        fail(req, "FSYNC \(ino)", .invalidArgument)
+    func fsync(_ reply: some FUSEReply, _ ino: fuse_ino_t) {
+        fail(reply, "FSYNC \(ino)", .invalidArgument)
     }
 
     /// configfs has no xattr handlers: listing succeeds and is empty (getxattr and setxattr stay
     /// unimplemented, which the kernel turns into EOPNOTSUPP, configfs' answer).
-    func listxattr(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int) {
+    func listxattr(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int) {
         trace("LISTXATTR \(ino) size=\(size)", "empty")
-        if size == 0 { fuse_reply_xattr(req, 0) } else { fuse_reply_buf(req, nil, 0) }
+        if size == 0 { reply.xattrSize(0) } else { reply.buffer(UnsafeRawBufferPointer(start: nil, count: 0)) }
     }
 
     // MARK: directories
@@ -224,20 +223,20 @@ final class RequestDispatcher: Sendable {
         return Unmanaged<DirectoryHandle>.fromOpaque(pointer).takeUnretainedValue()
     }
 
-    func opendir(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    func opendir(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         do {
             _ = try tree.listDirectory(Inode(rawValue: ino))
             fi!.pointee.fh = UInt64(UInt(bitPattern: Unmanaged.passRetained(DirectoryHandle()).toOpaque()))
             trace("OPENDIR \(ino)", "ok")
-            fuse_reply_open(req, fi)
+            reply.open(fi!)
         } catch {
-            fail(req, "OPENDIR \(ino)", error)
+            fail(reply, "OPENDIR \(ino)", error)
         }
     }
 
-    func readdir(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
+    func readdir(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
                  _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        guard let handle = directoryHandle(fi) else { return fail(req, "READDIR \(ino)", .badFileDescriptor) }
+        guard let handle = directoryHandle(fi) else { return fail(reply, "READDIR \(ino)", .badFileDescriptor) }
         do {
             let listing = try handle.listing.withLock { (listing: inout [DirectoryEntry]?) throws(Errno) -> [DirectoryEntry] in
                 // Offset 0 is a fresh listing (opendir or rewinddir); later offsets continue it.
@@ -254,7 +253,7 @@ final class RequestDispatcher: Sendable {
                 attributes.st_mode = item.kind == .directory ? S_IFDIR : S_IFREG
                 let needed = buffer.withUnsafeMutableBufferPointer { storage in
                     item.name.withCString { name in
-                        fuse_add_direntry(req, storage.baseAddress! + used, size - used, name, &attributes, off_t(index + 1))
+                        fuse_add_direntry(nil, storage.baseAddress! + used, size - used, name, &attributes, off_t(index + 1))
                     }
                 }
                 if needed > size - used { break }
@@ -262,24 +261,24 @@ final class RequestDispatcher: Sendable {
                 index += 1
             }
             trace("READDIR \(ino) off=\(offset)", "\(index - Int(offset)) entries")
-            fuse_reply_buf(req, buffer, used)
+            buffer.withUnsafeBytes { reply.buffer(UnsafeRawBufferPointer(rebasing: $0.prefix(used))) }
         } catch {
-            fail(req, "READDIR \(ino)", error)
+            fail(reply, "READDIR \(ino)", error)
         }
     }
 
-    func releasedir(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    func releasedir(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         if let handle = directoryHandle(fi) { Unmanaged.passUnretained(handle).release() }
-        fuse_reply_err(req, 0)
+        reply.error(0)
     }
 
     /// `simple_statfs`: only the block size and the name limit are meaningful.
-    func statfs(_ req: fuse_req_t?, _ ino: fuse_ino_t) {
+    func statfs(_ reply: some FUSEReply, _ ino: fuse_ino_t) {
         var info = statvfs()
         info.f_bsize = UInt(ReportTree.pageSize)
         info.f_frsize = UInt(ReportTree.pageSize)
         info.f_namemax = UInt(ReportTree.nameMax)
         trace("STATFS \(ino)", "ok")
-        fuse_reply_statfs(req, &info)
+        reply.statfs(&info)
     }
 }

@@ -6,7 +6,7 @@ import Glibc
 
 extension stat {
     /// The kernel's view of a node, as FUSE replies carry it.
-    init(_ attributes: NodeAttributes) {
+    init(_ attributes: NodeStat) {
         self.init()
         st_ino = UInt(attributes.inode.rawValue)
         st_mode = (attributes.kind == .directory ? S_IFDIR : S_IFREG) | attributes.permissions

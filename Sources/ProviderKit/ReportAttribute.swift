@@ -38,20 +38,6 @@ public enum ReportAttribute: Int, CaseIterable, Sendable, Hashable {
     /// Binary attributes (`CONFIGFS_BIN_ATTR_*`) versus text attributes (`CONFIGFS_ATTR_*`).
     public var isBinary: Bool { rawValue >= ReportAttribute.inblob.rawValue }
 
-    /// Whether the attribute has a `show`/`read` method (configfs grants read-opens only then).
-    public var isReadable: Bool {
-        switch self {
-        case .generation, .provider, .privlevelFloor, .outblob, .auxblob, .manifestblob: true
-        default: false
-        }
-    }
-
-    /// Whether the attribute has a `store`/`write` method (configfs grants write-opens only then).
-    public var isWritable: Bool { !isReadable }
-
-    /// The kernel's permission bits: `CONFIGFS_ATTR_RO`/`BIN_ATTR_RO` are 0444, `_WO` are 0200.
-    public var defaultPermissions: UInt32 { isReadable ? 0o444 : 0o200 }
-
     /// The output blobs, each filled by one provider generation.
     public var isReportBlob: Bool { self == .outblob || self == .auxblob || self == .manifestblob }
 }

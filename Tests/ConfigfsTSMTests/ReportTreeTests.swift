@@ -9,14 +9,15 @@ import Dispatch
 import Foundation
 import Glibc
 
-/// A provider whose report has no aux data and counts its calls.
+/// A provider whose reports have no aux data until `auxData` is set, and that counts its calls.
 final class EmptyAuxProvider: ReportProvider {
     let calls = Atomic<Int>(0)
+    let auxData = Mutex<[UInt8]>([])
     var name: String { "empty_aux" }
     var privlevelFloor: UInt32 { 0 }
     func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
         calls.add(1, ordering: .relaxed)
-        return GeneratedReport(outblob: [1, 2, 3])
+        return GeneratedReport(outblob: [1, 2, 3], auxblob: auxData.withLock { $0 })
     }
 }
 
@@ -36,9 +37,9 @@ final class EmptyAuxProvider: ReportProvider {
     @Test func entriesAreDirectoriesWithTheKernelsModesAndSizes() throws {
         let (tree, _) = makeTree()
         let entry = try tree.makeEntry("r")
-        let directory = try tree.attributes(of: Inode(rawValue: entry.id << 4))
+        let directory = try tree.nodeStat(of: Inode(rawValue: entry.id << 4))
         #expect(directory.kind == .directory && directory.permissions == 0o755 && directory.linkCount == 2)
-        #expect(try tree.attributes(of: .report).linkCount == 3)
+        #expect(try tree.nodeStat(of: .report).linkCount == 3)
         let expected: [ReportAttribute: (UInt32, UInt64)] = [
             .generation: (0o444, 4096), .provider: (0o444, 4096), .privlevel: (0o200, 4096),
             .privlevelFloor: (0o444, 4096), .serviceProvider: (0o200, 4096), .serviceGUID: (0o200, 4096),
@@ -86,7 +87,7 @@ final class EmptyAuxProvider: ReportProvider {
         let (tree, _) = makeTree()
         let entry = try tree.makeEntry("r")
         for attribute in ReportAttribute.allCases {
-            if attribute.isReadable {
+            if attribute.method.isReadable {
                 #expect(throws: Errno.permissionDenied) { try tree.openAttribute(entry, attribute, write: true) }
                 _ = try tree.openAttribute(entry, attribute, read: true)
             } else {
@@ -100,11 +101,11 @@ final class EmptyAuxProvider: ReportProvider {
         let (tree, _) = makeTree()
         let entry = try tree.makeEntry("r")
         let outblob = Inode.attribute(.outblob, ofEntry: entry.id)
-        _ = try tree.setAttributes(of: outblob, MetadataChange(permissions: 0o666, uid: 7))
+        _ = try tree.changeMetadata(of: outblob, MetadataChange(permissions: 0o666, uid: 7))
         let changed = try tree.lookup(parent: Inode(rawValue: entry.id << 4), name: "outblob")
         #expect(changed.permissions == 0o666 && changed.owner.uid == 7)
         #expect(throws: Errno.permissionDenied) { try tree.open(outblob, mode: .init(read: false, write: true)) }
-        _ = try tree.setAttributes(of: outblob, MetadataChange(permissions: 0o000))
+        _ = try tree.changeMetadata(of: outblob, MetadataChange(permissions: 0o000))
         #expect(throws: Errno.permissionDenied) { try tree.open(outblob, mode: .init(read: true, write: false)) }
     }
 
@@ -127,9 +128,34 @@ final class EmptyAuxProvider: ReportProvider {
         let entry = try tree.makeEntry("r")
         try tree.writeAll(entry, .inblob, [1])
         let aux = try tree.openAttribute(entry, .auxblob, read: true)
-        #expect(try aux.readAll() == [])
+        defer { aux.release() }
+        #expect(try aux.readBytes(at: 0, count: 64) == [])
         #expect(try tree.readAll(entry, .outblob) == [1, 2, 3])
         #expect(provider.calls.load(ordering: .relaxed) == 1)
+        // An empty blob was EOF, not a snapshot: the same descriptor asks again on its next read
+        // and sees the next generation's aux data (a snapshotting descriptor would stay empty).
+        provider.auxData.withLock { $0 = [7, 8] }
+        try tree.writeAll(entry, .inblob, [2])
+        #expect(try aux.readBytes(at: 0, count: 64) == [7, 8])
+        #expect(provider.calls.load(ordering: .relaxed) == 2)
+        // Once filled, it is a snapshot: a later generation does not change what it reads.
+        provider.auxData.withLock { $0 = [9] }
+        try tree.writeAll(entry, .inblob, [3])
+        #expect(try aux.readBytes(at: 0, count: 64) == [7, 8])
+    }
+
+    @Test func everyAttributeIsDeclaredOnceWithTheKernelsMode() {
+        #expect(AttributeMethod.table.count == ReportAttribute.allCases.count)
+        let readOnly: [ReportAttribute] = [.generation, .provider, .privlevelFloor, .outblob, .auxblob, .manifestblob]
+        for attribute in ReportAttribute.allCases {
+            let method = attribute.method
+            #expect(method.isReadable == readOnly.contains(attribute), "\(attribute)")
+            #expect(method.permissions == (readOnly.contains(attribute) ? 0o444 : 0o200), "\(attribute)")
+            switch method {
+            case .readBlob, .writeInblob: #expect(attribute.isBinary, "\(attribute)")
+            case .show, .store: #expect(!attribute.isBinary, "\(attribute)")
+            }
+        }
     }
 
     @Test func racingWritersCountEveryCommit() throws {
@@ -154,7 +180,7 @@ final class EmptyAuxProvider: ReportProvider {
         try tree.removeDirectory(parent: .report, name: "r")
         let second = try tree.makeEntry("r")
         #expect(second.id != first.id)
-        #expect(throws: Errno.noSuchFileOrDirectory) { try tree.attributes(of: Inode(rawValue: first.id << 4)) }
+        #expect(throws: Errno.noSuchFileOrDirectory) { try tree.nodeStat(of: Inode(rawValue: first.id << 4)) }
     }
 }
 
@@ -256,5 +282,59 @@ final class SlowCountingProvider: ReportProvider {
             #expect(try tree.readAll(entry, .outblob) == outblob)
             #expect(Array(aux[8...]) == Array(outblob[0x18..<0x20]))
         }
+    }
+}
+
+/// A provider that blocks inside its first generation until the test lets it go.
+final class GatedProvider: ReportProvider {
+    let entered = DispatchSemaphore(value: 0)
+    let gate = DispatchSemaphore(value: 0)
+    let first = Atomic<Bool>(true)
+    var name: String { "gated" }
+    var privlevelFloor: UInt32 { 0 }
+    var rebuildsReportsExactly: Bool { true }
+    func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
+        if first.exchange(false, ordering: .relaxed) {
+            entered.signal()
+            gate.wait()
+        }
+        return GeneratedReport(outblob: [UInt8](repeating: request.inblob.first ?? 0, count: 1000))
+    }
+}
+
+@Suite struct LockOrderTests {
+    @Test func aGenerationInProgressStallsNoOtherEntryEvenOverTheCacheCap() throws {
+        let provider = GatedProvider()
+        let tree = ReportTree(provider: provider, limits: ResourceLimits(maxCachedBytes: 1500))
+        let slow = try tree.makeEntry("slow")
+        try tree.writeAll(slow, .inblob, [1])
+        let blocked = Thread { _ = try? tree.readAll(slow, .outblob) }
+        blocked.start()
+        provider.entered.wait()   // the slow entry's lock is now held for its generation
+        defer { provider.gate.signal() }
+
+        // Everything else must finish while that generation is still held: lookups, mkdir,
+        // readdir, other entries' writes and generations, and dropping caches over the cap.
+        let others = DispatchSemaphore(value: 0)
+        let failure = Mutex<String?>(nil)
+        Thread {
+            do {
+                for index in 0..<3 {
+                    let entry = try tree.makeEntry("e\(index)")
+                    try tree.writeAll(entry, .inblob, [UInt8(index + 2)])
+                    _ = try tree.readAll(entry, .outblob)   // over the cap from the second on
+                    _ = try tree.lookup(parent: .report, name: FileName("e\(index)"))
+                }
+                _ = try tree.listDirectory(.report)
+                _ = try tree.nodeStat(of: .report)
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+            }
+            others.signal()
+        }.start()
+        // Generous: this checks that nothing waits for the gated generation, not how fast anything is.
+        #expect(others.wait(timeout: .now() + 20) == .success, "another entry's operation waited for the gated generation")
+        #expect(failure.withLock { $0 } == nil)
+        #expect(tree.cachedReportBytes <= 1500)
     }
 }

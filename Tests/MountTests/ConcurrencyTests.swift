@@ -7,6 +7,31 @@ import Synchronization
 import Testing
 
 @Suite struct ConcurrencyTests {
+    @Test func aSlowGenerationHoldsUpOnlyItsOwnEntry() throws {
+        try withMount(config: "[echo]\nlatency_ms = 5000\n") { fs in
+            let slow = try fs.makeEntry("slow")
+            try Sys.writeFile(slow + "/inblob", nonce)
+            let finished = Atomic<Bool>(false)
+            let reader = Thread {
+                _ = try? Sys.readFile(slow + "/outblob")
+                finished.store(true, ordering: .releasing)
+            }
+            reader.start()
+            usleep(200_000)   // the reader is inside its generation now
+            // Everything that does not generate must get through while it runs.
+            let other = try fs.makeEntry("other")
+            try Sys.writeFile(other + "/inblob", nonce)
+            #expect(try Sys.readText(other + "/generation") == "1\n")
+            #expect(try Sys.readText(other + "/provider") == "tsmfs_echo\n")
+            #expect(try Sys.listDirectory(fs.report).sorted() == [".", "..", "other", "slow"])
+            #expect(try Sys.stat(slow + "/outblob").st_size == 0)
+            try Sys.rmdir(other)
+            let stillGenerating = !finished.load(ordering: .acquiring)
+            #expect(stillGenerating, "the other entry's operations waited for the slow generation")
+            while !finished.load(ordering: .acquiring) { usleep(50_000) }
+        }
+    }
+
     @Test func manyThreadsCyclingTheirOwnEntries() throws {
         try withMount { fs in
             let threads = 8, cycles = 40

@@ -83,8 +83,8 @@ final class ConfigfsTSMModel {
     func open(_ id: Int, _ name: [UInt8], _ attribute: ReportAttribute, read: Bool, write: Bool) -> Outcome {
         guard name.count <= Self.nameMax else { return .error(ENAMETOOLONG) }
         guard let entry = entries[name] else { return .error(ENOENT) }
-        if write && attribute.isReadable { return .error(EACCES) }
-        if read && !attribute.isReadable { return .error(EACCES) }
+        if write && attribute.isReadOnly { return .error(EACCES) }
+        if read && !attribute.isReadOnly { return .error(EACCES) }
         descriptors[id] = OpenFile(entry: entry, attribute: attribute, canRead: read, canWrite: write)
         return .ok
     }
@@ -259,4 +259,11 @@ final class ConfigfsTSMModel {
 struct ErrnoFailure: Error, Equatable {
     var errno: Int32
     init(_ errno: Int32) { self.errno = errno }
+}
+
+extension ReportAttribute {
+    /// The spec's table (§2.2): these are `_RO` (0444), every other attribute `_WO` (0200).
+    var isReadOnly: Bool {
+        [.generation, .provider, .privlevelFloor, .outblob, .auxblob, .manifestblob].contains(self)
+    }
 }

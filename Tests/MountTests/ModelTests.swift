@@ -101,7 +101,7 @@ enum OperationGenerator {
             case 15..<33 where !open.contains(fd):
                 let attribute = ReportAttribute.allCases.randomElement(using: &rng)!
                 let mode = Int.random(in: 0..<10, using: &rng)
-                let (read, write) = mode < 1 ? (true, true) : (attribute.isReadable != (mode < 2)) ? (true, false) : (false, true)
+                let (read, write) = mode < 1 ? (true, true) : (attribute.isReadOnly != (mode < 2)) ? (true, false) : (false, true)
                 operations.append(.open(fd: fd, entry: name, attribute: attribute, read: read, write: write))
                 open.insert(fd)
             case 33..<57 where open.contains(fd):

@@ -23,7 +23,7 @@ public struct Ownership: Sendable, Equatable {
 }
 
 /// The `stat` of a node, free of any FUSE or libc type.
-public struct NodeAttributes: Sendable, Equatable {
+public struct NodeStat: Sendable, Equatable {
     public enum Kind: Sendable, Equatable { case directory, regularFile }
 
     public var inode: Inode
@@ -59,7 +59,7 @@ public struct MetadataChange: Sendable, Equatable {
         self.modificationTime = modificationTime
     }
 
-    func applied(to attributes: NodeAttributes) -> NodeAttributes {
+    func applied(to attributes: NodeStat) -> NodeStat {
         var result = attributes
         if let permissions { result.permissions = permissions & 0o7777 }
         if let uid { result.owner.uid = uid }
@@ -85,5 +85,5 @@ public struct MetadataChange: Sendable, Equatable {
 public struct DirectoryEntry: Sendable, Equatable {
     public var name: FileName
     public var inode: Inode
-    public var kind: NodeAttributes.Kind
+    public var kind: NodeStat.Kind
 }

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A value behind a reader-writer lock. The tree is read by nearly every request (LOOKUP,
+/// GETATTR, OPEN) and written only by mkdir, rmdir and chmod, so readers must not queue
+/// behind each other as they would behind a mutex.
+final class ReadWriteLock<Value>: @unchecked Sendable {
+    // @unchecked: `value` is only touched with `lock` held (shared for reads, exclusive for writes).
+    private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        // Writers first, so a stream of lookups cannot hold mkdir/rmdir off indefinitely.
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        pthread_rwlock_init(lock, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    /// Runs `body` with shared access.
+    func read<R, E: Error>(_ body: (borrowing Value) throws(E) -> R) throws(E) -> R {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body(value)
+    }
+
+    /// Runs `body` with exclusive access.
+    func write<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body(&value)
+    }
+}

@@ -1,0 +1,43 @@
+import CFuse3
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the answer to one FUSE request goes: libfuse's `fuse_reply_*` in the daemon, a recorder in
+/// tests, so the dispatcher can be driven in-process without a mount. Exactly one call per request.
+protocol FUSEReply {
+    /// Success without data (0) or a failure (a positive errno).
+    func error(_ errno: Int32)
+    func entry(_ entry: inout fuse_entry_param)
+    func attr(_ attributes: inout stat, timeout: Double)
+    func open(_ file: UnsafeMutablePointer<fuse_file_info>)
+    /// Read data as the pieces of a blob's segments, sent without copying.
+    func iov(_ pieces: [UnsafeRawBufferPointer])
+    func write(_ count: Int)
+    func buffer(_ bytes: UnsafeRawBufferPointer)
+    func statfs(_ info: inout statvfs)
+    /// The size an xattr list would need (a `listxattr` size query).
+    func xattrSize(_ size: Int)
+}
+
+/// Replies through libfuse.
+struct LibfuseReply: FUSEReply {
+    let request: fuse_req_t?
+
+    init(_ request: fuse_req_t?) { self.request = request }
+
+    func error(_ errno: Int32) { fuse_reply_err(request, errno) }
+    func entry(_ entry: inout fuse_entry_param) { fuse_reply_entry(request, &entry) }
+    func attr(_ attributes: inout stat, timeout: Double) { fuse_reply_attr(request, &attributes, timeout) }
+    func open(_ file: UnsafeMutablePointer<fuse_file_info>) { fuse_reply_open(request, file) }
+    func iov(_ pieces: [UnsafeRawBufferPointer]) {
+        var vectors = pieces.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        fuse_reply_iov(request, &vectors, Int32(vectors.count))
+    }
+    func write(_ count: Int) { fuse_reply_write(request, count) }
+    func buffer(_ bytes: UnsafeRawBufferPointer) {
+        fuse_reply_buf(request, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+    }
+    func statfs(_ info: inout statvfs) { fuse_reply_statfs(request, &info) }
+    func xattrSize(_ size: Int) { fuse_reply_xattr(request, size) }
+}
