@@ -146,14 +146,6 @@ import Testing
         #expect(try inblob.write(nonce) == 64)
         inblob.flush()
         #expect(entry.writeGeneration == 1)
-        #expect(throws: Errno.noSuchFileOrDirectory) { try tree.attributes(of: Inode(rawValue: entry.id << 4)) }
-    }
-
-    @Test func emptyBlobIsEOFAndNotSnapshotted() throws {
-        let (tree, _) = makeTree()
-        let entry = try tree.makeEntry("r")
-        try tree.writeAll(entry, .inblob, nonce)
-        // Echo always fills auxblob; a provider with no aux data is modelled in ReportTreeTests.
-        #expect(try tree.readAll(entry, .auxblob).count == 16)
+        #expect(throws: Errno.noSuchFileOrDirectory) { try tree.nodeStat(of: Inode(rawValue: entry.id << 4)) }
     }
 }
