@@ -1,7 +1,10 @@
 # tsmfs — two commands:
 #   make run    install what is missing, build (release), mount tsmfs at $(MOUNTPOINT), run the
 #               kernel documentation's flow against it, and leave it mounted
-#   make test   install what is missing, build, and run the whole test suite
+#   make test   install what is missing, build, check the formatting, and run the whole test suite
+#
+# Also: make unit (the in-process unit tests alone: no root, no /dev/fuse), make format (apply
+# .swift-format), make lint (check it), make bench (tsmfs-bench, release build).
 #
 # Variables: MOUNTPOINT (default /run/tsmfs), PROVIDER (default tdx), SWIFT (swift toolchain).
 
@@ -18,7 +21,7 @@ DEPENDENCIES = pkg-config:pkg-config fuse3.pc:libfuse3-dev fusermount3:fuse3 hex
                setpriv:util-linux unshare:util-linux python3:python3 bwrap:bubblewrap \
                systemd-analyze:systemd
 
-.PHONY: all deps build release run stop test clean verifiers
+.PHONY: all deps build release run stop test unit lint format bench clean verifiers
 
 all: build
 
@@ -70,8 +73,24 @@ verifiers: deps
 	    $(VENV)/bin/pip install --quiet --disable-pip-version-check $(VERIFIERS); \
 	fi
 
+# swift-format ships with the toolchain; the configuration is .swift-format.
+SWIFT_FORMAT_PATHS = Sources Tests Package.swift
+lint:
+	$(SWIFT) format lint --recursive --strict --parallel $(SWIFT_FORMAT_PATHS)
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_FORMAT_PATHS)
+
+# The unit tests run in-process; MountTests are the ones that mount (root and /dev/fuse).
+unit: build
+	$(SWIFT) test --skip MountTests
+
+bench: deps
+	$(SWIFT) build -c release --product tsmfs && $(SWIFT) build -c release --product tsmfs-bench \
+	    && $(SWIFT) build -c release --product fuse-floor && .build/release/tsmfs-bench
+
 # Test mounts left behind by a crashed test run are detached first, so they cannot confuse this one.
-test: build verifiers
+test: lint build verifiers
 	@for stale in $$(awk '$$3 == "fuse.tsmfs" && $$2 ~ /^\/tmp\/tsmfs-test-/ {print $$2}' /proc/self/mounts); do \
 	    umount -l "$$stale" && rmdir "$$stale"; \
 	done

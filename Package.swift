@@ -114,22 +114,28 @@ let package = Package(
         ),
         .target(
             name: "SNPSigning",
-            dependencies: ["ByteLayout", "SNPReport", "AMDPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "ByteLayout", "SNPReport", "AMDPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Sources/Signing/SNP"
         ),
         .target(name: "EchoProvider", dependencies: ["ByteLayout", "ProviderKit"], path: "Sources/Providers/Echo"),
         .target(
             name: "TDXProvider",
-            dependencies: ["ByteLayout", "ProviderKit", "TDXQuote", "TDXSigning", "IntelPKI", "SigningKeys",
-                           .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: [
+                "ByteLayout", "ProviderKit", "TDXQuote", "TDXSigning", "IntelPKI", "SigningKeys",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             path: "Sources/Providers/TDX"
         ),
         .target(
             name: "SEVProvider",
-            dependencies: ["ByteLayout", "ProviderKit", "SNPReport", "SNPSigning", "AMDPKI", "SigningKeys",
-                           .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: [
+                "ByteLayout", "ProviderKit", "SNPReport", "SNPSigning", "AMDPKI", "SigningKeys",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             path: "Sources/Providers/SEV"
         ),
         .target(name: "TSMConfig", dependencies: ["ByteLayout"]),
@@ -148,8 +154,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "tsmfs-bench",
-            dependencies: ["ByteLayout", "EchoProvider", "TDXProvider", "SEVProvider", "IntelPKI", "AMDPKI", "SimulatedPKI",
-                           "SNPSigning", "ProviderKit", "SNPReport", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "ByteLayout", "EchoProvider", "TDXProvider", "SEVProvider", "IntelPKI", "AMDPKI", "SimulatedPKI",
+                "SNPSigning", "ProviderKit", "SNPReport", .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The minimal libfuse filesystem tsmfs-bench measures as the FUSE floor (C, no semantics).
         .executableTarget(
@@ -165,32 +173,42 @@ let package = Package(
         ),
         .testTarget(
             name: "ConfigfsTSMTests",
-            dependencies: ["ByteLayout", "ConfigfsTSM", "ProviderKit", "EchoProvider",
-                           .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [
+                "ByteLayout", "ConfigfsTSM", "ProviderKit", "EchoProvider",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .testTarget(
             name: "FUSEAdapterTests",
-            dependencies: ["CFuse3", "ConfigfsTSM", "EchoProvider", "FUSEAdapter", "ProviderKit",
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [
+                "CFuse3", "ConfigfsTSM", "EchoProvider", "FUSEAdapter", "ProviderKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .testTarget(name: "EchoProviderTests", dependencies: ["ByteLayout", "EchoProvider", "ProviderKit"]),
         .testTarget(
             name: "TDXQuoteTests",
-            dependencies: ["ByteLayout", "TDXQuote", "TDXSigning", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "ByteLayout", "TDXQuote", "TDXSigning", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "IntelPKITests",
-            dependencies: ["ByteLayout", "IntelPKI", "SimulatedPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "X509", package: "swift-certificates"),
-                           .product(name: "SwiftASN1", package: "swift-asn1")]
+            dependencies: [
+                "ByteLayout", "IntelPKI", "SimulatedPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
         ),
         .testTarget(name: "SNPReportTests", dependencies: ["ByteLayout", "SNPReport"]),
         .testTarget(
             name: "ProviderFaultTests",
-            dependencies: ["AMDPKI", "ByteLayout", "IntelPKI", "ProviderKit", "SEVProvider", "SNPSigning", "SimulatedPKI",
-                           "SigningKeys", "TDXProvider", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [
+                "AMDPKI", "ByteLayout", "IntelPKI", "ProviderKit", "SEVProvider", "SNPSigning", "SimulatedPKI",
+                "SigningKeys", "TDXProvider", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .testTarget(
             name: "SigningKeysTests",

@@ -39,8 +39,10 @@ public struct Blob: Sendable, Equatable {
         return withPointers(pieces[...], [], body)
     }
 
-    private func withPointers<R>(_ pieces: ArraySlice<(segment: Int, range: Range<Int>)>, _ collected: [UnsafeRawBufferPointer],
-                                 _ body: ([UnsafeRawBufferPointer]) -> R) -> R {
+    private func withPointers<R>(
+        _ pieces: ArraySlice<(segment: Int, range: Range<Int>)>, _ collected: [UnsafeRawBufferPointer],
+        _ body: ([UnsafeRawBufferPointer]) -> R
+    ) -> R {
         guard let first = pieces.first else { return body(collected) }
         return segments[first.segment].withUnsafeBytes { buffer in
             withPointers(pieces.dropFirst(), collected + [UnsafeRawBufferPointer(rebasing: buffer[first.range])], body)

@@ -26,8 +26,8 @@ public enum LayoutError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .wrongWidth(field, expected, actual): "\(field) must be \(expected) bytes, not \(actual)"
-        case let .truncated(layout, expected, actual): "\(layout) needs \(expected) bytes, found \(actual)"
+        case .wrongWidth(let field, let expected, let actual): "\(field) must be \(expected) bytes, not \(actual)"
+        case .truncated(let layout, let expected, let actual): "\(layout) needs \(expected) bytes, found \(actual)"
         }
     }
 }

@@ -9,8 +9,11 @@ enum AttributeMethod: Sendable {
     case show(@Sendable (_ state: ReportEntry.State, _ provider: (any ReportProvider)?) throws(Errno) -> String)
     /// `store()`: applies one write(2) of up to a page, under the entry lock, with the kernel's
     /// checks in the kernel's order.
-    case store(@Sendable (_ state: inout ReportEntry.State, _ bytes: [UInt8],
-                          _ provider: (any ReportProvider)?) throws(Errno) -> Void)
+    case store(
+        @Sendable (
+            _ state: inout ReportEntry.State, _ bytes: [UInt8],
+            _ provider: (any ReportProvider)?
+        ) throws(Errno) -> Void)
     /// A binary attribute's `read()`: a blob of the entry's report (`tsm_report_read()`).
     case readBlob
     /// A binary attribute's `write()`: buffered per open file, committed at the last close.

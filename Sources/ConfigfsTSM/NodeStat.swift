@@ -50,8 +50,10 @@ public struct MetadataChange: Sendable, Equatable {
     /// When the change was made; set by the tree, not by callers.
     var changeTime: Timestamp?
 
-    public init(permissions: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil,
-                accessTime: Timestamp? = nil, modificationTime: Timestamp? = nil) {
+    public init(
+        permissions: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil,
+        accessTime: Timestamp? = nil, modificationTime: Timestamp? = nil
+    ) {
         self.permissions = permissions
         self.uid = uid
         self.gid = gid

@@ -1,7 +1,7 @@
 import ByteLayout
 import ProviderKit
-import SystemPackage
 import Synchronization
+import SystemPackage
 
 /// One open file description of an attribute: configfs' `struct configfs_buffer`.
 ///
@@ -97,8 +97,10 @@ public final class OpenAttribute: Sendable {
     }
 
     /// `configfs_bin_write_iter()`: grow the buffer (zero-filling holes) up to the 64-byte limit.
-    private static func bufferBinaryWrite(_ state: inout State, _ bytes: UnsafeRawBufferPointer,
-                                          at offset: Int) throws(Errno) -> Int {
+    private static func bufferBinaryWrite(
+        _ state: inout State, _ bytes: UnsafeRawBufferPointer,
+        at offset: Int
+    ) throws(Errno) -> Int {
         guard !state.readInProgress else { throw .textFileBusy }
         state.writeInProgress = true
         state.uncommitted = true

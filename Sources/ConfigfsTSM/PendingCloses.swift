@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The inblob descriptors of one entry that were closed (FUSE FLUSH) with uncommitted writes and

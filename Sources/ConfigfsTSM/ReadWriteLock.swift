@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A value behind a reader-writer lock. The tree is read by nearly every request (LOOKUP,

@@ -1,7 +1,7 @@
 import ByteLayout
 import ProviderKit
-import SystemPackage
 import Synchronization
+import SystemPackage
 
 /// One `tsm/report/<name>` directory: its inputs, its generation counters and its cached
 /// report. Every method mirrors one `show`/`store`/`read`/`write` of drivers/virt/coco/guest/report.c,
@@ -47,9 +47,11 @@ public final class ReportEntry: Sendable {
         }
     }
 
-    init(id: UInt64, name: FileName, attributes: [ReportAttribute], created: Timestamp,
-         providerSlot: ProviderSlot, diagnostics: Diagnostics, budget: ResourceBudget,
-         releaseWait: Duration) {
+    init(
+        id: UInt64, name: FileName, attributes: [ReportAttribute], created: Timestamp,
+        providerSlot: ProviderSlot, diagnostics: Diagnostics, budget: ResourceBudget,
+        releaseWait: Duration
+    ) {
         self.pendingCloses = PendingCloses(patience: releaseWait)
         self.diagnostics = diagnostics
         self.budget = budget

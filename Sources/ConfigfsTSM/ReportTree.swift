@@ -1,8 +1,9 @@
 import ProviderKit
-import SystemPackage
 import Synchronization
+import SystemPackage
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The whole mounted tree: a configfs root holding `tsm/report/`, and the report entries
@@ -60,11 +61,13 @@ public final class ReportTree: Sendable {
     ///   - releaseWait: how long an operation on an entry waits for the RELEASE that tells a
     ///     last close of an inblob (which commits) from the close of a copy (which does not);
     ///   see ``PendingCloses``.
-    public init(provider: (any ReportProvider)?, owner: Ownership = .root,
-                limits: ResourceLimits = .defaults,
-                diagnostics: Diagnostics = Diagnostics(),
-                releaseWait: Duration = ReportTree.defaultReleaseWait,
-                clock: @escaping @Sendable () -> Timestamp = ReportTree.realtimeClock) {
+    public init(
+        provider: (any ReportProvider)?, owner: Ownership = .root,
+        limits: ResourceLimits = .defaults,
+        diagnostics: Diagnostics = Diagnostics(),
+        releaseWait: Duration = ReportTree.defaultReleaseWait,
+        clock: @escaping @Sendable () -> Timestamp = ReportTree.realtimeClock
+    ) {
         self.budget = ResourceBudget(limits)
         self.releaseWait = releaseWait
         self.providerSlot = ProviderSlot(provider)
@@ -128,7 +131,8 @@ public final class ReportTree: Sendable {
             return try nodeStat(of: Inode.entryDirectory(entry.id))
         case .entry(let id):
             guard let entry = entry(id), let attribute = ReportAttribute(fileName: name),
-                  entry.attributes.contains(attribute) else { throw .noSuchFileOrDirectory }
+                entry.attributes.contains(attribute)
+            else { throw .noSuchFileOrDirectory }
             return try nodeStat(of: Inode.attribute(attribute, ofEntry: entry.id))
         case .attribute:
             throw .notDirectory
@@ -174,17 +178,19 @@ public final class ReportTree: Sendable {
     }
 
     private func directoryStat(_ inode: Inode, subdirectories: Int, changed: Timestamp) -> NodeStat {
-        NodeStat(inode: inode, kind: .directory, permissions: 0o755,
-                       linkCount: UInt32(2 + subdirectories), owner: owner, size: 0,
-                       blockSize: Self.pageSize,
-                       accessTime: changed, modificationTime: changed, changeTime: changed)
+        NodeStat(
+            inode: inode, kind: .directory, permissions: 0o755,
+            linkCount: UInt32(2 + subdirectories), owner: owner, size: 0,
+            blockSize: Self.pageSize,
+            accessTime: changed, modificationTime: changed, changeTime: changed)
     }
 
     private func fileStat(_ inode: Inode, _ attribute: ReportAttribute, created: Timestamp) -> NodeStat {
-        NodeStat(inode: inode, kind: .regularFile, permissions: attribute.method.permissions,
-                       linkCount: 1, owner: owner, size: attribute.isBinary ? 0 : UInt64(Self.pageSize),
-                       blockSize: Self.pageSize,
-                       accessTime: created, modificationTime: created, changeTime: created)
+        NodeStat(
+            inode: inode, kind: .regularFile, permissions: attribute.method.permissions,
+            linkCount: 1, owner: owner, size: attribute.isBinary ? 0 : UInt64(Self.pageSize),
+            blockSize: Self.pageSize,
+            accessTime: created, modificationTime: created, changeTime: created)
     }
 
     /// chmod/chown/utimes/truncate. configfs persists mode, owner and times; a size change
@@ -215,9 +221,10 @@ public final class ReportTree: Sendable {
             guard state.entriesByName[name] == nil else { throw .fileExists }
             guard state.entriesByID.count < budget.limits.maxEntries else { throw .noMemory }
             state.lastEntryID += 1
-            let entry = ReportEntry(id: state.lastEntryID, name: name, attributes: visible, created: now,
-                                    providerSlot: providerSlot, diagnostics: diagnostics, budget: budget,
-                                    releaseWait: releaseWait)
+            let entry = ReportEntry(
+                id: state.lastEntryID, name: name, attributes: visible, created: now,
+                providerSlot: providerSlot, diagnostics: diagnostics, budget: budget,
+                releaseWait: releaseWait)
             state.entriesByName[name] = entry
             state.entriesByID[entry.id] = entry
             state.reportChanged = now
@@ -251,7 +258,8 @@ public final class ReportTree: Sendable {
             throw .notPermitted
         case .entry(let id):
             guard let entry = entry(id), let attribute = ReportAttribute(fileName: name),
-                  entry.attributes.contains(attribute) else { throw .noSuchFileOrDirectory }
+                entry.attributes.contains(attribute)
+            else { throw .noSuchFileOrDirectory }
             throw .notDirectory
         case .attribute:
             throw .notDirectory
@@ -290,8 +298,10 @@ public final class ReportTree: Sendable {
         case .invalid:
             throw .noSuchFileOrDirectory
         }
-        return [DirectoryEntry(name: ".", inode: inode, kind: .directory),
-                DirectoryEntry(name: "..", inode: parent, kind: .directory)] + children
+        return [
+            DirectoryEntry(name: ".", inode: inode, kind: .directory),
+            DirectoryEntry(name: "..", inode: parent, kind: .directory),
+        ] + children
     }
 
     // MARK: files

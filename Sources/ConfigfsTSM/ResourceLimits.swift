@@ -1,6 +1,6 @@
 import Dispatch
-import SystemPackage
 import Synchronization
+import SystemPackage
 
 /// Caps that keep a long-running mount bounded, whatever its clients do.
 public struct ResourceLimits: Sendable, Equatable {

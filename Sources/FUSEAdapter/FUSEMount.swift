@@ -1,8 +1,9 @@
 import CFuse3
 import ConfigfsTSM
 import Logging
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a mount could not be set up, in words for the person running `tsmfs mount`.
@@ -33,7 +34,7 @@ public final class FUSEMount {
         let optionList = (MountOptions.fixedOptions + options.fuseOptions).joined(separator: ",")
         let arguments = ["tsmfs", "-o", optionList]
         var argv = arguments.map { strdup($0) }
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         var args = fuse_args(argc: Int32(argv.count), argv: nil, allocated: 0)
         var operations = LowLevelOperations.table()
         let userdata = Unmanaged.passUnretained(dispatcher).toOpaque()
@@ -43,8 +44,9 @@ public final class FUSEMount {
         }
         fuse_opt_free_args(&args)
         guard session != nil else {
-            throw MountError("libfuse rejected the mount options '\(optionList)': "
-                + (LibfuseLog.takeLastError() ?? "see --verbose output"))
+            throw MountError(
+                "libfuse rejected the mount options '\(optionList)': "
+                    + (LibfuseLog.takeLastError() ?? "see --verbose output"))
         }
     }
 

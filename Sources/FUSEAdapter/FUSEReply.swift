@@ -1,6 +1,7 @@
 import CFuse3
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where the answer to one FUSE request goes: libfuse's `fuse_reply_*` in the daemon, a recorder in

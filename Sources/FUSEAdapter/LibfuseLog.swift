@@ -1,8 +1,9 @@
 import CFuse3
 import Logging
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Routes libfuse's own messages (`fuse: …`) into swift-log and keeps the last error, so a
@@ -46,7 +47,10 @@ enum LibfuseLog {
     /// The last error libfuse reported (or the fragment it is still writing), consumed by the caller.
     static func takeLastError() -> String? {
         state.withLock { state in
-            defer { state.lastError = nil; state.pending = "" }
+            defer {
+                state.lastError = nil
+                state.pending = ""
+            }
             return state.lastError ?? (state.pending.isEmpty ? nil : state.pending)
         }
     }

@@ -13,10 +13,15 @@ enum LowLevelOperations {
         ops.rmdir = { req, parent, name in dispatcher(req).rmdir(LibfuseReply(req), parent, name) }
         ops.mknod = { req, parent, name, _, _ in dispatcher(req).refuse(LibfuseReply(req), "MKNOD", parent, name, .notPermitted) }
         ops.unlink = { req, parent, name in dispatcher(req).refuse(LibfuseReply(req), "UNLINK", parent, name, .notPermitted) }
-        ops.symlink = { req, _, parent, name in dispatcher(req).refuse(LibfuseReply(req), "SYMLINK", parent, name, .notPermitted) }
+        ops.symlink = { req, _, parent, name in dispatcher(req).refuse(LibfuseReply(req), "SYMLINK", parent, name, .notPermitted)
+        }
         ops.link = { req, _, parent, name in dispatcher(req).refuse(LibfuseReply(req), "LINK", parent, name, .notPermitted) }
-        ops.rename = { req, parent, name, _, _, _ in dispatcher(req).refuse(LibfuseReply(req), "RENAME", parent, name, .notPermitted) }
-        ops.create = { req, parent, name, _, _ in dispatcher(req).refuse(LibfuseReply(req), "CREATE", parent, name, .permissionDenied) }
+        ops.rename = { req, parent, name, _, _, _ in
+            dispatcher(req).refuse(LibfuseReply(req), "RENAME", parent, name, .notPermitted)
+        }
+        ops.create = { req, parent, name, _, _ in
+            dispatcher(req).refuse(LibfuseReply(req), "CREATE", parent, name, .permissionDenied)
+        }
         ops.open = { req, ino, fi in dispatcher(req).open(LibfuseReply(req), ino, fi) }
         ops.read = { req, ino, size, offset, fi in dispatcher(req).read(LibfuseReply(req), ino, size, offset, fi) }
         ops.write = { req, ino, buf, size, offset, fi in dispatcher(req).write(LibfuseReply(req), ino, buf, size, offset, fi) }

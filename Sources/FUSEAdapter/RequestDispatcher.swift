@@ -2,10 +2,11 @@ import ByteLayout
 import CFuse3
 import ConfigfsTSM
 import Logging
-import SystemPackage
 import Synchronization
+import SystemPackage
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Translates each FUSE request into one ``ReportTree`` or ``OpenAttribute`` call and
@@ -47,9 +48,11 @@ final class RequestDispatcher: Sendable {
     // MARK: namespace
 
     /// A request that names a child of `parent` and is answered with that child's entry.
-    private func answerWithEntry(_ reply: some FUSEReply, _ operation: String, _ parent: fuse_ino_t,
-                                 _ name: UnsafePointer<CChar>?,
-                                 _ resolve: (ConfigfsTSM.Inode, FileName) throws(Errno) -> NodeStat) {
+    private func answerWithEntry(
+        _ reply: some FUSEReply, _ operation: String, _ parent: fuse_ino_t,
+        _ name: UnsafePointer<CChar>?,
+        _ resolve: (ConfigfsTSM.Inode, FileName) throws(Errno) -> NodeStat
+    ) {
         let name = FileName(cString: name!)
         do throws(Errno) {
             let attributes = try resolve(Inode(rawValue: parent), name)
@@ -82,18 +85,26 @@ final class RequestDispatcher: Sendable {
         }
     }
 
-    func setattr(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ attr: UnsafeMutablePointer<stat>?,
-                 _ valid: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    func setattr(
+        _ reply: some FUSEReply, _ ino: fuse_ino_t, _ attr: UnsafeMutablePointer<stat>?,
+        _ valid: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>?
+    ) {
         let requested = attr!.pointee
         var change = MetadataChange()
         let now = ReportTree.realtimeClock()
         if valid & FUSE_SET_ATTR_MODE != 0 { change.permissions = requested.st_mode & 0o7777 }
         if valid & FUSE_SET_ATTR_UID != 0 { change.uid = requested.st_uid }
         if valid & FUSE_SET_ATTR_GID != 0 { change.gid = requested.st_gid }
-        if valid & FUSE_SET_ATTR_ATIME_NOW != 0 { change.accessTime = now }
-        else if valid & FUSE_SET_ATTR_ATIME != 0 { change.accessTime = Timestamp(requested.st_atim) }
-        if valid & FUSE_SET_ATTR_MTIME_NOW != 0 { change.modificationTime = now }
-        else if valid & FUSE_SET_ATTR_MTIME != 0 { change.modificationTime = Timestamp(requested.st_mtim) }
+        if valid & FUSE_SET_ATTR_ATIME_NOW != 0 {
+            change.accessTime = now
+        } else if valid & FUSE_SET_ATTR_ATIME != 0 {
+            change.accessTime = Timestamp(requested.st_atim)
+        }
+        if valid & FUSE_SET_ATTR_MTIME_NOW != 0 {
+            change.modificationTime = now
+        } else if valid & FUSE_SET_ATTR_MTIME != 0 {
+            change.modificationTime = Timestamp(requested.st_mtim)
+        }
         do {
             var answer = stat(try tree.changeMetadata(of: Inode(rawValue: ino), change))
             trace("SETATTR \(ino) valid=0x\(String(valid, radix: 16))", "ok")
@@ -124,7 +135,8 @@ final class RequestDispatcher: Sendable {
 
     /// Operations configfs does not have: unlink, rename, symlink, link, mknod (EPERM) and
     /// creating a new file (EACCES, the directory has no `create`).
-    func refuse(_ reply: some FUSEReply, _ operation: String, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ errno: Errno) {
+    func refuse(_ reply: some FUSEReply, _ operation: String, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ errno: Errno)
+    {
         fail(reply, "\(operation) \(parent)/\(FileName(cString: name!))", errno)
     }
 
@@ -156,8 +168,10 @@ final class RequestDispatcher: Sendable {
         return Unmanaged<OpenAttribute>.fromOpaque(pointer).takeUnretainedValue()
     }
 
-    func read(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
-              _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    func read(
+        _ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
+        _ fi: UnsafeMutablePointer<fuse_file_info>?
+    ) {
         guard let file = openFile(fi) else { return fail(reply, "READ \(ino)", .badFileDescriptor) }
         do {
             let count = try file.read(at: Int(offset), count: size) { pieces in
@@ -170,13 +184,16 @@ final class RequestDispatcher: Sendable {
         }
     }
 
-    func write(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ buf: UnsafePointer<CChar>?, _ size: Int,
-               _ offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    func write(
+        _ reply: some FUSEReply, _ ino: fuse_ino_t, _ buf: UnsafePointer<CChar>?, _ size: Int,
+        _ offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?
+    ) {
         guard let file = openFile(fi) else { return fail(reply, "WRITE \(ino)", .badFileDescriptor) }
         do {
             // Direct I/O writes carry the writer's lock owner (its file table), as FLUSH does.
-            let written = try file.write(UnsafeRawBufferPointer(start: buf, count: size), at: Int(offset),
-                                         owner: fi!.pointee.lock_owner)
+            let written = try file.write(
+                UnsafeRawBufferPointer(start: buf, count: size), at: Int(offset),
+                owner: fi!.pointee.lock_owner)
             trace("WRITE \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", "\(written) bytes")
             reply.write(written)
         } catch {
@@ -234,8 +251,10 @@ final class RequestDispatcher: Sendable {
         }
     }
 
-    func readdir(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
-                 _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    func readdir(
+        _ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
+        _ fi: UnsafeMutablePointer<fuse_file_info>?
+    ) {
         guard let handle = directoryHandle(fi) else { return fail(reply, "READDIR \(ino)", .badFileDescriptor) }
         do {
             let listing = try handle.listing.withLock { (listing: inout [DirectoryEntry]?) throws(Errno) -> [DirectoryEntry] in

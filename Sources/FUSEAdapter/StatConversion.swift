@@ -1,7 +1,8 @@
 import CFuse3
 import ConfigfsTSM
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension stat {

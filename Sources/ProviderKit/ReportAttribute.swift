@@ -1,4 +1,5 @@
 import ByteLayout
+
 /// The files of a configfs-tsm report entry (`/sys/kernel/config/tsm/report/<name>/…`).
 ///
 /// Raw values follow the kernel's creation order: the text attributes in

@@ -1,4 +1,5 @@
 import ByteLayout
+
 /// The per-entry input state a provider turns into evidence (`struct tsm_report_desc`).
 public struct ReportRequest: Sendable, Equatable {
     /// Maximum inblob size (`TSM_REPORT_INBLOB_MAX`).

@@ -79,13 +79,15 @@ public struct ConfigFile: Sendable {
     /// naming the file and the line: a misspelt `[section]` would otherwise be ignored whole.
     public func checkSections(known: [String]) throws(ConfigError) {
         if let (key, setting) = sections[""]?.min(by: { $0.value.line < $1.value.line }) {
-            throw ConfigError(file: name, line: setting.line,
-                              message: "\(key) is outside any section; put it under one of "
-                                  + known.map { "[\($0)]" }.joined(separator: ", "))
+            throw ConfigError(
+                file: name, line: setting.line,
+                message: "\(key) is outside any section; put it under one of "
+                    + known.map { "[\($0)]" }.joined(separator: ", "))
         }
         if let (section, line) = sectionLines.filter({ !known.contains($0.key) }).min(by: { $0.value < $1.value }) {
-            throw ConfigError(file: name, line: line,
-                              message: "unknown section [\(section)] (known: \(known.joined(separator: ", ")))")
+            throw ConfigError(
+                file: name, line: line,
+                message: "unknown section [\(section)] (known: \(known.joined(separator: ", ")))")
         }
     }
 
@@ -102,8 +104,14 @@ public struct ConfigFile: Sendable {
         var escaped = false
         for index in line.indices {
             let character = line[index]
-            if escaped { escaped = false; continue }
-            if character == "\\" && inString { escaped = true; continue }
+            if escaped {
+                escaped = false
+                continue
+            }
+            if character == "\\" && inString {
+                escaped = true
+                continue
+            }
             if character == "\"" { inString.toggle() }
             if character == "#" && !inString { return line[..<index] }
         }
@@ -119,14 +127,22 @@ public struct ConfigFile: Sendable {
         if text.hasPrefix("\"") { return .string(try parseString(text)) }
         var digits = String(text.filter { $0 != "_" })
         var negative = false
-        if digits.hasPrefix("-") { negative = true; digits.removeFirst() } else if digits.hasPrefix("+") { digits.removeFirst() }
+        if digits.hasPrefix("-") {
+            negative = true
+            digits.removeFirst()
+        } else if digits.hasPrefix("+") {
+            digits.removeFirst()
+        }
         let isHex = digits.lowercased().hasPrefix("0x")
         let body = isHex ? String(digits.dropFirst(2)) : digits
         let isWellFormed = !body.isEmpty && body.allSatisfy { isHex ? $0.isHexDigit : ("0"..."9").contains($0) }
         let magnitude = isWellFormed ? UInt64(body, radix: isHex ? 16 : 10) : nil
         if isWellFormed && magnitude == nil { throw ValueError(message: "\(text) is out of range") }
         guard let magnitude else {
-            throw ValueError(message: "cannot read \(text) as a value: strings need double quotes, numbers are decimal or 0x hex, booleans are true/false")
+            throw ValueError(
+                message:
+                    "cannot read \(text) as a value: strings need double quotes, numbers are decimal or 0x hex, booleans are true/false"
+            )
         }
         if negative {
             guard magnitude <= UInt64(Int64.max) + 1 else { throw ValueError(message: "\(text) is out of range") }

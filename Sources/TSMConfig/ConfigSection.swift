@@ -20,8 +20,9 @@ public final class ConfigSection {
     }
 
     private func error(_ key: String, _ message: String) -> ConfigError {
-        ConfigError(file: file.name, line: settings[key]?.line ?? file.sectionLines[name],
-                    message: "\(ConfigFile.qualified(name, key)): \(message)")
+        ConfigError(
+            file: file.name, line: settings[key]?.line ?? file.sectionLines[name],
+            message: "\(ConfigFile.qualified(name, key)): \(message)")
     }
 
     private func value(_ key: String) -> ConfigValue? {
@@ -46,8 +47,10 @@ public final class ConfigSection {
     }
 
     /// An integer within `range`.
-    public func integer<T: FixedWidthInteger>(_ key: String, as type: T.Type = T.self,
-                                              in range: ClosedRange<T> = T.min...T.max) throws(ConfigError) -> T? {
+    public func integer<T: FixedWidthInteger>(
+        _ key: String, as type: T.Type = T.self,
+        in range: ClosedRange<T> = T.min...T.max
+    ) throws(ConfigError) -> T? {
         switch value(key) {
         case nil: return nil
         case .integer(let number):

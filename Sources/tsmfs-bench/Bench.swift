@@ -34,7 +34,8 @@ struct Bench {
             case "--entries": options.entries = Int(arguments.popFirst() ?? "") ?? options.entries
             case "--json": options.json = arguments.popFirst()
             default:
-                print("""
+                print(
+                    """
                     usage: tsmfs-bench [--seconds S] [--threads 1,2,4,8] [--providers echo,tdx,sev] [--entries N] [--json FILE]
                     Mounts tsmfs (the binary beside this one) per provider and prints a table of cycle throughput and
                     latency, cached reads, generation cost, RSS and start-up, with the floors and ratios of the same run.
@@ -62,14 +63,17 @@ struct Bench {
         print("tsmfs-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(options.seconds) s per measurement\n")
         let generation = generationCosts()
         report["generation_us"] = generation
-        print(String(format: "in-process generation, µs per report: echo %.1f  tdx %.1f  sev %.1f  (one P-384 signature %.1f)\n",
-                     generation["echo"] ?? 0, generation["tdx"] ?? 0, generation["sev"] ?? 0, generation["p384_signature"] ?? 0))
+        print(
+            String(
+                format: "in-process generation, µs per report: echo %.1f  tdx %.1f  sev %.1f  (one P-384 signature %.1f)\n",
+                generation["echo"] ?? 0, generation["tdx"] ?? 0, generation["sev"] ?? 0, generation["p384_signature"] ?? 0))
 
         var cycles: [String: [Int: [String: Double]]] = [:]
         cycles["tmpfs"] = cycleTable("tmpfs (kernel floor)", workload(on: try tmpfs(), provider: nil))
         if let floor = try fuseFloor() {
-            cycles["fuse-floor"] = cycleTable("fuse-floor (minimal libfuse filesystem, same shape and loop)",
-                                              Workload(root: floor.mountpoint + "/tsm/report", readsAuxblob: true, isPlainDirectory: false))
+            cycles["fuse-floor"] = cycleTable(
+                "fuse-floor (minimal libfuse filesystem, same shape and loop)",
+                Workload(root: floor.mountpoint + "/tsm/report", readsAuxblob: true, isPlainDirectory: false))
             floor.process.terminate()
             floor.process.waitUntilExit()
         }
@@ -77,8 +81,10 @@ struct Bench {
             let (mountpoint, startup) = try mount(provider)
             defer { unmount(mountpoint) }
             report["startup_ms_\(provider)"] = startup
-            print(String(format: "%@: mount ready in %.0f ms cold (keys generated), %.0f ms warm", provider,
-                         startup["cold"]!, startup["warm"]!))
+            print(
+                String(
+                    format: "%@: mount ready in %.0f ms cold (keys generated), %.0f ms warm", provider,
+                    startup["cold"]!, startup["warm"]!))
             cycles[provider] = cycleTable("\(provider) full cycle", workload(on: mountpoint, provider: provider))
             report["cached_outblob_reads_per_s_\(provider)"] = cachedReads(mountpoint, provider: provider)
             report["rss_kib_\(provider)"] = try memory(mountpoint, provider: provider)
@@ -95,8 +101,9 @@ struct Bench {
     // MARK: measurements
 
     func workload(on root: String, provider: String?) -> Workload {
-        Workload(root: provider == nil ? root : root + "/tsm/report", readsAuxblob: provider != "tdx",
-                 isPlainDirectory: provider == nil)
+        Workload(
+            root: provider == nil ? root : root + "/tsm/report", readsAuxblob: provider != "tdx",
+            isPlainDirectory: provider == nil)
     }
 
     /// Full cycles at every thread count: ops/s, p50 and p99 latency (µs).
@@ -111,11 +118,15 @@ struct Bench {
                 return workload.cycle("b\(thread)-\(iteration)", nonce: nonce(thread, iteration), buffer: buffer)
             }
             let opsPerSecond = Double(result.latencies.count) / result.elapsed
-            let row = ["ops_per_s": opsPerSecond, "p50_us": percentile(result.latencies, 0.5),
-                       "p99_us": percentile(result.latencies, 0.99), "failures": Double(result.failures)]
+            let row = [
+                "ops_per_s": opsPerSecond, "p50_us": percentile(result.latencies, 0.5),
+                "p99_us": percentile(result.latencies, 0.99), "failures": Double(result.failures),
+            ]
             table[threads] = row
-            print(String(format: "  %7d %10.0f %9.0f %9.0f%@", threads, opsPerSecond, row["p50_us"]!, row["p99_us"]!,
-                         result.failures > 0 ? "  (\(result.failures) failed)" : ""))
+            print(
+                String(
+                    format: "  %7d %10.0f %9.0f %9.0f%@", threads, opsPerSecond, row["p50_us"]!, row["p99_us"]!,
+                    result.failures > 0 ? "  (\(result.failures) failed)" : ""))
         }
         print("")
         return table
@@ -158,8 +169,11 @@ struct Bench {
         let full = rss(pid)
         for index in 0..<options.entries { rmdir(load.root + "/m\(index)") }
         let emptied = rss(pid)
-        print(String(format: "%@: RSS %.1f MiB at rest, %.1f MiB after %d cycles, %.1f MiB with %d cached entries, %.1f MiB after removing them\n",
-                     provider, idle / 1024, cycled / 1024, options.entries, full / 1024, options.entries, emptied / 1024))
+        print(
+            String(
+                format:
+                    "%@: RSS %.1f MiB at rest, %.1f MiB after %d cycles, %.1f MiB with %d cached entries, %.1f MiB after removing them\n",
+                provider, idle / 1024, cycled / 1024, options.entries, full / 1024, options.entries, emptied / 1024))
         return ["rest": idle, "entries": full, "removed": emptied, "after_cycles": cycled]
     }
 
@@ -175,14 +189,17 @@ struct Bench {
         let echo = EchoProvider()
         costs["echo"] = time(2000) { _ = try echo.generateReport(for: request) }
         if let pki = try? SimulatedIntelPKI.load(from: KeyStore(directory: work + "/gen-tdx"), platform: TDXPlatform()),
-           let tdx = try? TDXProvider(configuration: TDXProvider.Configuration(), pki: pki) {
+            let tdx = try? TDXProvider(configuration: TDXProvider.Configuration(), pki: pki)
+        {
             costs["tdx"] = time(300) { _ = try tdx.generateReport(for: request) }
         }
         // The chip tsmfs mount --provider sev serves by default: the provider's own configuration.
         let configuration = SEVProvider.Configuration()
-        if let pki = try? SimulatedAMDPKI.load(from: KeyStore(directory: work + "/gen-sev"), productLine: configuration.productLine,
-                                               chipID: configuration.template.chipID,
-                                               reportedTCB: SecurityPatchLevels(configuration.template.reportedTCB)) {
+        if let pki = try? SimulatedAMDPKI.load(
+            from: KeyStore(directory: work + "/gen-sev"), productLine: configuration.productLine,
+            chipID: configuration.template.chipID,
+            reportedTCB: SecurityPatchLevels(configuration.template.reportedTCB))
+        {
             let sev = SEVProvider(configuration: configuration, pki: pki, svsm: nil)
             costs["sev"] = time(300) { _ = try sev.generateReport(for: request) }
         }
@@ -201,11 +218,16 @@ struct Bench {
         }
         func line(_ ok: Bool, _ text: String) { print("  [\(ok ? "met" : "MISSED")] \(text)") }
         if let echo = meanLatency("echo"), let tmpfs = meanLatency("tmpfs") {
-            print(String(format: "  echo cycle %.0f µs vs tmpfs %.0f µs: FUSE costs %.1f× the kernel's own filesystem", echo, tmpfs, echo / tmpfs))
+            print(
+                String(
+                    format: "  echo cycle %.0f µs vs tmpfs %.0f µs: FUSE costs %.1f× the kernel's own filesystem", echo, tmpfs,
+                    echo / tmpfs))
             report["ratio_echo_tmpfs"] = echo / tmpfs
         }
         if let echo = meanLatency("echo"), let floor = meanLatency("fuse-floor") {
-            line(echo <= 2 * floor, String(format: "echo cycle ≤ 2 × minimal libfuse filesystem (fuse-floor): %.2f×", echo / floor))
+            line(
+                echo <= 2 * floor, String(format: "echo cycle ≤ 2 × minimal libfuse filesystem (fuse-floor): %.2f×", echo / floor)
+            )
             report["ratio_echo_fuse_floor"] = echo / floor
         }
         if let echo = meanLatency("echo"), let tdx = meanLatency("tdx") {
@@ -213,7 +235,9 @@ struct Bench {
             report["ratio_tdx_echo"] = tdx / echo
         }
         if let echo = meanLatency("echo"), let sev = meanLatency("sev"), let signature = generation["p384_signature"] {
-            line(sev <= 1.25 * (echo + signature), String(format: "sev cycle ≤ 1.25 × (echo cycle + one P-384 signature): %.2f×", sev / (echo + signature)))
+            line(
+                sev <= 1.25 * (echo + signature),
+                String(format: "sev cycle ≤ 1.25 × (echo cycle + one P-384 signature): %.2f×", sev / (echo + signature)))
             report["ratio_sev_echo_plus_signature"] = sev / (echo + signature)
         }
         if let one = cycles["tdx"]?[1]?["ops_per_s"], let two = cycles["tdx"]?[2]?["ops_per_s"] {
@@ -225,23 +249,29 @@ struct Bench {
                 line(rate >= 10_000, String(format: "%@: cached outblob reads ≥ 10,000/s per core: %.0f/s", provider, rate))
             }
             if let rss = report["rss_kib_\(provider)"] as? [String: Double], let entries = rss["entries"], let rest = rss["rest"],
-               let cycled = rss["after_cycles"] {
+                let cycled = rss["after_cycles"]
+            {
                 if provider == "tdx" {
-                    line(entries <= 64 * 1024, String(format: "tdx: ≤ 64 MiB RSS with %d cached quotes: %.1f MiB", options.entries, entries / 1024))
+                    line(
+                        entries <= 64 * 1024,
+                        String(format: "tdx: ≤ 64 MiB RSS with %d cached quotes: %.1f MiB", options.entries, entries / 1024))
                 }
-                line(cycled <= rest + 4096, String(format: "%@: no growth across %d cycles: %.1f → %.1f MiB", provider,
-                                                    options.entries, rest / 1024, cycled / 1024))
+                line(
+                    cycled <= rest + 4096,
+                    String(
+                        format: "%@: no growth across %d cycles: %.1f → %.1f MiB", provider,
+                        options.entries, rest / 1024, cycled / 1024))
 
             }
             if let startup = report["startup_ms_\(provider)"] as? [String: Double] {
-                line(startup["warm"]! <= 200, String(format: "%@: warm mount ready ≤ 200 ms: %.0f ms", provider, startup["warm"]!))
+                line(
+                    startup["warm"]! <= 200, String(format: "%@: warm mount ready ≤ 200 ms: %.0f ms", provider, startup["warm"]!))
                 line(startup["cold"]! <= 5000, String(format: "%@: cold mount ≤ 5 s: %.0f ms", provider, startup["cold"]!))
             }
         }
     }
 
     // MARK: helpers
-
 
     /// Mounts `provider` twice: cold (empty state directory), then warm; returns the warm mount.
     func mount(_ provider: String) throws -> (String, [String: Double]) {
@@ -274,7 +304,8 @@ struct Bench {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [mountpoint, "1.0"]
         try process.run()
-        for _ in 0..<500 where !((try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? "").contains(" \(mountpoint) ") {
+        for _ in 0..<500
+        where !((try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? "").contains(" \(mountpoint) ") {
             usleep(10_000)
         }
         return (process, mountpoint)
@@ -285,7 +316,9 @@ struct Bench {
     func tmpfs() throws -> String {
         let directory = work + "/tmpfs"
         mkdir(directory, 0o755)
-        guard shell("mount -t tmpfs tsmfs-bench \(directory)") == 0 else { throw BenchError("cannot mount a tmpfs (run as root)") }
+        guard shell("mount -t tmpfs tsmfs-bench \(directory)") == 0 else {
+            throw BenchError("cannot mount a tmpfs (run as root)")
+        }
         return directory
     }
 

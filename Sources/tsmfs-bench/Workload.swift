@@ -54,7 +54,8 @@ struct Workload: Sendable {
 
 /// Runs `body` on `threads` threads for `seconds`, each call timed; returns per-call latencies.
 func measure(threads: Int, seconds: Double, _ body: @escaping @Sendable (_ thread: Int, _ iteration: Int) -> Bool)
-    -> (latencies: [Double], failures: Int, elapsed: Double) {
+    -> (latencies: [Double], failures: Int, elapsed: Double)
+{
     let results = Mutex<([Double], Int)>(([], 0))
     let start = DispatchTime.now().uptimeNanoseconds
     let deadline = start + UInt64(seconds * 1e9)
@@ -71,7 +72,10 @@ func measure(threads: Int, seconds: Double, _ body: @escaping @Sendable (_ threa
                 latencies.append(Double(DispatchTime.now().uptimeNanoseconds - before) / 1e3)
                 iteration += 1
             }
-            results.withLock { $0.0 += latencies; $0.1 += failures }
+            results.withLock {
+                $0.0 += latencies
+                $0.1 += failures
+            }
             group.leave()
         }.start()
     }

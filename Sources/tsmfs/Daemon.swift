@@ -39,7 +39,7 @@ enum Daemon {
 
         let executable = currentExecutable()
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         close(writeEnd)
@@ -52,7 +52,10 @@ enum Daemon {
         var chunk = [UInt8](repeating: 0, count: 512)
         while true {
             let count = read(readEnd, &chunk, chunk.count)
-            if count > 0 { report += chunk[..<count]; continue }
+            if count > 0 {
+                report += chunk[..<count]
+                continue
+            }
             if count < 0 && errno == EINTR { continue }
             break
         }
@@ -61,8 +64,9 @@ enum Daemon {
         if line.hasPrefix("error: ") { throw CLIError(String(line.dropFirst("error: ".count))) }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        throw CLIError("the tsmfs daemon exited (status \(status)) before the mount was ready"
-            + (logFile.map { "; see \($0)" } ?? "; rerun with --foreground to see why"))
+        throw CLIError(
+            "the tsmfs daemon exited (status \(status)) before the mount was ready"
+                + (logFile.map { "; see \($0)" } ?? "; rerun with --foreground to see why"))
     }
 
     /// Closes every descriptor the daemon inherited beyond stdio and `keep`: whoever started
@@ -70,7 +74,7 @@ enum Daemon {
     static func closeInheritedDescriptors(keeping keep: Int32) {
         // The listing's own descriptor is in the list too; it is closed by then (EBADF, harmless).
         let descriptors = (directoryNames("/proc/self/fd") ?? []).compactMap(Int32.init)
-        descriptors.filter { $0 > 2 && $0 != keep }.forEach { close($0) }
+        for descriptor in descriptors where descriptor > 2 && descriptor != keep { close(descriptor) }
     }
 
     /// Called by the background copy: reports the outcome to the waiting parent.

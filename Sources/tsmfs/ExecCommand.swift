@@ -85,8 +85,9 @@ struct ExecCommand: ParsableCommand {
             }
         }
         // The daemon is this process's own child, so every way out below can stop and reap it.
-        let daemon = try Daemon.start(arguments: ["mount", "--foreground", "--ready-fd", String(Daemon.readyDescriptor)]
-                                          + forwardedOptions() + [at], logFile: nil)
+        let daemon = try Daemon.start(
+            arguments: ["mount", "--foreground", "--ready-fd", String(Daemon.readyDescriptor)]
+                + forwardedOptions() + [at], logFile: nil)
         defer {
             _ = try? detachMount(at, lazy: true)
             var status: Int32 = 0

@@ -33,13 +33,17 @@ struct MountCommand: ParsableCommand {
     @Flag(help: "Stay in the foreground and log to stderr instead of detaching.")
     var foreground = false
 
-    @Option(name: .customShort("o"), help: ArgumentHelp(
-        "FUSE mount options, comma-separated, passed to libfuse (e.g. allow_other). Repeatable.",
-        valueName: "options"))
+    @Option(
+        name: .customShort("o"),
+        help: ArgumentHelp(
+            "FUSE mount options, comma-separated, passed to libfuse (e.g. allow_other). Repeatable.",
+            valueName: "options"))
     var fuseOptions: [String] = []
 
-    @Option(help: ArgumentHelp("Report every file as owned by UID:GID instead of root (for rootless containers).",
-                               valueName: "uid:gid"))
+    @Option(
+        help: ArgumentHelp(
+            "Report every file as owned by UID:GID instead of root (for rootless containers).",
+            valueName: "uid:gid"))
     var owner: String?
 
     @Flag(name: .shortAndLong, help: "Log every FUSE request and its result.")
@@ -64,7 +68,8 @@ struct MountCommand: ParsableCommand {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         // (uid_t)-1 is no user: the kernel shows it as the overflow id and chown reads it as "unchanged".
         guard parts.count == 2, let uid = UInt32(parts[0]), let gid = UInt32(parts[1]),
-              uid != UInt32.max, gid != UInt32.max else { return nil }
+            uid != UInt32.max, gid != UInt32.max
+        else { return nil }
         return Ownership(uid: uid, gid: gid)
     }
 
@@ -99,9 +104,11 @@ struct MountCommand: ParsableCommand {
         let mounted = try Preflight.withMountpointLock(mountpoint) { () throws -> FUSEMount? in
             try Preflight.checkMountpoint(mountpoint) { path in try detachMount(path, lazy: true) }
             guard foreground else {
-                var arguments = ["mount", "--foreground", "--ready-fd", String(Daemon.readyDescriptor),
-                                 "--provider", resolved.settings.provider.rawValue,
-                                 "--state-dir", resolved.settings.stateDirectory]
+                var arguments = [
+                    "mount", "--foreground", "--ready-fd", String(Daemon.readyDescriptor),
+                    "--provider", resolved.settings.provider.rawValue,
+                    "--state-dir", resolved.settings.stateDirectory,
+                ]
                 if let configPath = resolved.configPath { arguments += ["--config", configPath] }
                 if let seed = providerOptions.deterministicSeed { arguments += ["--deterministic-seed", seed] }
                 if let owner { arguments += ["--owner", owner] }
@@ -117,8 +124,10 @@ struct MountCommand: ParsableCommand {
     }
 
     /// Mounts the tree; when this returns, clients can use it.
-    private func mountFilesystem(at mountpoint: String, provider: (any ReportProvider)?,
-                                 settings: MountSettings) throws -> FUSEMount {
+    private func mountFilesystem(
+        at mountpoint: String, provider: (any ReportProvider)?,
+        settings: MountSettings
+    ) throws -> FUSEMount {
         // A daemon must not keep the directory it was started from busy.
         if readyFD != nil { _ = chdir("/") }
         var logger = Logger(label: "tsmfs")
@@ -126,10 +135,12 @@ struct MountCommand: ParsableCommand {
         let diagnostics = Diagnostics { [logger] entry, error in
             logger.warning("report generation failed", metadata: ["entry": "\(entry)", "error": "\(error)"])
         }
-        let tree = ReportTree(provider: provider, owner: settings.owner, limits: settings.limits, diagnostics: diagnostics,
-                              releaseWait: settings.releaseWait)
-        let filesystem = try FUSEMount(tree: tree, options: MountOptions(fuseOptions: fuseOptions, timeouts: settings.timeouts),
-                                       logger: logger)
+        let tree = ReportTree(
+            provider: provider, owner: settings.owner, limits: settings.limits, diagnostics: diagnostics,
+            releaseWait: settings.releaseWait)
+        let filesystem = try FUSEMount(
+            tree: tree, options: MountOptions(fuseOptions: fuseOptions, timeouts: settings.timeouts),
+            logger: logger)
         try filesystem.mount(at: mountpoint)
         logger.info("serving", metadata: ["mountpoint": "\(mountpoint)", "provider": "\(provider?.name ?? "none")"])
         return filesystem
@@ -186,7 +197,8 @@ struct MountSettings {
         self.owner = owner ?? configuredOwner ?? .root
         var limits = ResourceLimits.defaults
         limits.maxEntries = try section.integer("max_entries", as: Int.self, in: 1...10_000_000) ?? limits.maxEntries
-        limits.maxConcurrentGenerations = try section.integer("max_concurrent_generations", as: Int.self, in: 1...1024)
+        limits.maxConcurrentGenerations =
+            try section.integer("max_concurrent_generations", as: Int.self, in: 1...1024)
             ?? limits.maxConcurrentGenerations
         if let mebibytes = try section.integer("max_cached_mib", as: Int.self, in: 1...1_048_576) {
             limits.maxCachedBytes = mebibytes << 20

@@ -36,7 +36,8 @@ struct MountTable {
         var utf8 = Array(field.utf8)[...]
         while let byte = utf8.first {
             if byte == UInt8(ascii: "\\"), utf8.count >= 4,
-               let value = UInt8(String(decoding: utf8.dropFirst().prefix(3), as: UTF8.self), radix: 8) {
+                let value = UInt8(String(decoding: utf8.dropFirst().prefix(3), as: UTF8.self), radix: 8)
+            {
                 bytes.append(value)
                 utf8 = utf8.dropFirst(4)
             } else {
@@ -79,8 +80,9 @@ func detachMount(_ path: String, lazy: Bool) throws {
             let error = errno
             switch error {
             case EBUSY:
-                throw CLIError("\(path) is busy (a process has a file or directory open there); "
-                    + "close it, or use 'tsmfs unmount --lazy \(path)'")
+                throw CLIError(
+                    "\(path) is busy (a process has a file or directory open there); "
+                        + "close it, or use 'tsmfs unmount --lazy \(path)'")
             case EINVAL:
                 throw CLIError("\(path) is not a mount point")
             default:

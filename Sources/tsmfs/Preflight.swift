@@ -11,8 +11,9 @@ enum Preflight {
     static func checkFuseDevice() throws {
         guard access("/dev/fuse", R_OK | W_OK) == 0 else {
             let reason = systemError(errno)
-            throw CLIError("/dev/fuse is not usable (\(reason)): load the fuse module (modprobe fuse) "
-                + "or, in a container, pass --device /dev/fuse")
+            throw CLIError(
+                "/dev/fuse is not usable (\(reason)): load the fuse module (modprobe fuse) "
+                    + "or, in a container, pass --device /dev/fuse")
         }
     }
 
@@ -54,8 +55,9 @@ enum Preflight {
             throw CLIError("cannot read mountpoint \(path): \(systemError(errno))")
         }
         if let name = names.first {
-            throw CLIError("mountpoint \(path) is not empty (it contains '\(name)'): "
-                + "mount on an empty directory so nothing is hidden")
+            throw CLIError(
+                "mountpoint \(path) is not empty (it contains '\(name)'): "
+                    + "mount on an empty directory so nothing is hidden")
         }
     }
 

@@ -13,7 +13,7 @@ struct SpawnError: Error, CustomStringConvertible {
 /// Runs a program found on PATH, with this process's stdio, and returns its exit status.
 func runProgram(_ program: String, _ arguments: [String]) throws -> Int32 {
     let argv = ([program] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
+    defer { for argument in argv { free(argument) } }
     var pid: pid_t = 0
     let result = posix_spawnp(&pid, program, nil, nil, argv, environ)
     guard result == 0 else { throw SpawnError(program: program, errno: result) }

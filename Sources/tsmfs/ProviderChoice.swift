@@ -32,7 +32,8 @@ enum EchoSettings {
             configuration.privlevelFloor = floor
         }
         configuration.failure = try section.parsed(
-            "fail_with", expected: "an errno name such as \"EIO\" ("
+            "fail_with",
+            expected: "an errno name such as \"EIO\" ("
                 + Errno.reportErrorsByName.keys.sorted().joined(separator: ", ") + ")"
         ) { Errno(reportErrorName: $0) }
         if let latency = try section.integer("latency_ms", as: UInt32.self, in: 0...600_000) {

@@ -1,6 +1,6 @@
-import ByteLayout
 import AMDPKI
 import ArgumentParser
+import ByteLayout
 import ConfigfsTSM
 import Crypto
 import EchoProvider
@@ -26,9 +26,10 @@ struct ProviderOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A configuration file (see the README for its settings).", valueName: "file"))
     var config: String?
 
-    @Option(help: ArgumentHelp(
-        "Derive every simulated key from this hex seed (at least 16 bytes) instead of the state directory, for reproducible fixtures.",
-        valueName: "hex"))
+    @Option(
+        help: ArgumentHelp(
+            "Derive every simulated key from this hex seed (at least 16 bytes) instead of the state directory, for reproducible fixtures.",
+            valueName: "hex"))
     var deterministicSeed: String?
 
     func validate() throws {
@@ -54,8 +55,9 @@ struct ProviderOptions: ParsableArguments {
         let configPath = config.map(absolutePath)
         let configFile = try loadConfig(configPath)
         let settings = try MountSettings(configFile, provider: provider, stateDir: stateDir.map(absolutePath), owner: owner)
-        return Resolved(configPath: configPath, configFile: configFile, settings: settings,
-                        seed: deterministicSeed.flatMap(Self.parseSeed))
+        return Resolved(
+            configPath: configPath, configFile: configFile, settings: settings,
+            seed: deterministicSeed.flatMap(Self.parseSeed))
     }
 
     /// The sections a configuration file may have: `[tsmfs]` and one per provider.
@@ -113,11 +115,12 @@ extension ProviderOptions.Resolved {
     /// The simulated AMD PKI of the configured product line, with a VCEK for the configured chip.
     func amdPKI() throws -> (SimulatedAMDPKI, SEVSettings.Settings) {
         let sev = try SEVSettings.read(configFile.section("sev"))
-        let pki = try SimulatedAMDPKI.load(from: keyStore("sev"), productLine: sev.productLine,
-                                           chipID: sev.configuration.template.chipID,
-                                           reportedTCB: SecurityPatchLevels(sev.configuration.template.reportedTCB),
-                                           signer: sev.signer,
-                                           hardwareID: sev.hardwareID)
+        let pki = try SimulatedAMDPKI.load(
+            from: keyStore("sev"), productLine: sev.productLine,
+            chipID: sev.configuration.template.chipID,
+            reportedTCB: SecurityPatchLevels(sev.configuration.template.reportedTCB),
+            signer: sev.signer,
+            hardwareID: sev.hardwareID)
         return (pki, sev)
     }
 
@@ -135,7 +138,9 @@ extension ProviderOptions.Resolved {
         case .tdx:
             let (pki, configuration) = try intelPKI()
             // A fresh key every boot, unless output must be reproducible.
-            let attestationKey = seed == nil ? SigningKey(P256.Signing.PrivateKey())
+            let attestationKey =
+                seed == nil
+                ? SigningKey(P256.Signing.PrivateKey())
                 : try keyStore("tdx").signingKey("attestation-key")
             return try TDXProvider(configuration: configuration, pki: pki, attestationKey: attestationKey)
         }

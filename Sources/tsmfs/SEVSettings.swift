@@ -1,5 +1,5 @@
-import ByteLayout
 import AMDPKI
+import ByteLayout
 import Foundation
 import ProviderKit
 import SEVProvider
@@ -21,9 +21,10 @@ enum SEVSettings {
     static func read(_ section: ConfigSection) throws(ConfigError) -> Settings {
         // Every value starts as the provider's own default; a setting overrides it.
         var configuration = SEVProvider.Configuration()
-        configuration.productLine = try section.parsed("product_line", expected: "Milan or Genoa") {
-            AMDProductLine(rawValue: $0)
-        } ?? configuration.productLine
+        configuration.productLine =
+            try section.parsed("product_line", expected: "Milan or Genoa") {
+                AMDProductLine(rawValue: $0)
+            } ?? configuration.productLine
         let productLine = configuration.productLine
         var report = configuration.template
         report.version = try section.integer("report_version", as: UInt32.self, in: 2...5) ?? report.version
@@ -54,38 +55,46 @@ enum SEVSettings {
         report.committedTCB = tcb
         report.reportedTCB = tcb
         report.launchTCB = tcb
-        let firmware = (build: try section.integer("firmware_build", as: UInt8.self) ?? report.currentFirmware.build,
-                        minor: try section.integer("firmware_minor", as: UInt8.self) ?? report.currentFirmware.minor,
-                        major: try section.integer("firmware_major", as: UInt8.self) ?? report.currentFirmware.major)
+        let firmware = (
+            build: try section.integer("firmware_build", as: UInt8.self) ?? report.currentFirmware.build,
+            minor: try section.integer("firmware_minor", as: UInt8.self) ?? report.currentFirmware.minor,
+            major: try section.integer("firmware_major", as: UInt8.self) ?? report.currentFirmware.major
+        )
         report.currentFirmware = firmware
         report.committedFirmware = firmware
         configuration.template = report
         configuration.guestVMPL = try section.integer("guest_vmpl", as: UInt32.self, in: 0...3) ?? configuration.guestVMPL
         let signer = try section.parsed("signing_key", expected: "vcek or vlek") { SimulatedAMDPKI.Signer(rawValue: $0) } ?? .vcek
-        let hardwareID = try section.parsed("hwid_encoding", expected: "raw or octet-string") {
-            SimulatedAMDPKI.HardwareIDEncoding(rawValue: $0)
-        } ?? .raw
+        let hardwareID =
+            try section.parsed("hwid_encoding", expected: "raw or octet-string") {
+                SimulatedAMDPKI.HardwareIDEncoding(rawValue: $0)
+            } ?? .raw
         // Tools sniff the hwID's first byte (02: INTEGER, 04: OCTET STRING, else raw).
         if hardwareID == .raw, let first = report.chipID.first, first == 0x02 || first == 0x04 {
-            throw section.invalid("chip_id", "a raw hwID starting with \(first == 2 ? "02" : "04") reads as DER to tools that "
-                + "sniff its first byte; start chip_id with another byte, or set hwid_encoding = \"octet-string\"")
+            throw section.invalid(
+                "chip_id",
+                "a raw hwID starting with \(first == 2 ? "02" : "04") reads as DER to tools that "
+                    + "sniff its first byte; start chip_id with another byte, or set hwid_encoding = \"octet-string\"")
         }
-        let revoked = try section.parsed("revoked_serials", expected: "hex serial numbers separated by commas, e.g. \"02\"") {
-            text -> [[UInt8]]? in
-            let serials = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let parsed = serials.map { serial in [UInt8](hex: serial.count % 2 == 0 ? serial : "0" + serial) }
-            return parsed.contains { $0 == nil || $0!.isEmpty } ? nil : parsed.compactMap { $0 }
-        } ?? []
+        let revoked =
+            try section.parsed("revoked_serials", expected: "hex serial numbers separated by commas, e.g. \"02\"") {
+                text -> [[UInt8]]? in
+                let serials = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let parsed = serials.map { serial in [UInt8](hex: serial.count % 2 == 0 ? serial : "0" + serial) }
+                return parsed.contains { $0 == nil || $0!.isEmpty } ? nil : parsed.compactMap { $0 }
+            } ?? []
 
         var faults = configuration.faults
         faults.invalidParameters = try section.boolean("invalid_params") ?? faults.invalidParameters
         faults.vmpckDisabled = try section.boolean("vmpck_disabled") ?? faults.vmpckDisabled
         faults.hostBusy = try section.boolean("host_busy") ?? faults.hostBusy
         faults.noCertificates = try section.boolean("no_certificates") ?? faults.noCertificates
-        faults.latencyMilliseconds = try section.integer("latency_ms", as: UInt32.self, in: 0...600_000) ?? faults.latencyMilliseconds
+        faults.latencyMilliseconds =
+            try section.integer("latency_ms", as: UInt32.self, in: 0...600_000) ?? faults.latencyMilliseconds
         configuration.faults = faults
         try section.finish()
-        return Settings(configuration: configuration, productLine: productLine, signer: signer, hardwareID: hardwareID,
-                        revokedSerials: revoked)
+        return Settings(
+            configuration: configuration, productLine: productLine, signer: signer, hardwareID: hardwareID,
+            revokedSerials: revoked)
     }
 }

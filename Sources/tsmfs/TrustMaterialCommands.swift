@@ -1,6 +1,6 @@
-import ByteLayout
 import AMDPKI
 import ArgumentParser
+import ByteLayout
 import Crypto
 import Foundation
 import Glibc
@@ -34,30 +34,38 @@ struct RootsCommand: TrustMaterialCommand {
         switch resolved.settings.provider {
         case .tdx:
             let pki = try resolved.intelPKI().0
-            return [("intel-sgx-root-ca.pem", Array(try CertificateIssuer.pem(pki.root.certificate).utf8)),
-                    ("intel-sgx-root-ca.der", try pki.rootDER),
-                    ("VERIFIERS.txt", Array(Self.verifierNotes.utf8))]
+            return [
+                ("intel-sgx-root-ca.pem", Array(try CertificateIssuer.pem(pki.root.certificate).utf8)),
+                ("intel-sgx-root-ca.der", try pki.rootDER),
+                ("VERIFIERS.txt", Array(Self.verifierNotes.utf8)),
+            ]
         case .sev:
             let (pki, sev) = try resolved.amdPKI()
             let line = pki.productLine.rawValue
             let now = Date()
-            let crl = try pki.revocationList(revoking: sev.revokedSerials, thisUpdate: now.addingTimeInterval(-3600),
-                                             nextUpdate: now.addingTimeInterval(30 * 24 * 3600))
+            let crl = try pki.revocationList(
+                revoking: sev.revokedSerials, thisUpdate: now.addingTimeInterval(-3600),
+                nextUpdate: now.addingTimeInterval(30 * 24 * 3600))
             // The VLEK chain's intermediate is the ASVK; verifiers name the files after it.
             let intermediate = pki.signer == .vcek ? "ask" : "asvk"
-            let ark = SimulatedAMDPKI.pem(pki.arkDER), middle = SimulatedAMDPKI.pem(pki.intermediateDER)
+            let ark = SimulatedAMDPKI.pem(pki.arkDER)
+            let middle = SimulatedAMDPKI.pem(pki.intermediateDER)
             let arkHash = Array(SHA256.hash(data: pki.arkDER)).hexString
-            return [("\(line)/ark.pem", Array(ark.utf8)), ("\(line)/\(intermediate).pem", Array(middle.utf8)),
-                    ("\(line)/ark.der", pki.arkDER), ("\(line)/\(intermediate).der", pki.intermediateDER),
-                    ("\(line)/ark.der.sha256", Array("\(arkHash)\n".utf8)),
-                    ("\(line)/\(intermediate)_ark.pem", Array((middle + ark).utf8)),
-                    ("\(line)/snpguest/ark.pem", Array(ark.utf8)), ("\(line)/snpguest/\(intermediate).pem", Array(middle.utf8)),
-                    ("\(line)/snpguest/\(pki.signer.rawValue).pem", Array(SimulatedAMDPKI.pem(pki.signerDER).utf8)),
-                    ("\(line)/crl.der", crl),
-                    ("\(line)/crl.pem", Array((PEMDocument(type: "X509 CRL", derBytes: crl).pemString + "\n").utf8)),
-                    ("VERIFIERS.txt", Array(Self.sevVerifierNotes(line: line).utf8))]
+            return [
+                ("\(line)/ark.pem", Array(ark.utf8)), ("\(line)/\(intermediate).pem", Array(middle.utf8)),
+                ("\(line)/ark.der", pki.arkDER), ("\(line)/\(intermediate).der", pki.intermediateDER),
+                ("\(line)/ark.der.sha256", Array("\(arkHash)\n".utf8)),
+                ("\(line)/\(intermediate)_ark.pem", Array((middle + ark).utf8)),
+                ("\(line)/snpguest/ark.pem", Array(ark.utf8)), ("\(line)/snpguest/\(intermediate).pem", Array(middle.utf8)),
+                ("\(line)/snpguest/\(pki.signer.rawValue).pem", Array(SimulatedAMDPKI.pem(pki.signerDER).utf8)),
+                ("\(line)/crl.der", crl),
+                ("\(line)/crl.pem", Array((PEMDocument(type: "X509 CRL", derBytes: crl).pemString + "\n").utf8)),
+                ("VERIFIERS.txt", Array(Self.sevVerifierNotes(line: line).utf8)),
+            ]
         case .echo, .none:
-            throw CLIError("the \(resolved.settings.provider.rawValue) provider signs nothing, so it has no roots; use --provider tdx or sev")
+            throw CLIError(
+                "the \(resolved.settings.provider.rawValue) provider signs nothing, so it has no roots; use --provider tdx or sev"
+            )
         }
     }
 

@@ -4,10 +4,11 @@ import Testing
 
 @Suite struct KernelParsingTests {
     /// Cases worked through lib/kstrtox.c by hand: base detection, `+`, one newline, overflow order.
-    @Test(arguments: [
-        ("0", 0), ("1", 1), ("3\n", 3), ("+2", 2), ("0x10", 16), ("0X1f\n", 31), ("010", 8),
-        ("4294967295", 4294967295), ("00", 0), ("0x0", 0),
-    ] as [(String, UInt32)])
+    @Test(
+        arguments: [
+            ("0", 0), ("1", 1), ("3\n", 3), ("+2", 2), ("0x10", 16), ("0X1f\n", 31), ("010", 8),
+            ("4294967295", 4_294_967_295), ("00", 0), ("0x0", 0),
+        ] as [(String, UInt32)])
     func kstrtouintAccepts(_ text: String, _ value: UInt32) throws {
         #expect(try KernelParsing.kstrtouint(Array(text.utf8)) == value)
     }
@@ -32,8 +33,11 @@ import Testing
 
     @Test func guidParseUsesGuidByteOrder() throws {
         let bytes = try KernelParsing.guidParse(Array("c476f1eb-0123-45a5-9641-b4e7dde5bfe3\n".utf8))
-        #expect(bytes == [0xeb, 0xf1, 0x76, 0xc4, 0x23, 0x01, 0xa5, 0x45,
-                          0x96, 0x41, 0xb4, 0xe7, 0xdd, 0xe5, 0xbf, 0xe3])
+        #expect(
+            bytes == [
+                0xeb, 0xf1, 0x76, 0xc4, 0x23, 0x01, 0xa5, 0x45,
+                0x96, 0x41, 0xb4, 0xe7, 0xdd, 0xe5, 0xbf, 0xe3,
+            ])
     }
 
     @Test(arguments: [

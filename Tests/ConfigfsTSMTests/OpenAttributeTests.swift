@@ -1,10 +1,11 @@
 import ByteLayout
-@testable import ConfigfsTSM
 import EchoProvider
 import Foundation
 import ProviderKit
 import SystemPackage
 import Testing
+
+@testable import ConfigfsTSM
 
 @Suite struct OpenAttributeTests {
     let nonce = (0..<64).map { UInt8(255 - $0) }

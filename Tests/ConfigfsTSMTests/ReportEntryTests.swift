@@ -1,9 +1,10 @@
 import ByteLayout
-@testable import ConfigfsTSM
 import EchoProvider
 import ProviderKit
 import SystemPackage
 import Testing
+
+@testable import ConfigfsTSM
 
 @Suite struct ReportEntryTests {
     let nonce = (0..<64).map { UInt8($0) }
@@ -16,7 +17,7 @@ import Testing
         try tree.writeAll(entry, .privlevel, ascii("2\n"))
         try tree.writeAll(entry, .serviceProvider, ascii("svsm\n"))
         try tree.writeAll(entry, .serviceManifestVersion, ascii("0x7"))
-        try tree.writeAll(entry, .inblob, nonce) // identical bytes still count
+        try tree.writeAll(entry, .inblob, nonce)  // identical bytes still count
         #expect(try tree.generation(entry) == "5\n")
         _ = try tree.readAll(entry, .outblob)
         _ = try tree.readAll(entry, .auxblob)

@@ -1,13 +1,14 @@
 import ByteLayout
-@testable import ConfigfsTSM
-import EchoProvider
-import ProviderKit
-import SystemPackage
-import Testing
-import Synchronization
 import Dispatch
+import EchoProvider
 import Foundation
 import Glibc
+import ProviderKit
+import Synchronization
+import SystemPackage
+import Testing
+
+@testable import ConfigfsTSM
 
 /// A provider whose reports have no aux data until `auxData` is set, and that counts its calls.
 final class EmptyAuxProvider: ReportProvider {
@@ -60,12 +61,16 @@ final class EmptyAuxProvider: ReportProvider {
         let (tree, _) = makeTree { $0.profile = profile }
         let entry = try tree.makeEntry("r")
         let names = try tree.listDirectory(Inode(rawValue: entry.id << 4)).map(\.name)
-        let expected: [FileName] = switch profile {
-        case .tdx: ["outblob", "inblob", "provider", "generation"]
-        case .sev: ["auxblob", "outblob", "inblob", "privlevel_floor", "privlevel", "provider", "generation"]
-        case .all, .sevSVSM: ["manifestblob", "auxblob", "outblob", "inblob", "service_manifest_version",
-                              "service_guid", "service_provider", "privlevel_floor", "privlevel", "provider", "generation"]
-        }
+        let expected: [FileName] =
+            switch profile {
+            case .tdx: ["outblob", "inblob", "provider", "generation"]
+            case .sev: ["auxblob", "outblob", "inblob", "privlevel_floor", "privlevel", "provider", "generation"]
+            case .all, .sevSVSM:
+                [
+                    "manifestblob", "auxblob", "outblob", "inblob", "service_manifest_version",
+                    "service_guid", "service_provider", "privlevel_floor", "privlevel", "provider", "generation",
+                ]
+            }
         #expect(names == [".", ".."] + expected)
         if profile == .tdx {
             #expect(throws: Errno.noSuchFileOrDirectory) {
@@ -119,7 +124,9 @@ final class EmptyAuxProvider: ReportProvider {
         _ = try tree.makeEntry(String(repeating: "n", count: 255))
         _ = try tree.makeEntry(".hidden")
         _ = try tree.makeEntry("entry\u{1}ctl-ünïcode")
-        #expect(throws: Errno.fileNameTooLong) { try tree.makeDirectory(parent: .report, name: FileName(String(repeating: "n", count: 256))) }
+        #expect(throws: Errno.fileNameTooLong) {
+            try tree.makeDirectory(parent: .report, name: FileName(String(repeating: "n", count: 256)))
+        }
     }
 
     @Test func emptyBlobReadsAsEOFAndIsNotSnapshotted() throws {
@@ -161,7 +168,8 @@ final class EmptyAuxProvider: ReportProvider {
     @Test func racingWritersCountEveryCommit() throws {
         let (tree, _) = makeTree()
         let entry = try tree.makeEntry("r")
-        let writers = 8, commits = 200
+        let writers = 8
+        let commits = 200
         DispatchQueue.concurrentPerform(iterations: writers) { writer in
             for commit in 0..<commits {
                 let file = try! tree.openAttribute(entry, .inblob, write: true)
@@ -223,7 +231,7 @@ final class SlowCountingProvider: ReportProvider {
         let entries = try (0..<8).map { try tree.makeEntry("e\($0)") }
         for entry in entries { try tree.writeAll(entry, .inblob, [1]) }
         let threads = entries.map { entry in Thread { _ = try? tree.readAll(entry, .outblob) } }
-        threads.forEach { $0.start() }
+        for thread in threads { thread.start() }
         while provider.calls.load(ordering: .relaxed) < entries.count { usleep(1000) }
         return provider.peak.load(ordering: .relaxed)
     }
@@ -310,7 +318,7 @@ final class GatedProvider: ReportProvider {
         try tree.writeAll(slow, .inblob, [1])
         let blocked = Thread { _ = try? tree.readAll(slow, .outblob) }
         blocked.start()
-        provider.entered.wait()   // the slow entry's lock is now held for its generation
+        provider.entered.wait()  // the slow entry's lock is now held for its generation
         defer { provider.gate.signal() }
 
         // Everything else must finish while that generation is still held: lookups, mkdir,
@@ -322,7 +330,7 @@ final class GatedProvider: ReportProvider {
                 for index in 0..<3 {
                     let entry = try tree.makeEntry("e\(index)")
                     try tree.writeAll(entry, .inblob, [UInt8(index + 2)])
-                    _ = try tree.readAll(entry, .outblob)   // over the cap from the second on
+                    _ = try tree.readAll(entry, .outblob)  // over the cap from the second on
                     _ = try tree.lookup(parent: .report, name: FileName("e\(index)"))
                 }
                 _ = try tree.listDirectory(.report)

@@ -1,17 +1,21 @@
-@testable import ConfigfsTSM
 import EchoProvider
 import ProviderKit
 import SystemPackage
 
+@testable import ConfigfsTSM
+
 /// A tree with the echo provider and a fixed clock. In-process tests send no RELEASE after a
 /// bare flush, so observers wait `releaseWait` each time one is left pending.
-func makeTree(releaseWait: Duration = .milliseconds(100),
-              _ configure: (inout EchoProvider.Configuration) -> Void = { _ in }) -> (ReportTree, EchoProvider) {
+func makeTree(
+    releaseWait: Duration = .milliseconds(100),
+    _ configure: (inout EchoProvider.Configuration) -> Void = { _ in }
+) -> (ReportTree, EchoProvider) {
     var configuration = EchoProvider.Configuration()
     configure(&configuration)
     let provider = EchoProvider(configuration: configuration)
-    let tree = ReportTree(provider: provider, releaseWait: releaseWait,
-                          clock: { Timestamp(seconds: 1_700_000_000, nanoseconds: 0) })
+    let tree = ReportTree(
+        provider: provider, releaseWait: releaseWait,
+        clock: { Timestamp(seconds: 1_700_000_000, nanoseconds: 0) })
     return (tree, provider)
 }
 
@@ -22,7 +26,9 @@ extension ReportTree {
         return entry(attributes.inode.rawValue >> 4)!
     }
 
-    func openAttribute(_ entry: ReportEntry, _ attribute: ReportAttribute, read: Bool = false, write: Bool = false) throws(Errno) -> OpenAttribute {
+    func openAttribute(_ entry: ReportEntry, _ attribute: ReportAttribute, read: Bool = false, write: Bool = false) throws(Errno)
+        -> OpenAttribute
+    {
         let inode = try lookup(parent: Inode(rawValue: entry.id << 4), name: FileName(attribute.fileName)).inode
         return try open(inode, mode: OpenMode(read: read, write: write))
     }
@@ -38,7 +44,10 @@ extension ReportTree {
     @discardableResult
     func writeAll(_ entry: ReportEntry, _ attribute: ReportAttribute, _ bytes: [UInt8]) throws(Errno) -> Int {
         let file = try openAttribute(entry, attribute, write: true)
-        defer { file.flush(); file.release() }
+        defer {
+            file.flush()
+            file.release()
+        }
         return try file.write(bytes)
     }
 

@@ -5,8 +5,9 @@ import Testing
 
 @Suite struct EchoReportTests {
     @Test func layoutRoundTrips() throws {
-        let request = ReportRequest(inblob: [1, 2, 3], privlevel: 2, serviceProvider: Array("svsm".utf8),
-                                    serviceGUID: Array(0..<16), serviceManifestVersion: 7, generation: 9)
+        let request = ReportRequest(
+            inblob: [1, 2, 3], privlevel: 2, serviceProvider: Array("svsm".utf8),
+            serviceGUID: Array(0..<16), serviceManifestVersion: 7, generation: 9)
         let blobs = EchoReport(request: request, serial: 42).blobs
         #expect(blobs.outblob.count == 0x80 + 4)
         #expect(Array(blobs.outblob[0..<8]) == Array("TSMECHO1".utf8))

@@ -1,12 +1,13 @@
 import CFuse3
 import ConfigfsTSM
 import EchoProvider
-@testable import FUSEAdapter
 import Glibc
 import Logging
 import ProviderKit
 import SystemPackage
 import Testing
+
+@testable import FUSEAdapter
 
 /// Records the one answer the dispatcher gives a request.
 final class RecordedReply: FUSEReply {
@@ -31,8 +32,10 @@ final class RecordedReply: FUSEReply {
         answers.append(.attr(mode: attributes.st_mode, size: Int(attributes.st_size)))
     }
     func open(_ file: UnsafeMutablePointer<fuse_file_info>) {
-        answers.append(.open(handle: file.pointee.fh != 0, directIO: file.pointee.direct_io != 0,
-                             nonseekable: file.pointee.nonseekable != 0))
+        answers.append(
+            .open(
+                handle: file.pointee.fh != 0, directIO: file.pointee.direct_io != 0,
+                nonseekable: file.pointee.nonseekable != 0))
     }
     func iov(_ pieces: [UnsafeRawBufferPointer]) { answers.append(.data(pieces.flatMap { Array($0) })) }
     func write(_ count: Int) { answers.append(.written(count)) }
@@ -44,8 +47,9 @@ final class RecordedReply: FUSEReply {
 /// The FUSE adapter's dispatch, driven in-process: each request is answered once, with the tree's
 /// result or errno, and open files carry the flags configfs semantics need.
 @Suite struct DispatchTests {
-    let dispatcher = RequestDispatcher(tree: ReportTree(provider: EchoProvider()), timeouts: .standard,
-                                       logger: Logger(label: "test"))
+    let dispatcher = RequestDispatcher(
+        tree: ReportTree(provider: EchoProvider()), timeouts: .standard,
+        logger: Logger(label: "test"))
 
     /// Runs one request with a fresh recorder; returns its single answer.
     func ask(_ request: (RecordedReply) -> Void) -> RecordedReply.Answer? {
@@ -90,7 +94,10 @@ final class RecordedReply: FUSEReply {
 
     @Test func namespaceRequestsAnswerWithEntriesOrTheKernelsErrno() {
         let name: [UInt8] = [0x61, 0xFF, 0xC3, 0xA9]
-        guard let entry = makeEntry(name) else { Issue.record("mkdir failed"); return }
+        guard let entry = makeEntry(name) else {
+            Issue.record("mkdir failed")
+            return
+        }
         named(name) { name in
             #expect(ask { dispatcher.mkdir($0, 3, name) } == .error(EEXIST))
             #expect(ask { dispatcher.lookup($0, 3, name) } == .entry(inode: entry, mode: S_IFDIR | 0o755))
@@ -99,7 +106,8 @@ final class RecordedReply: FUSEReply {
         }
         named(Array("outblob".utf8)) { name in
             guard case .entry(let inode, let mode)? = ask({ dispatcher.lookup($0, entry, name) }) else {
-                Issue.record("lookup of outblob failed"); return
+                Issue.record("lookup of outblob failed")
+                return
             }
             #expect(mode == S_IFREG | 0o444)
             #expect(ask { dispatcher.getattr($0, inode, nil) } == .attr(mode: S_IFREG | 0o444, size: 0))
@@ -107,7 +115,8 @@ final class RecordedReply: FUSEReply {
         var info = fuse_file_info()
         #expect(ask { dispatcher.opendir($0, 3, &info) } == .open(handle: true, directIO: false, nonseekable: false))
         guard case .buffer(let listing)? = ask({ dispatcher.readdir($0, 3, 4096, 0, &info) }) else {
-            Issue.record("readdir gave no buffer"); return
+            Issue.record("readdir gave no buffer")
+            return
         }
         #expect(Self.names(listing) == [Array(".".utf8), Array("..".utf8), name])
         #expect(ask { dispatcher.releasedir($0, 3, &info) } == .error(0))
@@ -116,7 +125,10 @@ final class RecordedReply: FUSEReply {
     }
 
     @Test func filesCommitAtReleaseAndReadThroughDirectIO() {
-        guard let entry = makeEntry(Array("r".utf8)) else { Issue.record("mkdir failed"); return }
+        guard let entry = makeEntry(Array("r".utf8)) else {
+            Issue.record("mkdir failed")
+            return
+        }
         var (answer, inblob, inblobInode) = open(entry, "inblob", flags: O_WRONLY)
         #expect(answer == .open(handle: true, directIO: true, nonseekable: false))
         let nonce = [UInt8](repeating: 0x42, count: 64)
@@ -132,7 +144,8 @@ final class RecordedReply: FUSEReply {
         var (opened, outblob, outblobInode) = open(entry, "outblob", flags: O_RDONLY)
         #expect(opened == .open(handle: true, directIO: true, nonseekable: true))
         guard case .data(let report)? = ask({ dispatcher.read($0, outblobInode, 65536, 0, &outblob) }) else {
-            Issue.record("read gave no data"); return
+            Issue.record("read gave no data")
+            return
         }
         #expect(EchoReport(outblob: report)?.request.inblob == nonce)
         #expect(ask { dispatcher.read($0, outblobInode, 4096, off_t(report.count), &outblob) } == .data([]))

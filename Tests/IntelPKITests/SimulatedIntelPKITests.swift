@@ -8,8 +8,9 @@ import X509
 
 @Suite struct SimulatedIntelPKITests {
     static func seeded() throws -> SimulatedIntelPKI {
-        try SimulatedIntelPKI.load(from: KeyStore(directory: "/nonexistent", seed: Array(repeating: 7, count: 32)),
-                                   platform: TDXPlatform())
+        try SimulatedIntelPKI.load(
+            from: KeyStore(directory: "/nonexistent", seed: Array(repeating: 7, count: 32)),
+            platform: TDXPlatform())
     }
 
     @Test func chainUsesIntelsNamesAndProfile() throws {
@@ -35,9 +36,12 @@ import X509
     @Test func pckHasExactlySixExtensionsWithTheSGXExtensionLast() throws {
         let pck = try Self.seeded().pck.certificate
         let oids = pck.extensions.map(\.oid)
-        #expect(oids == [ASN1ObjectIdentifier.X509ExtensionID.authorityKeyIdentifier, [2, 5, 29, 31],
-                         .X509ExtensionID.subjectKeyIdentifier, .X509ExtensionID.keyUsage,
-                         .X509ExtensionID.basicConstraints, SGXExtension.oid])
+        #expect(
+            oids == [
+                ASN1ObjectIdentifier.X509ExtensionID.authorityKeyIdentifier, [2, 5, 29, 31],
+                .X509ExtensionID.subjectKeyIdentifier, .X509ExtensionID.keyUsage,
+                .X509ExtensionID.basicConstraints, SGXExtension.oid,
+            ])
         #expect(pck.extensions.filter(\.critical).map(\.oid) == [.X509ExtensionID.keyUsage, .X509ExtensionID.basicConstraints])
         let keyUsage = try #require(try pck.extensions.keyUsage)
         #expect(keyUsage.digitalSignature && keyUsage.nonRepudiation && !keyUsage.keyCertSign)
@@ -47,7 +51,10 @@ import X509
         let platform = TDXPlatform()
         let der = try SGXExtension.extensionValue(platform: platform, ppid: Array(repeating: 0xAB, count: 16))
         let root = try DER.parse(der)
-        guard case .constructed(let entries) = root.content else { Issue.record("not a SEQUENCE"); return }
+        guard case .constructed(let entries) = root.content else {
+            Issue.record("not a SEQUENCE")
+            return
+        }
         let pairs = Array(entries)
         #expect(pairs.count == 7)
         func oidAndValue(_ node: ASN1Node) throws -> (ASN1ObjectIdentifier, ASN1Node) {
@@ -58,7 +65,10 @@ import X509
         let arcs = try pairs.map { try oidAndValue($0).0 }
         #expect(arcs == (1...7).map { try! ASN1ObjectIdentifier(elements: [1, 2, 840, 113741, 1, 13, 1, UInt($0)]) })
         let tcb = try oidAndValue(pairs[1]).1
-        guard case .constructed(let components) = tcb.content else { Issue.record("TCB not a SEQUENCE"); return }
+        guard case .constructed(let components) = tcb.content else {
+            Issue.record("TCB not a SEQUENCE")
+            return
+        }
         #expect(Array(components).count == 18)
         #expect(try ASN1OctetString(derEncoded: try oidAndValue(pairs[3]).1).bytes == ArraySlice(platform.fmspc))
         #expect(try ASN1OctetString(derEncoded: try oidAndValue(pairs[0]).1).bytes.count == 16)
@@ -69,7 +79,10 @@ import X509
         let collateral = try TDXCollateral(pki: pki)
         for (crl, issuer) in [(collateral.rootCACRL, pki.root), (collateral.pckCRL, pki.platformCA)] {
             let node = try DER.parse(crl)
-            guard case .constructed(let parts) = node.content else { Issue.record("CRL not a SEQUENCE"); continue }
+            guard case .constructed(let parts) = node.content else {
+                Issue.record("CRL not a SEQUENCE")
+                continue
+            }
             let items = Array(parts)
             #expect(items.count == 3)
             let tbs = Array(crl[crl.startIndex...].dropFirst(4).prefix(items[0].encodedBytes.count))

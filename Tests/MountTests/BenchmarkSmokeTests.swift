@@ -7,11 +7,17 @@ import Testing
     @Test func benchmarkRunsAndReportsEverySection() throws {
         let bench = URL(fileURLWithPath: TSMFSBinary.path).deletingLastPathComponent().appendingPathComponent("tsmfs-bench").path
         let json = makeTemporaryDirectory("tsmfs-bench-json") + "/bench.json"
-        let result = try run(bench, ["--seconds", "0.2", "--threads", "1,2", "--providers", "echo,tdx", "--entries", "50",
-                                     "--json", json])
+        let result = try run(
+            bench,
+            [
+                "--seconds", "0.2", "--threads", "1,2", "--providers", "echo,tdx", "--entries", "50",
+                "--json", json,
+            ])
         #expect(result.status == 0, "\(result.stderr)")
-        for section in ["tmpfs (kernel floor)", "fuse-floor (minimal libfuse filesystem", "echo full cycle", "tdx full cycle",
-                        "cached outblob reads", "RSS", "mount ready in", "targets (issue 6)"] {
+        for section in [
+            "tmpfs (kernel floor)", "fuse-floor (minimal libfuse filesystem", "echo full cycle", "tdx full cycle",
+            "cached outblob reads", "RSS", "mount ready in", "targets (issue 6)",
+        ] {
             #expect(result.stdout.contains(section), "missing: \(section)")
         }
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]

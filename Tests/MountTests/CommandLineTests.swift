@@ -10,18 +10,42 @@ import Testing
         defer { rmdir(empty) }
         let occupied = makeTemporaryDirectory()
         FileManager.default.createFile(atPath: occupied + "/file", contents: Data())
-        defer { unlink(occupied + "/file"); rmdir(occupied) }
+        defer {
+            unlink(occupied + "/file")
+            rmdir(occupied)
+        }
         let badConfig = makeTemporaryDirectory("tsmfs-config") + "/bad.toml"
         try "[echo]\nlatency = 3\n".write(toFile: badConfig, atomically: true, encoding: .utf8)
 
         let cases: [([String], String)] = [
-            (["mount", empty + "/missing"], "tsmfs: mountpoint \(empty)/missing does not exist: create it with 'mkdir -p \(empty)/missing'\n"),
-            (["mount", occupied], "tsmfs: mountpoint \(occupied) is not empty (it contains 'file'): mount on an empty directory so nothing is hidden\n"),
-            (["roots", "--provider", "echo", "--out", empty], "tsmfs: the echo provider signs nothing, so it has no roots; use --provider tdx or sev\n"),
-            (["collateral", "--provider", "sev", "--out", empty], "tsmfs: only the tdx provider has collateral; sev verifiers need only tsmfs roots and the auxblob\n"),
-            (["mount", "--config", badConfig, empty], "tsmfs: \(badConfig):2: [echo] latency: unknown setting (known here: attributes, fail_with, latency_ms, name, privlevel_floor)\n"),
-            (["mount", "--config", empty + "/none.toml", empty], "tsmfs: cannot read config file \(empty)/none.toml: No such file or directory\n"),
-            (["mount", "-o", "no_such_option", empty], "tsmfs: libfuse rejected the mount options 'default_permissions,fsname=tsmfs,subtype=tsmfs,no_such_option': fuse: unknown option(s): `-o no_such_option'\n"),
+            (
+                ["mount", empty + "/missing"],
+                "tsmfs: mountpoint \(empty)/missing does not exist: create it with 'mkdir -p \(empty)/missing'\n"
+            ),
+            (
+                ["mount", occupied],
+                "tsmfs: mountpoint \(occupied) is not empty (it contains 'file'): mount on an empty directory so nothing is hidden\n"
+            ),
+            (
+                ["roots", "--provider", "echo", "--out", empty],
+                "tsmfs: the echo provider signs nothing, so it has no roots; use --provider tdx or sev\n"
+            ),
+            (
+                ["collateral", "--provider", "sev", "--out", empty],
+                "tsmfs: only the tdx provider has collateral; sev verifiers need only tsmfs roots and the auxblob\n"
+            ),
+            (
+                ["mount", "--config", badConfig, empty],
+                "tsmfs: \(badConfig):2: [echo] latency: unknown setting (known here: attributes, fail_with, latency_ms, name, privlevel_floor)\n"
+            ),
+            (
+                ["mount", "--config", empty + "/none.toml", empty],
+                "tsmfs: cannot read config file \(empty)/none.toml: No such file or directory\n"
+            ),
+            (
+                ["mount", "-o", "no_such_option", empty],
+                "tsmfs: libfuse rejected the mount options 'default_permissions,fsname=tsmfs,subtype=tsmfs,no_such_option': fuse: unknown option(s): `-o no_such_option'\n"
+            ),
             (["unmount", empty], "tsmfs: \(empty) is not a mount point\n"),
             (["unmount", "/proc"], "tsmfs: /proc is a proc mount, not tsmfs; refusing to unmount it\n"),
         ]
@@ -31,7 +55,7 @@ import Testing
             #expect(result.stderr == message, "\(arguments)")
         }
         let badSeed = try run(TSMFSBinary.path, ["mount", "--deterministic-seed", "abc", empty])
-        #expect(badSeed.status == 64)   // usage errors: EX_USAGE, with the usage line
+        #expect(badSeed.status == 64)  // usage errors: EX_USAGE, with the usage line
         #expect(badSeed.stderr.hasPrefix("Error: --deterministic-seed must be at least 32 hexadecimal digits (16 bytes)\n"))
         #expect(!MountTableSnapshot.tsmfsMounts().contains(empty))
     }
@@ -40,9 +64,14 @@ import Testing
         let mountpoint = makeTemporaryDirectory()
         defer { rmdir(mountpoint) }
         // A private namespace whose /dev lacks fuse, as in a container started without --device /dev/fuse.
-        let result = try shell("unshare --mount --propagation private bash -c 'mount -t tmpfs tmpfs /dev && exec \(TSMFSBinary.path) mount \(mountpoint)'")
+        let result = try shell(
+            "unshare --mount --propagation private bash -c 'mount -t tmpfs tmpfs /dev && exec \(TSMFSBinary.path) mount \(mountpoint)'"
+        )
         #expect(result.status == 1)
-        #expect(result.stderr == "tsmfs: /dev/fuse is not usable (No such file or directory): load the fuse module (modprobe fuse) or, in a container, pass --device /dev/fuse\n")
+        #expect(
+            result.stderr
+                == "tsmfs: /dev/fuse is not usable (No such file or directory): load the fuse module (modprobe fuse) or, in a container, pass --device /dev/fuse\n"
+        )
     }
 
     @Test func backgroundMountIsReadyWhenTheCommandReturns() throws {
@@ -75,7 +104,10 @@ import Testing
 
     @Test func mountRecoversFromADaemonKilledWithSIGKILL() throws {
         let mountpoint = makeTemporaryDirectory()
-        defer { _ = try? tsmfs("unmount", "--lazy", mountpoint); rmdir(mountpoint) }
+        defer {
+            _ = try? tsmfs("unmount", "--lazy", mountpoint)
+            rmdir(mountpoint)
+        }
         let daemon = try startForegroundDaemon(at: mountpoint)
         kill(daemon.processIdentifier, SIGKILL)
         daemon.waitUntilExit()
@@ -104,7 +136,9 @@ import Testing
         #expect(help.stdout.contains("mount") && help.stdout.contains("unmount"))
         #expect(help.stdout.contains("head -c 64 /dev/urandom > $report/inblob"))
         let mountHelp = try tsmfs("help", "mount")
-        for word in ["--provider", "--state-dir", "--config", "--foreground", "-o <options>", "--owner", "--verbose", "allow_other"] {
+        for word in [
+            "--provider", "--state-dir", "--config", "--foreground", "-o <options>", "--owner", "--verbose", "allow_other",
+        ] {
             #expect(mountHelp.stdout.contains(word), "\(word)")
         }
     }
@@ -126,7 +160,8 @@ import Testing
         try withMount(arguments: ["-o", "allow_other"]) { fs in
             let entry = try fs.makeEntry()
             try Sys.writeFile(entry + "/inblob", nonce)
-            let result = try shell("""
+            let result = try shell(
+                """
                 cd \(entry)
                 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
                 as_nobody cat generation
@@ -178,15 +213,17 @@ import Testing
         try withMount(config: config) { fs in
             let entry = try fs.makeEntry()
             let listing = try Sys.listDirectory(entry)
-            #expect(listing == [".", "..", "auxblob", "outblob", "inblob", "privlevel_floor", "privlevel", "provider", "generation"])
+            #expect(
+                listing == [".", "..", "auxblob", "outblob", "inblob", "privlevel_floor", "privlevel", "provider", "generation"])
         }
     }
 
     @Test(arguments: [["4"], ["5", "2"], ["5", "3"]])
     func tdxEndToEndExample(_ arguments: [String]) throws {
-        let result = try run("/bin/bash", [examplePath("tdx-end-to-end.sh")] + arguments,
-                             environment: ProcessInfo.processInfo.environment.merging(
-                                ["TSMFS": TSMFSBinary.path, "PYTHON": TDXEvidenceTests.python]) { $1 })
+        let result = try run(
+            "/bin/bash", [examplePath("tdx-end-to-end.sh")] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(
+                ["TSMFS": TSMFSBinary.path, "PYTHON": TDXEvidenceTests.python]) { $1 })
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("dcap-qvl: quote v\(arguments[0]) ("))
         #expect(result.stdout.hasSuffix("bytes) verified, status UpToDate\n"))
@@ -194,12 +231,14 @@ import Testing
 
     @Test(arguments: [["2"], ["0", "5"]])
     func snpEndToEndExample(_ arguments: [String]) throws {
-        let result = try run("/bin/bash", [examplePath("snp-end-to-end.sh")] + arguments,
-                             environment: ProcessInfo.processInfo.environment.merging(
-                                ["TSMFS": TSMFSBinary.path, "PYTHON": TDXEvidenceTests.python]) { $1 })
+        let result = try run(
+            "/bin/bash", [examplePath("snp-end-to-end.sh")] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(
+                ["TSMFS": TSMFSBinary.path, "PYTHON": TDXEvidenceTests.python]) { $1 })
         #expect(result.status == 0, "\(result.stderr)")
         let version = arguments.count > 1 ? arguments[1] : "3"
-        #expect(result.stdout.hasSuffix("omne-attest: report v\(version) at VMPL \(arguments[0]) verified against the pinned ARK\n"))
+        #expect(
+            result.stdout.hasSuffix("omne-attest: report v\(version) at VMPL \(arguments[0]) verified against the pinned ARK\n"))
     }
 
     @Test func exampleTDXConfigurationVerifies() throws {

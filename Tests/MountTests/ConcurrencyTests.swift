@@ -2,8 +2,8 @@ import Dispatch
 import EchoProvider
 import Foundation
 import Glibc
-import SystemPackage
 import Synchronization
+import SystemPackage
 import Testing
 
 @Suite struct ConcurrencyTests {
@@ -17,7 +17,7 @@ import Testing
                 finished.store(true, ordering: .releasing)
             }
             reader.start()
-            usleep(200_000)   // the reader is inside its generation now
+            usleep(200_000)  // the reader is inside its generation now
             // Everything that does not generate must get through while it runs.
             let other = try fs.makeEntry("other")
             try Sys.writeFile(other + "/inblob", nonce)
@@ -34,7 +34,8 @@ import Testing
 
     @Test func manyThreadsCyclingTheirOwnEntries() throws {
         try withMount { fs in
-            let threads = 8, cycles = 40
+            let threads = 8
+            let cycles = 40
             let problems = Mutex<[String]>([])
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
                 for cycle in 0..<cycles {
@@ -64,7 +65,8 @@ import Testing
     @Test func racingWritersOnOneEntryCountEveryCommit() throws {
         try withMount { fs in
             let entry = try fs.makeEntry()
-            let writers = 6, commits = 50
+            let writers = 6
+            let commits = 50
             DispatchQueue.concurrentPerform(iterations: writers) { writer in
                 for commit in 0..<commits {
                     try? Sys.writeFile(entry + "/inblob", [UInt8(writer), UInt8(commit)])

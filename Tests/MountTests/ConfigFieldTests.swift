@@ -62,22 +62,29 @@ import Testing
                 let result = try run(TSMFSBinary.path, ["mount", "--provider", provider, "--config", path, mountpoint])
                 #expect(result.status == 1, "\(field.section).\(field.key) = \(value) was accepted")
                 let line = text.components(separatedBy: "\n").firstIndex { $0.hasPrefix("\(field.key) =") }! + 1
-                #expect(result.stderr.hasPrefix("tsmfs: \(path):\(line): ") && result.stderr.contains(field.key),
-                        "\(field.section).\(field.key) = \(value): \(result.stderr)")
+                #expect(
+                    result.stderr.hasPrefix("tsmfs: \(path):\(line): ") && result.stderr.contains(field.key),
+                    "\(field.section).\(field.key) = \(value): \(result.stderr)")
                 if MountTableSnapshot.tsmfsMounts().contains(mountpoint) { _ = try tsmfs("unmount", mountpoint) }
             }
         }
     }
 
     @Test func combinationsAreRefusedNamingTheLineToo() throws {
-        let cases = [("tdx", "quote_version = 4\nbody_type = 3", "body_type", 3), ("sev", "report_version = 4", "report_version", 2),
-                     ("sev", "policy = 0x10000", "policy", 2)]
+        let cases = [
+            ("tdx", "quote_version = 4\nbody_type = 3", "body_type", 3), ("sev", "report_version = 4", "report_version", 2),
+            ("sev", "policy = 0x10000", "policy", 2),
+        ]
         for (section, settings, key, line) in cases {
             let path = makeTemporaryDirectory("tsmfs-config") + "/combo.toml"
             try "[\(section)]\n\(settings)\n".write(toFile: path, atomically: true, encoding: .utf8)
-            let result = try run(TSMFSBinary.path, ["roots", "--provider", section, "--config", path,
-                                                    "--state-dir", makeTemporaryDirectory("tsmfs-state"),
-                                                    "--out", makeTemporaryDirectory("tsmfs-out")])
+            let result = try run(
+                TSMFSBinary.path,
+                [
+                    "roots", "--provider", section, "--config", path,
+                    "--state-dir", makeTemporaryDirectory("tsmfs-state"),
+                    "--out", makeTemporaryDirectory("tsmfs-out"),
+                ])
             #expect(result.status == 1)
             #expect(result.stderr.hasPrefix("tsmfs: \(path):\(line): [\(section)] \(key): "), "\(result.stderr)")
         }

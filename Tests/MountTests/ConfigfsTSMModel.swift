@@ -252,7 +252,8 @@ final class ConfigfsTSMModel {
             }
         }
         let bytes = stride(from: 0, to: 32, by: 2).map { hex[$0] << 4 | hex[$0 + 1] }
-        return Array(bytes[0..<4].reversed()) + Array(bytes[4..<6].reversed()) + Array(bytes[6..<8].reversed()) + Array(bytes[8...])
+        return Array(bytes[0..<4].reversed()) + Array(bytes[4..<6].reversed()) + Array(bytes[6..<8].reversed())
+            + Array(bytes[8...])
     }
 }
 

@@ -27,7 +27,8 @@ import Testing
     /// Runs `script` in a private mount namespace where /usr/sbin also holds mount.fuse.tsmfs,
     /// as if installed, so mount(8) finds the helper without touching the host.
     static func withInstalledMountHelper(_ script: String) throws -> CommandResult {
-        try shell("""
+        try shell(
+            """
             unshare --mount --propagation private bash -ec '
                 shadow=$(mktemp -d)
                 for file in /usr/sbin/*; do ln -s "$file" "$shadow/${file##*/}"; done
@@ -40,14 +41,16 @@ import Testing
     @Test func mountTypeFuseTsmfsThroughMount8() throws {
         let mountpoint = makeTemporaryDirectory()
         defer { rmdir(mountpoint) }
-        let result = try Self.withInstalledMountHelper("""
+        let result = try Self.withInstalledMountHelper(
+            """
             mount -t fuse.tsmfs tsmfs \(mountpoint) -o provider=echo,allow_other,nofail,x-systemd.automount
             grep " \(mountpoint) fuse.tsmfs " /proc/self/mounts
             mkdir \(mountpoint)/tsm/report/r && cat \(mountpoint)/tsm/report/r/provider
             umount \(mountpoint)
             """)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("fuse.tsmfs rw,nosuid,nodev,relatime,user_id=0,group_id=0,default_permissions,allow_other"))
+        #expect(
+            result.stdout.contains("fuse.tsmfs rw,nosuid,nodev,relatime,user_id=0,group_id=0,default_permissions,allow_other"))
         #expect(result.stdout.hasSuffix("tsmfs_echo\n"))
     }
 
@@ -57,7 +60,8 @@ import Testing
         let fstab = makeTemporaryDirectory("tsmfs-fstab") + "/fstab"
         try "tsmfs \(mountpoint) fuse.tsmfs provider=echo,owner=1000:1001,nofail 0 0\n"
             .write(toFile: fstab, atomically: true, encoding: .utf8)
-        let result = try Self.withInstalledMountHelper("""
+        let result = try Self.withInstalledMountHelper(
+            """
             mount -T \(fstab) \(mountpoint)
             stat -c "%u:%g %a" \(mountpoint)/tsm/report
             umount \(mountpoint)
@@ -73,20 +77,29 @@ import Testing
         try service.write(toFile: units + "/tsmfs@tdx.service", atomically: true, encoding: .utf8)
         let mountUnit = try String(contentsOfFile: Self.root + "/mount-helpers/systemd/run-tsmfs.mount", encoding: .utf8)
         try mountUnit.write(toFile: units + "/run-tsmfs.mount", atomically: true, encoding: .utf8)
-        let result = try run("/usr/bin/systemd-analyze", ["verify", "--man=no", units + "/tsmfs@tdx.service",
-                                                           units + "/run-tsmfs.mount"])
+        let result = try run(
+            "/usr/bin/systemd-analyze",
+            [
+                "verify", "--man=no", units + "/tsmfs@tdx.service",
+                units + "/run-tsmfs.mount",
+            ])
         // verify only warns about some mistakes, so any output at all is a failure.
         #expect(result.status == 0 && result.stdout.isEmpty && result.stderr.isEmpty, "\(result.stdout)\(result.stderr)")
     }
 
     @Test func execRunsTheCommandAtTheCanonicalPath() throws {
-        let result = try run(TSMFSBinary.path, ["exec", "--provider", "echo", "--", "bash", "-ec", """
-            r=/sys/kernel/config/tsm/report/r
-            mkdir $r
-            head -c 64 /dev/zero > $r/inblob
-            hexdump -C $r/outblob | head -1
-            exit 7
-            """])
+        let result = try run(
+            TSMFSBinary.path,
+            [
+                "exec", "--provider", "echo", "--", "bash", "-ec",
+                """
+                r=/sys/kernel/config/tsm/report/r
+                mkdir $r
+                head -c 64 /dev/zero > $r/inblob
+                hexdump -C $r/outblob | head -1
+                exit 7
+                """,
+            ])
         #expect(result.status == 7, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("00000000  54 53 4d 45 43 48 4f 31"))
         #expect(!FileManager.default.fileExists(atPath: "/sys/kernel/config/tsm"))
@@ -97,8 +110,12 @@ import Testing
         // The branch taken where /sys/kernel/config already exists: no tmpfs, tsmfs goes on top.
         let existing = makeTemporaryDirectory("tsmfs-existing")
         defer { rmdir(existing) }
-        let result = try run(TSMFSBinary.path, ["exec", "--provider", "echo", "--at", existing, "--",
-                                                "sh", "-c", "grep -c ' \(existing) fuse.tsmfs ' /proc/self/mounts; ls \(existing)"])
+        let result = try run(
+            TSMFSBinary.path,
+            [
+                "exec", "--provider", "echo", "--at", existing, "--",
+                "sh", "-c", "grep -c ' \(existing) fuse.tsmfs ' /proc/self/mounts; ls \(existing)",
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "1\ntsm\n")
         #expect(try Sys.listDirectory(existing) == [".", ".."])

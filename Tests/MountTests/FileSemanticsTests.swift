@@ -137,7 +137,7 @@ import Testing
         try withMount(config: "[echo]\nattributes = \"tdx\"\n") { fs in
             let entry = try fs.makeEntry()
             let directory = try Sys.stat(entry)
-            #expect(directory.st_mode == S_IFDIR | 0o755)   // mkdir's 0700 is ignored
+            #expect(directory.st_mode == S_IFDIR | 0o755)  // mkdir's 0700 is ignored
             #expect(directory.st_nlink == 2 && directory.st_uid == 0 && directory.st_size == 0)
             #expect(try Sys.stat(fs.report).st_nlink == 3)
             let expected: [String: (mode_t, Int)] = [

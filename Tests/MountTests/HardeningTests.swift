@@ -8,7 +8,10 @@ import Testing
 @Suite struct HardeningTests {
     @Test func aKilledDaemonsMountIsRecoveredEvenAfterClientsTouchedIt() throws {
         let mountpoint = makeTemporaryDirectory()
-        defer { _ = try? tsmfs("unmount", "--lazy", mountpoint); rmdir(mountpoint) }
+        defer {
+            _ = try? tsmfs("unmount", "--lazy", mountpoint)
+            rmdir(mountpoint)
+        }
         let daemon = try startForegroundDaemon(at: mountpoint)
         // Cached attributes make stat of the root succeed although the daemon is gone.
         _ = try Sys.listDirectory(mountpoint + "/tsm")
@@ -23,7 +26,10 @@ import Testing
     @Test func concurrentMountsOnOneDirectoryMountOnce() throws {
         for _ in 0..<3 {
             let mountpoint = makeTemporaryDirectory()
-            defer { _ = try? tsmfs("unmount", "--lazy", mountpoint); rmdir(mountpoint) }
+            defer {
+                _ = try? tsmfs("unmount", "--lazy", mountpoint)
+                rmdir(mountpoint)
+            }
             let results = Mutex<[CommandResult]>([])
             DispatchQueue.concurrentPerform(iterations: 4) { _ in
                 if let result = try? tsmfs("mount", mountpoint) { results.withLock { $0.append(result) } }
@@ -31,7 +37,10 @@ import Testing
             let outcomes = results.withLock { $0 }
             #expect(outcomes.filter { $0.status == 0 }.count == 1)
             for failure in outcomes where failure.status != 0 {
-                #expect(failure.stderr == "tsmfs: tsmfs is already mounted at \(mountpoint); unmount it first with: tsmfs unmount \(mountpoint)\n")
+                #expect(
+                    failure.stderr
+                        == "tsmfs: tsmfs is already mounted at \(mountpoint); unmount it first with: tsmfs unmount \(mountpoint)\n"
+                )
             }
             #expect(MountTableSnapshot.tsmfsMounts().filter { $0 == mountpoint }.count == 1)
         }
@@ -59,7 +68,10 @@ import Testing
         defer { rmdir(empty) }
         for (path, message) in [
             ("/dev/zero", "tsmfs: config file /dev/zero is not a regular file: name a TOML file (see examples/tsmfs.toml)\n"),
-            ("/dev/urandom", "tsmfs: config file /dev/urandom is not a regular file: name a TOML file (see examples/tsmfs.toml)\n"),
+            (
+                "/dev/urandom",
+                "tsmfs: config file /dev/urandom is not a regular file: name a TOML file (see examples/tsmfs.toml)\n"
+            ),
             (empty, "tsmfs: config file \(empty) is not a regular file: name a TOML file (see examples/tsmfs.toml)\n"),
         ] {
             let result = try tsmfs("mount", "--config", path, empty)
@@ -77,8 +89,14 @@ import Testing
         defer { rmdir(empty) }
         let directory = makeTemporaryDirectory("tsmfs-config")
         let cases: [(String, String)] = [
-            ("[tsmfs]\nprovider = \"echo\"\n[tdxx]\nquote_version = 4\n", ":3: unknown section [tdxx] (known: tsmfs, tdx, sev, echo)\n"),
-            ("provider = \"echo\"\n[tsmfs]\n", ":1: provider is outside any section; put it under one of [tsmfs], [tdx], [sev], [echo]\n"),
+            (
+                "[tsmfs]\nprovider = \"echo\"\n[tdxx]\nquote_version = 4\n",
+                ":3: unknown section [tdxx] (known: tsmfs, tdx, sev, echo)\n"
+            ),
+            (
+                "provider = \"echo\"\n[tsmfs]\n",
+                ":1: provider is outside any section; put it under one of [tsmfs], [tdx], [sev], [echo]\n"
+            ),
         ]
         for (index, (text, message)) in cases.enumerated() {
             let path = directory + "/case\(index).toml"
@@ -87,7 +105,8 @@ import Testing
             #expect(result.status == 1 && result.stderr == "tsmfs: \(path)\(message)", "\(result.stderr)")
         }
         let crlf = directory + "/crlf.toml"
-        try "# made on Windows\r\n[tsmfs]\r\nprovider = \"echo\"\r\n[echo]\r\nname = \"crlf\"\r\n".write(toFile: crlf, atomically: true, encoding: .utf8)
+        try "# made on Windows\r\n[tsmfs]\r\nprovider = \"echo\"\r\n[echo]\r\nname = \"crlf\"\r\n".write(
+            toFile: crlf, atomically: true, encoding: .utf8)
         try withMount(arguments: ["--config", crlf]) { fs in
             let entry = try fs.makeEntry()
             #expect(try Sys.readText(entry + "/provider") == "crlf\n")
@@ -117,22 +136,30 @@ import Testing
         chmod(state, 0o777)
         let open = try tsmfs("mount", "--provider", "tdx", "--state-dir", state, empty)
         #expect(open.status == 1)
-        #expect(open.stderr == "tsmfs: \(state) is writable by other users (mode 777), so they could replace the simulated keys: chmod go-w \(state)\n")
+        #expect(
+            open.stderr
+                == "tsmfs: \(state) is writable by other users (mode 777), so they could replace the simulated keys: chmod go-w \(state)\n"
+        )
         chmod(state, 0o700)
         let key = state + "/tdx/intel-sgx-root-ca.key"
         #expect(FileManager.default.fileExists(atPath: key))
         chown(key, 65534, 65534)
         let foreign = try tsmfs("mount", "--provider", "tdx", "--state-dir", state, empty)
         #expect(foreign.status == 1)
-        #expect(foreign.stderr.hasPrefix("tsmfs: \(key) belongs to uid 65534, not to the user running tsmfs (uid 0)"), "\(foreign.stderr)")
+        #expect(
+            foreign.stderr.hasPrefix("tsmfs: \(key) belongs to uid 65534, not to the user running tsmfs (uid 0)"),
+            "\(foreign.stderr)")
         #expect(!MountTableSnapshot.tsmfsMounts().contains(empty))
     }
 
     @Test func endToEndExamplesSayWhatTheyNeed() throws {
-        let result = try run("/bin/bash", [TDXEvidenceTests.packageRoot + "/examples/tdx-end-to-end.sh"],
-                             environment: ProcessInfo.processInfo.environment.merging(
-                                ["TSMFS": TSMFSBinary.path, "PYTHON": "/usr/bin/python3"]) { $1 })
+        let result = try run(
+            "/bin/bash", [TDXEvidenceTests.packageRoot + "/examples/tdx-end-to-end.sh"],
+            environment: ProcessInfo.processInfo.environment.merging(
+                ["TSMFS": TSMFSBinary.path, "PYTHON": "/usr/bin/python3"]) { $1 })
         #expect(result.status == 1)
-        #expect(result.stderr == "tdx-end-to-end.sh: /usr/bin/python3 lacks the verifiers: pip install dcap-qvl omne-attest cryptography\n")
+        #expect(
+            result.stderr
+                == "tdx-end-to-end.sh: /usr/bin/python3 lacks the verifiers: pip install dcap-qvl omne-attest cryptography\n")
     }
 }

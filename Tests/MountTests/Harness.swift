@@ -26,7 +26,8 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let environment { process.environment = environment }
-    let out = Pipe(), err = Pipe()
+    let out = Pipe()
+    let err = Pipe()
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
@@ -35,16 +36,17 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus,
-                         stdout: String(decoding: stdout, as: UTF8.self),
-                         stderr: String(decoding: stderr, as: UTF8.self))
+    return CommandResult(
+        status: process.terminationStatus,
+        stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
 }
 
 /// Runs a bash script with `-e` (bash, as in the kernel documentation's transcripts).
 @discardableResult
 func shell(_ script: String, environment: [String: String] = [:]) throws -> CommandResult {
     var merged = ProcessInfo.processInfo.environment
-    merged["LC_ALL"] = "C"   // tools' messages in plain ASCII, whatever the host's locale
+    merged["LC_ALL"] = "C"  // tools' messages in plain ASCII, whatever the host's locale
     merged.merge(environment) { $1 }
     return try run("/bin/bash", ["-ec", script], environment: merged)
 }
@@ -105,8 +107,10 @@ struct MountFailure: Error, CustomStringConvertible {
 }
 
 /// Mounts tsmfs for the duration of `body`.
-func withMount(provider: String = "echo", config: String? = nil, arguments: [String] = [],
-               _ body: (MountedTSMFS) throws -> Void) throws {
+func withMount(
+    provider: String = "echo", config: String? = nil, arguments: [String] = [],
+    _ body: (MountedTSMFS) throws -> Void
+) throws {
     let filesystem = try MountedTSMFS(provider: provider, config: config, arguments: arguments)
     defer { filesystem.unmount() }
     try body(filesystem)
@@ -115,8 +119,10 @@ func withMount(provider: String = "echo", config: String? = nil, arguments: [Str
 /// Mounts `provider` with `config` as its section of the configuration file, then exports its
 /// trust material (`tsmfs roots`, `tsmfs collateral`) from the same configuration into a fresh
 /// directory, which `body` receives.
-func withTrustedMount(provider: String, config: String, stateDirectory: String?, exports: [String],
-                      _ body: (MountedTSMFS, String) throws -> Void) throws {
+func withTrustedMount(
+    provider: String, config: String, stateDirectory: String?, exports: [String],
+    _ body: (MountedTSMFS, String) throws -> Void
+) throws {
     let state = stateDirectory ?? makeTemporaryDirectory("tsmfs-state")
     let configText = "[tsmfs]\nprovider = \"\(provider)\"\nstate_dir = \"\(state)\"\n[\(provider)]\n" + config
     try withMount(provider: provider, config: configText) { fs in

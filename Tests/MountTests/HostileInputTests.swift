@@ -14,7 +14,8 @@ import Testing
         return (0..<count).map { _ in
             let length = Int.random(in: 0...40, using: &rng)
             return (0..<length).map { _ in
-                Int.random(in: 0..<4, using: &rng) == 0 ? UInt8.random(in: 0...255, using: &rng) : alphabet.randomElement(using: &rng)!
+                Int.random(in: 0..<4, using: &rng) == 0
+                    ? UInt8.random(in: 0...255, using: &rng) : alphabet.randomElement(using: &rng)!
             }
         }
     }
@@ -39,8 +40,10 @@ import Testing
 
     @Test func configParserReportsGarbageWithFileAndLine() {
         var rng = SeededGenerator(state: 7)
-        let fragments = ["[tsmfs]", "[echo]", "provider = \"echo\"", "latency_ms = 5", "x", "= 1", "\"", "[", "]",
-                         "max_entries = 0x", "name = \"a\\q\"", "#", "\u{0}", "é", "fail_with = \"EIO\"", "", "  # note"]
+        let fragments = [
+            "[tsmfs]", "[echo]", "provider = \"echo\"", "latency_ms = 5", "x", "= 1", "\"", "[", "]",
+            "max_entries = 0x", "name = \"a\\q\"", "#", "\u{0}", "é", "fail_with = \"EIO\"", "", "  # note",
+        ]
         var failures = 0
         for _ in 0..<3000 {
             let lines = (0..<Int.random(in: 1...8, using: &rng)).map { _ in
@@ -95,8 +98,10 @@ import Testing
 
     @Test func entryNamesFollowTheVFS() throws {
         try withMount { fs in
-            for name in [String(repeating: "n", count: 255), "..hidden", "sp ace", "tab\tname", "nl\nname",
-                         "ünïcödé", "\u{1}\u{7f}", "-dash"] {
+            for name in [
+                String(repeating: "n", count: 255), "..hidden", "sp ace", "tab\tname", "nl\nname",
+                "ünïcödé", "\u{1}\u{7f}", "-dash",
+            ] {
                 try Sys.mkdir(fs.report + "/" + name)
                 #expect(try Sys.readText(fs.report + "/" + name + "/generation") == "0\n", "\(name.debugDescription)")
                 try Sys.rmdir(fs.report + "/" + name)

@@ -23,15 +23,15 @@ enum ModelOperation: CustomStringConvertible, Sendable {
         switch self {
         case .mkdir(let name): "mkdir \(Self.show(name))"
         case .rmdir(let name): "rmdir \(Self.show(name))"
-        case let .open(fd, entry, attribute, read, write):
+        case .open(let fd, let entry, let attribute, let read, let write):
             "fd\(fd) = open \(Self.show(entry))/\(attribute.fileName) \(read && write ? "O_RDWR" : write ? "O_WRONLY" : "O_RDONLY")"
-        case let .write(fd, bytes, offset):
+        case .write(let fd, let bytes, let offset):
             "\(offset.map { "pwrite@\($0)" } ?? "write") fd\(fd) \(bytes.count) bytes \(String(decoding: bytes.prefix(12), as: UTF8.self).debugDescription)"
-        case let .read(fd, count): "read fd\(fd) \(count)"
-        case let .close(fd): "close fd\(fd)"
-        case let .dup(fd, copy): "fd\(copy) = dup fd\(fd)"
-        case let .hand(fd, holder): "child \(holder) inherits fd\(fd)"
-        case let .exit(holder): "child \(holder) exits"
+        case .read(let fd, let count): "read fd\(fd) \(count)"
+        case .close(let fd): "close fd\(fd)"
+        case .dup(let fd, let copy): "fd\(copy) = dup fd\(fd)"
+        case .hand(let fd, let holder): "child \(holder) inherits fd\(fd)"
+        case .exit(let holder): "child \(holder) exits"
         }
     }
 
@@ -57,8 +57,10 @@ struct SeededGenerator: RandomNumberGenerator {
 /// Random operation sequences, biased towards the interesting corners of the ABI.
 enum OperationGenerator {
     static let numbers = ["0", "1\n", "2", "3", "4", "+3", "0x2", "08", "abc", "-1", "4294967296", "0x", "1 ", "3\n\n", "010"]
-    static let guids = ["c476f1eb-0123-45a5-9641-b4e7dde5bfe3", "C476F1EB-0123-45A5-9641-B4E7DDE5BFE3\n",
-                        "c476f1eb-0123-45a5-9641-b4e7dde5bfe", "not-a-guid", "c476f1eb+0123-45a5-9641-b4e7dde5bfe3"]
+    static let guids = [
+        "c476f1eb-0123-45a5-9641-b4e7dde5bfe3", "C476F1EB-0123-45A5-9641-B4E7DDE5BFE3\n",
+        "c476f1eb-0123-45a5-9641-b4e7dde5bfe", "not-a-guid", "c476f1eb+0123-45a5-9641-b4e7dde5bfe3",
+    ]
     static let providers = ["svsm", "svsm\n", "x\n\n", "a\u{0}b"]
 
     /// Names that look alike to a String but are different bytes, and the limits of the VFS.
@@ -158,7 +160,7 @@ struct Holder {
         posix_spawn_file_actions_adddup2(&actions, descriptor, 3)
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup("sleep"), strdup("600"), nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         let spawned = posix_spawn(&pid, "/bin/sleep", &actions, nil, argv, nil)
         guard spawned == 0 else {
             errno = spawned
@@ -195,8 +197,8 @@ struct ModelRun {
         var fds: [Int: Int32] = [:]
         var holders: [Int: Holder] = [:]
         defer {
-            fds.values.forEach { _ = Glibc.close($0) }
-            holders.values.forEach { $0.exit() }
+            for descriptor in fds.values { Glibc.close(descriptor) }
+            for holder in holders.values { holder.exit() }
         }
         let reportPath = Array(report.utf8)
         func path(_ components: [UInt8]...) -> [CChar] {
@@ -212,13 +214,13 @@ struct ModelRun {
             case .rmdir(let name):
                 expected = model.rmdir(name)
                 actual = outcome(Glibc.rmdir(path(name)))
-            case let .open(fd, entry, attribute, read, write):
+            case .open(let fd, let entry, let attribute, let read, let write):
                 expected = model.open(fd, entry, attribute, read: read, write: write)
                 let flags = read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY
                 let result = Glibc.open(path(entry, Array(attribute.fileName.utf8)), flags | O_CLOEXEC)
                 if result >= 0 { fds[fd] = result }
                 actual = outcome(result)
-            case let .write(fd, bytes, offset):
+            case .write(let fd, let bytes, let offset):
                 expected = model.write(fd, bytes, at: offset)
                 let descriptor = fds[fd] ?? -1
                 let written = bytes.withUnsafeBytes { buffer in
@@ -226,20 +228,20 @@ struct ModelRun {
                         ?? Glibc.write(descriptor, buffer.baseAddress, buffer.count)
                 }
                 actual = written < 0 ? .error(errno) : .count(written)
-            case let .read(fd, count):
+            case .read(let fd, let count):
                 expected = model.read(fd, count: count)
                 var buffer = [UInt8](repeating: 0, count: count)
                 let got = Glibc.read(fds[fd] ?? -1, &buffer, count)
                 actual = got < 0 ? .error(errno) : .bytes(Array(buffer[..<got]))
-            case let .close(fd):
+            case .close(let fd):
                 expected = model.close(fd)
                 actual = outcome(Glibc.close(fds.removeValue(forKey: fd) ?? -1))
-            case let .dup(fd, copy):
+            case .dup(let fd, let copy):
                 expected = model.dup(fd, as: copy)
                 let result = fcntl(fds[fd] ?? -1, F_DUPFD_CLOEXEC, 0)
                 if result >= 0 { fds[copy] = result }
                 actual = outcome(result)
-            case let .hand(fd, holder):
+            case .hand(let fd, let holder):
                 expected = model.hand(fd, to: holder)
                 if let child = Holder(holding: fds[fd] ?? -1) {
                     holders[holder] = child
@@ -247,7 +249,7 @@ struct ModelRun {
                 } else {
                     actual = .error(errno)
                 }
-            case let .exit(holder):
+            case .exit(let holder):
                 expected = model.exit(holder)
                 if let child = holders.removeValue(forKey: holder) {
                     child.exit()
@@ -271,7 +273,8 @@ struct ModelRun {
         let magic = bytes.prefix(8)
         let range = magic.elementsEqual(EchoReport.magic) ? 0x18..<0x20 : 8..<16
         if magic.elementsEqual(EchoReport.magic) || magic.elementsEqual(EchoReport.auxMagic)
-            || magic.elementsEqual(EchoReport.manifestMagic) {
+            || magic.elementsEqual(EchoReport.manifestMagic)
+        {
             for index in range where index < bytes.count { bytes[index] = 0 }
         }
         return .bytes(bytes)
@@ -326,7 +329,8 @@ struct ModelRun {
             let operations = OperationGenerator.sequence(seed: seed, length: 150)
             if try ModelRun.replayOnFreshMount(operations) != nil {
                 let (shortest, divergence) = try ModelRun.shrink(operations)
-                Issue.record("""
+                Issue.record(
+                    """
                     seed \(seed) diverges; shortest reproducing sequence (\(shortest.count) steps):
                     \(shortest.enumerated().map { "  \($0.offset): \($0.element)" }.joined(separator: "\n"))
                     \(divergence)
@@ -343,8 +347,9 @@ struct ModelRun {
             let divergences = Mutex<[String]>([])
             let threads = 4
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                let operations = OperationGenerator.sequence(seed: Self.baseSeed &+ 1000 &+ UInt64(thread), length: 120,
-                                                             names: [Array("t\(thread)a".utf8), [0xFF, UInt8(thread)], [0xC3, 0xA9, UInt8(0x30 + thread)]])
+                let operations = OperationGenerator.sequence(
+                    seed: Self.baseSeed &+ 1000 &+ UInt64(thread), length: 120,
+                    names: [Array("t\(thread)a".utf8), [0xFF, UInt8(thread)], [0xC3, 0xA9, UInt8(0x30 + thread)]])
                 if let divergence = ModelRun.replay(operations, report: fs.report, maskSerial: true) {
                     divergences.withLock { $0.append("thread \(thread): \(divergence)") }
                 }
@@ -359,7 +364,7 @@ struct ModelRun {
         let operations: [ModelOperation] = [.mkdir(Array("x".utf8)), .rmdir(Array("x".utf8))]
         var divergence: ModelRun.Divergence?
         try? withMount { fs in
-            try Sys.mkdir(fs.report + "/x")   // the filesystem now disagrees with a fresh model
+            try Sys.mkdir(fs.report + "/x")  // the filesystem now disagrees with a fresh model
             divergence = ModelRun.replay(operations, report: fs.report)
         }
         #expect(divergence?.index == 0)

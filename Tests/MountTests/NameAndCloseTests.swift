@@ -20,18 +20,23 @@ import Testing
         return ("/proc/self/fd/\(fd)", fd)
     }
 
-    @Test(arguments: [
-        ([0xC3, 0xA9], [0x65, 0xCC, 0x81]),  // é precomposed, and e + combining acute
-        ([0xE2, 0x84, 0xAB], [0xC3, 0x85]),  // Å as ANGSTROM SIGN and as LATIN CAPITAL A WITH RING
-        ([0x61, 0xFF], [0x61, 0xFE]),  // invalid UTF-8 that a repairing decoder maps to one name
-    ] as [([UInt8], [UInt8])])
+    @Test(
+        arguments: [
+            ([0xC3, 0xA9], [0x65, 0xCC, 0x81]),  // é precomposed, and e + combining acute
+            ([0xE2, 0x84, 0xAB], [0xC3, 0x85]),  // Å as ANGSTROM SIGN and as LATIN CAPITAL A WITH RING
+            ([0x61, 0xFF], [0x61, 0xFE]),  // invalid UTF-8 that a repairing decoder maps to one name
+        ] as [([UInt8], [UInt8])])
     func namesThatLookAlikeAreDifferentEntries(_ first: [UInt8], _ second: [UInt8]) throws {
         try withMount { fs in
             #expect(mkdir(fs.report, first) == nil)
             #expect(mkdir(fs.report, second) == nil)
             #expect(try Sys.listNames(fs.report) == [Array(".".utf8), Array("..".utf8), second, first])
-            let (one, oneFD) = entry(fs.report, first), (other, otherFD) = entry(fs.report, second)
-            defer { Glibc.close(oneFD); Glibc.close(otherFD) }
+            let (one, oneFD) = entry(fs.report, first)
+            let (other, otherFD) = entry(fs.report, second)
+            defer {
+                Glibc.close(oneFD)
+                Glibc.close(otherFD)
+            }
             try Sys.writeFile(one + "/inblob", nonce)
             #expect(try Sys.readText(one + "/generation") == "1\n")
             #expect(try Sys.readText(other + "/generation") == "0\n")
@@ -61,7 +66,8 @@ import Testing
             let entry = try fs.makeEntry()
             // A subshell and a child process inherit fd 3 and close it while the writer still
             // holds it: the kernel commits only at the last close.
-            let result = try shell("""
+            let result = try shell(
+                """
                 exec 3>"$E/inblob"
                 printf '%032d' 1 >&3
                 ( exec 3>&- )
@@ -74,7 +80,9 @@ import Testing
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout == "1\n")
             let report = try #require(EchoReport(outblob: Sys.readFile(entry + "/outblob")))
-            #expect(report.request.inblob == Array((String(repeating: "0", count: 31) + "1" + String(repeating: "0", count: 31) + "2").utf8))
+            #expect(
+                report.request.inblob
+                    == Array((String(repeating: "0", count: 31) + "1" + String(repeating: "0", count: 31) + "2").utf8))
         }
     }
 
@@ -97,7 +105,8 @@ import Testing
         try withMount { fs in
             let entry = try fs.makeEntry()
             // The writer closes first; a child that inherited the descriptor holds the last reference.
-            let result = try shell("""
+            let result = try shell(
+                """
                 exec 3>"$E/inblob"
                 printf '%064d' 7 >&3
                 sh -c 'read line; exit 0' <&0 3>&3 &
@@ -105,7 +114,7 @@ import Testing
                 before=$(cat "$E/generation")
                 wait
                 echo "$before $(cat "$E/generation")"
-                """ , environment: ["E": entry])
+                """, environment: ["E": entry])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout == "0 1\n" || result.stdout == "1 1\n", "\(result.stdout)")
         }
@@ -114,14 +123,17 @@ import Testing
     @Test func fsyncFailsAndXattrsAreAbsentAsInConfigfs() throws {
         try withMount { fs in
             let entry = try fs.makeEntry()
-            for (path, flags) in [(entry + "/generation", O_RDONLY), (entry + "/inblob", O_WRONLY),
-                                  (entry, O_RDONLY | O_DIRECTORY), (fs.report, O_RDONLY | O_DIRECTORY)] {
+            for (path, flags) in [
+                (entry + "/generation", O_RDONLY), (entry + "/inblob", O_WRONLY),
+                (entry, O_RDONLY | O_DIRECTORY), (fs.report, O_RDONLY | O_DIRECTORY),
+            ] {
                 let fd = try Sys.open(path, flags)
                 #expect(throws: Errno.invalidArgument, "fsync \(path)") { try Sys.check(fsync(fd)) }
                 #expect(throws: Errno.invalidArgument, "fdatasync \(path)") { try Sys.check(fdatasync(fd)) }
                 try Sys.close(fd)
             }
-            let xattrs = try shell("""
+            let xattrs = try shell(
+                """
                 python3 - '\(entry)/outblob' '\(entry)' '\(fs.report)' <<'PY'
                 import errno, sys
                 import os

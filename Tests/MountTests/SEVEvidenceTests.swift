@@ -20,26 +20,38 @@ import Testing
     }
 
     /// privlevel (optional), inblob with dd, then outblob and auxblob with cat.
-    static func takeReport(_ fs: MountedTSMFS, nonce: [UInt8], privlevel: Int? = nil, entry: String = "r") throws -> ([UInt8], [UInt8]) {
+    static func takeReport(_ fs: MountedTSMFS, nonce: [UInt8], privlevel: Int? = nil, entry: String = "r") throws -> (
+        [UInt8], [UInt8]
+    ) {
         let path = fs.report + "/" + entry
         if (try? Sys.stat(path)) == nil { try Sys.mkdir(path) }
         if let privlevel { try Sys.writeFile(path + "/privlevel", "\(privlevel)\n") }
         let work = makeTemporaryDirectory("tsmfs-nonce")
         try Data(nonce).write(to: URL(fileURLWithPath: work + "/nonce"))
-        let result = try shell("dd if=\(work)/nonce of=\(path)/inblob bs=64 count=1 status=none && cat \(path)/outblob > \(work)/report && cat \(path)/auxblob > \(work)/aux")
+        let result = try shell(
+            "dd if=\(work)/nonce of=\(path)/inblob bs=64 count=1 status=none && cat \(path)/outblob > \(work)/report && cat \(path)/auxblob > \(work)/aux"
+        )
         #expect(result.status == 0, "\(result.stderr)")
-        return (Array(try Data(contentsOf: URL(fileURLWithPath: work + "/report"))),
-                Array(try Data(contentsOf: URL(fileURLWithPath: work + "/aux"))))
+        return (
+            Array(try Data(contentsOf: URL(fileURLWithPath: work + "/report"))),
+            Array(try Data(contentsOf: URL(fileURLWithPath: work + "/aux")))
+        )
     }
 
-    static func verify(_ report: [UInt8], _ aux: [UInt8], trust: String, nonce: [UInt8], maxVMPL: Int = 3,
-                       line: String = "Milan") throws -> [String: Any] {
+    static func verify(
+        _ report: [UInt8], _ aux: [UInt8], trust: String, nonce: [UInt8], maxVMPL: Int = 3,
+        line: String = "Milan"
+    ) throws -> [String: Any] {
         let work = makeTemporaryDirectory("tsmfs-report")
         try Data(report).write(to: URL(fileURLWithPath: work + "/report"))
         try Data(aux).write(to: URL(fileURLWithPath: work + "/aux"))
-        let result = try run(TDXEvidenceTests.python, [TDXEvidenceTests.packageRoot + "/Tests/Verifiers/omne_attest_verify.py",
-                                                       work + "/report", work + "/aux", "\(trust)/\(line)/ark.der.sha256",
-                                                       TDXEvidenceTests.hex(nonce), String(maxVMPL)])
+        let result = try run(
+            TDXEvidenceTests.python,
+            [
+                TDXEvidenceTests.packageRoot + "/Tests/Verifiers/omne_attest_verify.py",
+                work + "/report", work + "/aux", "\(trust)/\(line)/ark.der.sha256",
+                TDXEvidenceTests.hex(nonce), String(maxVMPL),
+            ])
         let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         return try #require(parsed, "verifier output: \(result.stdout) \(result.stderr)")
     }
@@ -49,8 +61,12 @@ import Testing
         let work = makeTemporaryDirectory("tsmfs-kds")
         try Data(report).write(to: URL(fileURLWithPath: work + "/report"))
         try Data(aux).write(to: URL(fileURLWithPath: work + "/aux"))
-        let result = try run(TDXEvidenceTests.python, [TDXEvidenceTests.packageRoot + "/Tests/Verifiers/amd_kds_check.py",
-                                                       work + "/report", work + "/aux", trust, line])
+        let result = try run(
+            TDXEvidenceTests.python,
+            [
+                TDXEvidenceTests.packageRoot + "/Tests/Verifiers/amd_kds_check.py",
+                work + "/report", work + "/aux", trust, line,
+            ])
         let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         return try #require(parsed, "checker output: \(result.stdout) \(result.stderr)")
     }
@@ -74,7 +90,8 @@ import Testing
         let mountpoint = makeTemporaryDirectory()
         defer { rmdir(mountpoint) }
         let config = makeTemporaryDirectory("tsmfs-config") + "/sev.toml"
-        try "[sev]\nchip_id = \"\(String(repeating: "04", count: 64))\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "[sev]\nchip_id = \"\(String(repeating: "04", count: 64))\"\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
         let result = try tsmfs("mount", "--provider", "sev", "--config", config, mountpoint)
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("tsmfs: \(config):2: [sev] chip_id: a raw hwID starting with 04"), "\(result.stderr)")
@@ -111,8 +128,10 @@ import Testing
             #expect(fields["cpuid"] as? [Int] == [0x19, 0x01, 0x01])
             #expect(fields["reported_tcb"] as? [Int] == [4, 0, 22, 0xD5])
             #expect(try Sys.readText(fixture.filesystem.report + "/r/provider") == "sev_guest\n")
-            #expect(try Sys.listDirectory(fixture.filesystem.report + "/r") ==
-                    [".", "..", "auxblob", "outblob", "inblob", "privlevel_floor", "privlevel", "provider", "generation"])
+            #expect(
+                try Sys.listDirectory(fixture.filesystem.report + "/r") == [
+                    ".", "..", "auxblob", "outblob", "inblob", "privlevel_floor", "privlevel", "provider", "generation",
+                ])
         }
     }
 
@@ -182,16 +201,19 @@ import Testing
             for offset in [0x90, 0x50 + 63, 0x1A0, 0x2A0 + 1] {
                 var tampered = report
                 tampered[offset] ^= 0x01
-                #expect(try Self.verify(tampered, aux, trust: fixture.trust, nonce: nonce)["verified"] as? Bool == false,
-                        "report byte 0x\(String(offset, radix: 16))")
+                #expect(
+                    try Self.verify(tampered, aux, trust: fixture.trust, nonce: nonce)["verified"] as? Bool == false,
+                    "report byte 0x\(String(offset, radix: 16))")
             }
             // A byte inside each certificate's signed part (well past the table's 96 bytes).
-            let vcekOffset = Int(aux.loadLittleEndianUInt32(at: 48 + 16)), askOffset = Int(aux.loadLittleEndianUInt32(at: 24 + 16))
+            let vcekOffset = Int(aux.loadLittleEndianUInt32(at: 48 + 16))
+            let askOffset = Int(aux.loadLittleEndianUInt32(at: 24 + 16))
             for offset in [vcekOffset + 200, askOffset + 300] {
                 var tampered = aux
                 tampered[offset] ^= 0x01
-                #expect(try Self.verify(report, tampered, trust: fixture.trust, nonce: nonce)["verified"] as? Bool == false,
-                        "auxblob byte \(offset)")
+                #expect(
+                    try Self.verify(report, tampered, trust: fixture.trust, nonce: nonce)["verified"] as? Bool == false,
+                    "auxblob byte \(offset)")
             }
         }
     }
@@ -243,27 +265,38 @@ import Testing
     @Test func svsmAttestsItsServicesManifest() throws {
         try Self.withSEV(config: "guest_vmpl = 1\n") { fixture in
             let entry = try fixture.filesystem.makeEntry("svsm")
-            #expect(try Sys.listDirectory(entry) == [".", "..", "manifestblob", "auxblob", "outblob", "inblob",
-                                                     "service_manifest_version", "service_guid", "service_provider",
-                                                     "privlevel_floor", "privlevel", "provider", "generation"])
+            #expect(
+                try Sys.listDirectory(entry) == [
+                    ".", "..", "manifestblob", "auxblob", "outblob", "inblob",
+                    "service_manifest_version", "service_guid", "service_provider",
+                    "privlevel_floor", "privlevel", "provider", "generation",
+                ])
             #expect(try Sys.readText(entry + "/privlevel_floor") == "1\n")
             try Sys.writeFile(entry + "/service_provider", "svsm\n")
             let nonce = (0..<64).map { UInt8(($0 * 5 + 2) & 0xff) }
             let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce, entry: "svsm")
             let manifest = try Sys.readFile(entry + "/manifestblob")
             // A GUID table: header (manifest GUID, length, one entry), then the vTPM entry and its data.
-            #expect(Array(manifest[0..<16]) == [0xbb, 0x9e, 0x84, 0x63, 0x92, 0x3d, 0x70, 0x46,
-                                                0xa1, 0xff, 0x58, 0xf9, 0xc9, 0x4b, 0x87, 0xbb])
+            #expect(
+                Array(manifest[0..<16]) == [
+                    0xbb, 0x9e, 0x84, 0x63, 0x92, 0x3d, 0x70, 0x46,
+                    0xa1, 0xff, 0x58, 0xf9, 0xc9, 0x4b, 0x87, 0xbb,
+                ])
             #expect(Int(manifest.loadLittleEndianUInt32(at: 16)) == manifest.count)
             #expect(manifest.loadLittleEndianUInt32(at: 20) == 1)
-            #expect(Array(manifest[24..<40]) == [0xeb, 0xf1, 0x76, 0xc4, 0x23, 0x01, 0xa5, 0x45,
-                                                 0x96, 0x41, 0xb4, 0xe7, 0xdd, 0xe5, 0xbf, 0xe3])
+            #expect(
+                Array(manifest[24..<40]) == [
+                    0xeb, 0xf1, 0x76, 0xc4, 0x23, 0x01, 0xa5, 0x45,
+                    0x96, 0x41, 0xb4, 0xe7, 0xdd, 0xe5, 0xbf, 0xe3,
+                ])
             #expect(manifest.loadLittleEndianUInt32(at: 40) == 48)
             let vtpm = Array(manifest[48...])
             #expect(Int(manifest.loadLittleEndianUInt32(at: 44)) == vtpm.count)
-            #expect(Array(vtpm[0..<4]) == [0x00, 0x23, 0x00, 0x0B])   // TPMT_PUBLIC: ECC, SHA-256
+            #expect(Array(vtpm[0..<4]) == [0x00, 0x23, 0x00, 0x0B])  // TPMT_PUBLIC: ECC, SHA-256
             // REPORT_DATA = SHA-512(nonce ‖ manifest), in a report from the SVSM's VMPL0.
-            let binding = try shell("cat <(printf '\(nonce.map { String(format: "\\x%02x", $0) }.joined())') \(entry)/manifestblob | sha512sum").stdout.prefix(128)
+            let binding = try shell(
+                "cat <(printf '\(nonce.map { String(format: "\\x%02x", $0) }.joined())') \(entry)/manifestblob | sha512sum"
+            ).stdout.prefix(128)
             let verdict = try Self.verify(report, aux, trust: fixture.trust, nonce: [UInt8](hex: binding)!, maxVMPL: 0)
             #expect(verdict["verified"] as? Bool == true, "\(verdict)")
 
@@ -271,9 +304,13 @@ import Testing
             try Sys.writeFile(entry + "/service_guid", "c476f1eb-0123-45a5-9641-b4e7dde5bfe3")
             let (single, singleAux) = try Self.takeReport(fixture.filesystem, nonce: nonce, entry: "svsm")
             #expect(try Sys.readFile(entry + "/manifestblob") == vtpm)
-            let singleBinding = try shell("cat <(printf '\(nonce.map { String(format: "\\x%02x", $0) }.joined())') \(entry)/manifestblob | sha512sum").stdout.prefix(128)
-            #expect(try Self.verify(single, singleAux, trust: fixture.trust, nonce: [UInt8](hex: singleBinding)!,
-                                    maxVMPL: 0)["verified"] as? Bool == true)
+            let singleBinding = try shell(
+                "cat <(printf '\(nonce.map { String(format: "\\x%02x", $0) }.joined())') \(entry)/manifestblob | sha512sum"
+            ).stdout.prefix(128)
+            #expect(
+                try Self.verify(
+                    single, singleAux, trust: fixture.trust, nonce: [UInt8](hex: singleBinding)!,
+                    maxVMPL: 0)["verified"] as? Bool == true)
 
             try Sys.writeFile(entry + "/service_manifest_version", "1")
             #expect(throws: Errno.invalidArgument) { try Sys.readFile(entry + "/outblob") }
@@ -293,8 +330,14 @@ import Testing
             let config = "[tsmfs]\nprovider = \"sev\"\nstate_dir = \"\(state)\"\n"
             try withMount(provider: "sev", config: config, arguments: ["--deterministic-seed", seed]) { fs in
                 let trust = makeTemporaryDirectory("tsmfs-trust")
-                #expect(try run(TSMFSBinary.path, ["roots", "--config", fs.configPath!, "--deterministic-seed", seed,
-                                                   "--out", trust]).status == 0)
+                #expect(
+                    try run(
+                        TSMFSBinary.path,
+                        [
+                            "roots", "--config", fs.configPath!, "--deterministic-seed", seed,
+                            "--out", trust,
+                        ]
+                    ).status == 0)
                 let (report, aux) = try Self.takeReport(fs, nonce: nonce, privlevel: 1)
                 #expect(try Self.verify(report, aux, trust: trust, nonce: nonce)["verified"] as? Bool == true)
                 evidence.append(report + aux)

@@ -6,7 +6,8 @@ import Testing
 @Suite struct ShellToolTests {
     @Test func kernelDocumentationFlow() throws {
         try withMount { fs in
-            let result = try shell("""
+            let result = try shell(
+                """
                 report=\(fs.report)/report0
                 mkdir $report
                 head -c 64 /dev/zero | tr '\\000' 'N' > /tmp/tsmfs-nonce.$$
@@ -33,7 +34,8 @@ import Testing
     @Test func toolErrorsReadLikeTheKernels() throws {
         try withMount { fs in
             let entry = try fs.makeEntry()
-            let result = try shell("""
+            let result = try shell(
+                """
                 cd \(entry)
                 { cat outblob; } 2>&1 || true
                 { echo 0011223344556677889900112233445566778899001122334455667788990011 > inblob; } 2>&1 || true
@@ -59,7 +61,8 @@ import Testing
     @Test func byteByByteDDAndCachedRereads() throws {
         try withMount { fs in
             let entry = try fs.makeEntry()
-            let result = try shell("""
+            let result = try shell(
+                """
                 cd \(entry)
                 head -c 64 /dev/urandom > /tmp/tsmfs-n.$$
                 dd if=/tmp/tsmfs-n.$$ of=inblob bs=1 count=64 2>/dev/null
@@ -80,19 +83,20 @@ import Testing
         try withMount(config: "[echo]\nattributes = \"tdx\"\n") { fs in
             _ = try fs.makeEntry()
             let result = try shell("cd \(fs.report)/r && ls -l | awk 'NR > 1 {print $1, $2, $3, $4, $5, $NF}'; ls -f")
-            #expect(result.stdout == """
-                -r--r--r-- 1 root root 4096 generation
-                --w------- 1 root root 0 inblob
-                -r--r--r-- 1 root root 0 outblob
-                -r--r--r-- 1 root root 4096 provider
-                .
-                ..
-                outblob
-                inblob
-                provider
-                generation
+            #expect(
+                result.stdout == """
+                    -r--r--r-- 1 root root 4096 generation
+                    --w------- 1 root root 0 inblob
+                    -r--r--r-- 1 root root 0 outblob
+                    -r--r--r-- 1 root root 4096 provider
+                    .
+                    ..
+                    outblob
+                    inblob
+                    provider
+                    generation
 
-                """)
+                    """)
             #expect(try shell("ls -l \(fs.report)/r | head -1").stdout == "total 0\n")
         }
     }

@@ -18,8 +18,10 @@ import Testing
     }
 
     static func withTDX(config: String = "", stateDirectory: String? = nil, _ body: (TDXFixture) throws -> Void) throws {
-        try withTrustedMount(provider: "tdx", config: config, stateDirectory: stateDirectory,
-                             exports: ["roots", "collateral"]) { fs, trust in
+        try withTrustedMount(
+            provider: "tdx", config: config, stateDirectory: stateDirectory,
+            exports: ["roots", "collateral"]
+        ) { fs, trust in
             try body(TDXFixture(filesystem: fs, trust: trust))
         }
     }
@@ -30,7 +32,8 @@ import Testing
         if (try? Sys.stat(path)) == nil { try Sys.mkdir(path) }
         let nonceFile = makeTemporaryDirectory("tsmfs-nonce") + "/nonce"
         try Data(nonce).write(to: URL(fileURLWithPath: nonceFile))
-        let result = try shell("dd if=\(nonceFile) of=\(path)/inblob bs=64 count=1 status=none && cat \(path)/outblob > \(nonceFile).quote")
+        let result = try shell(
+            "dd if=\(nonceFile) of=\(path)/inblob bs=64 count=1 status=none && cat \(path)/outblob > \(nonceFile).quote")
         #expect(result.status == 0, "\(result.stderr)")
         return Array(try Data(contentsOf: URL(fileURLWithPath: nonceFile + ".quote")))
     }
@@ -39,8 +42,12 @@ import Testing
     static func verify(_ quote: [UInt8], trust: String) throws -> [String: Any] {
         let quoteFile = makeTemporaryDirectory("tsmfs-quote") + "/quote.dat"
         try Data(quote).write(to: URL(fileURLWithPath: quoteFile))
-        let result = try run(python, [packageRoot + "/Tests/Verifiers/dcap_qvl_verify.py", quoteFile,
-                                      trust + "/collateral.json", trust + "/intel-sgx-root-ca.der"])
+        let result = try run(
+            python,
+            [
+                packageRoot + "/Tests/Verifiers/dcap_qvl_verify.py", quoteFile,
+                trust + "/collateral.json", trust + "/intel-sgx-root-ca.der",
+            ])
         let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         return try #require(parsed, "verifier output: \(result.stdout) \(result.stderr)")
     }
@@ -56,8 +63,10 @@ import Testing
         return try #require(parsed, "appraisal output: \(result.stdout) \(result.stderr)")
     }
 
-    @Test(arguments: [("4", "2", "UpToDate"), ("5", "2", "UpToDate"), ("5", "3", "UpToDate"), ("4", "2", "OutOfDate"),
-                      ("5", "3", "OutOfDate")])
+    @Test(arguments: [
+        ("4", "2", "UpToDate"), ("5", "2", "UpToDate"), ("5", "3", "UpToDate"), ("4", "2", "OutOfDate"),
+        ("5", "3", "OutOfDate"),
+    ])
     func everyQuoteKindPassesIntelsAppraisalRules(_ version: String, _ bodyType: String, _ status: String) throws {
         let config = "quote_version = \(version)\nbody_type = \(bodyType)\ntcb_status = \"\(status)\"\n"
         try Self.withTDX(config: config) { fixture in
@@ -77,9 +86,11 @@ import Testing
             // signature would fail too, so re-sign is out of reach: check the named failure is there.
             let path = fixture.trust + "/qe-identity.json"
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            try text.replacingOccurrences(of: #""attributes":"11000000000000000000000000000000""#,
-                                          with: #""attributes":"15000000000000000000000000000000""#)
-                .write(toFile: path, atomically: true, encoding: .utf8)
+            try text.replacingOccurrences(
+                of: #""attributes":"11000000000000000000000000000000""#,
+                with: #""attributes":"15000000000000000000000000000000""#
+            )
+            .write(toFile: path, atomically: true, encoding: .utf8)
             let verdict = try Self.appraise(quote, trust: fixture.trust)
             let failures = try #require(verdict["failures"] as? [String])
             #expect(failures.contains("Quoting Enclave attributes do not match the QE identity under its mask"), "\(failures)")
@@ -103,12 +114,16 @@ import Testing
             #expect(header["attestation_key_type"] as? Int == 2)
             #expect(header["qe_vendor_id"] as? String == "939a7233f79c4ca9940a0db3957f0607")
             #expect(try Sys.readText(fixture.filesystem.report + "/q/provider") == "tdx_guest\n")
-            #expect(try Sys.listDirectory(fixture.filesystem.report + "/q") == [".", "..", "outblob", "inblob", "provider", "generation"])
+            #expect(
+                try Sys.listDirectory(fixture.filesystem.report + "/q") == [
+                    ".", "..", "outblob", "inblob", "provider", "generation",
+                ])
         }
     }
 
     @Test func everyFieldComesFromTheConfiguration() throws {
-        let mrtd = String(repeating: "a1", count: 48), rtmr2 = String(repeating: "b2", count: 48)
+        let mrtd = String(repeating: "a1", count: 48)
+        let rtmr2 = String(repeating: "b2", count: 48)
         let config = """
             mrtd = "\(mrtd)"
             rtmr2 = "\(rtmr2)"
@@ -123,7 +138,8 @@ import Testing
             let quote = try Self.takeQuote(fixture.filesystem, nonce: Array(repeating: 7, count: 64))
             let verdict = try Self.verify(quote, trust: fixture.trust)
             #expect(verdict["verified"] as? Bool == true, "\(verdict)")
-            let report = try #require(((verdict["result"] as? [String: Any])?["report"] as? [String: Any])?["TD10"] as? [String: Any])
+            let report = try #require(
+                ((verdict["result"] as? [String: Any])?["report"] as? [String: Any])?["TD10"] as? [String: Any])
             #expect(report["mr_td"] as? String == mrtd)
             #expect(report["rt_mr2"] as? String == rtmr2)
             #expect(report["rt_mr0"] as? String == String(repeating: "00", count: 48))
@@ -207,7 +223,10 @@ import Testing
         defer { rmdir(mountpoint) }
         let result = try tsmfs("mount", "--provider", "tdx", "--state-dir", state, mountpoint)
         #expect(result.status == 1)
-        #expect(result.stderr == "tsmfs: \(state)/tdx/intel-sgx-pck.key is readable by other users (mode 644); a private key must be 0600: chmod 600 \(state)/tdx/intel-sgx-pck.key\n")
+        #expect(
+            result.stderr
+                == "tsmfs: \(state)/tdx/intel-sgx-pck.key is readable by other users (mode 644); a private key must be 0600: chmod 600 \(state)/tdx/intel-sgx-pck.key\n"
+        )
     }
 
     @Test func deterministicSeedReproducesRootsAndQuotes() throws {
@@ -217,12 +236,18 @@ import Testing
         var quotes: [[UInt8]] = []
         for _ in 0..<2 {
             let state = makeTemporaryDirectory("tsmfs-state")
-            try withMount(provider: "tdx", config: "[tsmfs]\nprovider = \"tdx\"\nstate_dir = \"\(state)\"\n",
-                          arguments: ["--deterministic-seed", seed]) { fs in
+            try withMount(
+                provider: "tdx", config: "[tsmfs]\nprovider = \"tdx\"\nstate_dir = \"\(state)\"\n",
+                arguments: ["--deterministic-seed", seed]
+            ) { fs in
                 let trust = makeTemporaryDirectory("tsmfs-trust")
                 for command in ["roots", "collateral"] {
-                    let result = try run(TSMFSBinary.path, [command, "--config", fs.configPath!,
-                                                            "--deterministic-seed", seed, "--out", trust])
+                    let result = try run(
+                        TSMFSBinary.path,
+                        [
+                            command, "--config", fs.configPath!,
+                            "--deterministic-seed", seed, "--out", trust,
+                        ])
                     #expect(result.status == 0, "\(result.stderr)")
                 }
                 let quote = try Self.takeQuote(fs, nonce: fixedNonce)

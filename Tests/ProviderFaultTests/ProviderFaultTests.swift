@@ -23,9 +23,10 @@ import Testing
     static let intelPKI: SimulatedIntelPKI = try! SimulatedIntelPKI.load(from: temporaryStore("intel"), platform: TDXPlatform())
     static let amdPKI: SimulatedAMDPKI = {
         let configuration = SEVProvider.Configuration()
-        return try! SimulatedAMDPKI.load(from: temporaryStore("amd"), productLine: configuration.productLine,
-                                         chipID: configuration.template.chipID,
-                                         reportedTCB: SecurityPatchLevels(configuration.template.reportedTCB))
+        return try! SimulatedAMDPKI.load(
+            from: temporaryStore("amd"), productLine: configuration.productLine,
+            chipID: configuration.template.chipID,
+            reportedTCB: SecurityPatchLevels(configuration.template.reportedTCB))
     }()
 
     static func tdx(_ configure: (inout TDXProvider.FaultSimulation) -> Void = { _ in }) throws -> TDXProvider {
@@ -54,7 +55,10 @@ import Testing
         #expect(Self.errno(try Self.tdx(), ReportRequest(inblob: [1, 2, 3])) == .invalidArgument)
         #expect(Self.errno(try Self.tdx { $0.serviceUnavailable = true }, ReportRequest(inblob: Self.nonce)) == .ioError)
         // Kernels before 7.1: a failed GetQuote is an empty outblob, not an error.
-        let old = try Self.tdx { $0.serviceUnavailable = true; $0.emptyOutblobOnFailure = true }
+        let old = try Self.tdx {
+            $0.serviceUnavailable = true
+            $0.emptyOutblobOnFailure = true
+        }
         #expect(try old.generateReport(for: ReportRequest(inblob: Self.nonce)).outblob.isEmpty)
         // A timed-out request leaves the buffer with the host: EIO, then EBUSY for every later one.
         let timingOut = try Self.tdx { $0.timeout = true }
@@ -65,13 +69,16 @@ import Testing
 
     @Test func sevFaultsAreTheDriversErrno() {
         #expect(Self.errno(Self.sev(), ReportRequest(inblob: [1])) == .invalidArgument)
-        #expect(Self.errno(Self.sev { $0.vmpckDisabled = true }, ReportRequest(inblob: Self.nonce)) == .inappropriateIOCTLForDevice)
+        #expect(
+            Self.errno(Self.sev { $0.vmpckDisabled = true }, ReportRequest(inblob: Self.nonce)) == .inappropriateIOCTLForDevice)
         #expect(Self.errno(Self.sev { $0.hostBusy = true }, ReportRequest(inblob: Self.nonce)) == .timedOut)
         #expect(Self.errno(Self.sev { $0.invalidParameters = true }, ReportRequest(inblob: Self.nonce)) == .invalidArgument)
         // A VMPL more privileged than the guest's own, and an SVSM request where there is no SVSM.
         #expect(Self.errno(Self.sev(vmpl: 2), ReportRequest(inblob: Self.nonce, privlevel: 1)) == .invalidArgument)
-        #expect(Self.errno(Self.sev(), ReportRequest(inblob: Self.nonce, serviceProvider: Array("svsm".utf8))) == .invalidArgument)
-        #expect(Self.errno(Self.sev(), ReportRequest(inblob: Self.nonce, serviceProvider: Array("other".utf8))) == .invalidArgument)
+        #expect(
+            Self.errno(Self.sev(), ReportRequest(inblob: Self.nonce, serviceProvider: Array("svsm".utf8))) == .invalidArgument)
+        #expect(
+            Self.errno(Self.sev(), ReportRequest(inblob: Self.nonce, serviceProvider: Array("other".utf8))) == .invalidArgument)
     }
 
     @Test func sevWithoutCertificatesHasAnEmptyAuxblob() throws {
@@ -81,7 +88,8 @@ import Testing
 
     @Test func reportsAreAFunctionOfTheirRequest() throws {
         // The core drops cached reports over its cap only because the providers promise this.
-        let tdx = try Self.tdx(), sev = Self.sev()
+        let tdx = try Self.tdx()
+        let sev = Self.sev()
         #expect(tdx.rebuildsReportsExactly && sev.rebuildsReportsExactly)
         for provider in [tdx, sev] as [any ReportProvider] {
             let request = ReportRequest(inblob: Self.nonce, generation: 3, serial: 9)

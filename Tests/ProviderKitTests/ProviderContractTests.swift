@@ -7,10 +7,11 @@ import Testing
 /// attribute sets, the request a provider receives and the report it returns.
 @Suite struct ProviderContractTests {
     @Test func attributesAreTheKernelsInCreationOrder() {
-        #expect(ReportAttribute.allCases.map(\.fileName) == [
-            "generation", "provider", "privlevel", "privlevel_floor", "service_provider", "service_guid",
-            "service_manifest_version", "inblob", "outblob", "auxblob", "manifestblob",
-        ])
+        #expect(
+            ReportAttribute.allCases.map(\.fileName) == [
+                "generation", "provider", "privlevel", "privlevel_floor", "service_provider", "service_guid",
+                "service_manifest_version", "inblob", "outblob", "auxblob", "manifestblob",
+            ])
         #expect(ReportAttribute.allCases.filter(\.isBinary) == [.inblob, .outblob, .auxblob, .manifestblob])
         #expect(ReportAttribute.allCases.filter(\.isReportBlob) == [.outblob, .auxblob, .manifestblob])
     }

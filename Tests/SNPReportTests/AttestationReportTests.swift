@@ -91,7 +91,9 @@ import Testing
         #expect(throws: ReportFormatError.tableWithoutTerminator) { try CertificateTable(parsing: Array(bytes.prefix(20))) }
         var unknown = bytes
         unknown[0] ^= 0xFF
-        #expect(throws: ReportFormatError.unknownCertificateGUID(Array(unknown[0..<16]))) { try CertificateTable(parsing: unknown) }
+        #expect(throws: ReportFormatError.unknownCertificateGUID(Array(unknown[0..<16]))) {
+            try CertificateTable(parsing: unknown)
+        }
         var outside = bytes
         outside.storeLittleEndian(UInt32(1000), at: 20)
         #expect(throws: ReportFormatError.certificateOutOfBounds(offset: 96, length: 1000, tableSize: bytes.count)) {

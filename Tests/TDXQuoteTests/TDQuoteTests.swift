@@ -10,11 +10,20 @@ import Testing
     static func patternedBody() -> TDReportBody {
         var body = TDReportBody()
         func fill(_ count: Int, _ seed: UInt8) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: Int(seed) &* 31 &+ $0) } }
-        body.teeTCBSVN = fill(16, 1); body.mrSeam = fill(48, 2); body.mrSignerSeam = fill(48, 3)
-        body.seamAttributes = fill(8, 4); body.tdAttributes = fill(8, 5); body.xfam = fill(8, 6)
-        body.mrTD = fill(48, 7); body.mrConfigID = fill(48, 8); body.mrOwner = fill(48, 9)
-        body.mrOwnerConfig = fill(48, 10); body.rtmrs = (0..<4).map { fill(48, UInt8(11 + $0)) }
-        body.reportData = fill(64, 15); body.teeTCBSVN2 = fill(16, 16); body.mrServiceTD = fill(48, 17)
+        body.teeTCBSVN = fill(16, 1)
+        body.mrSeam = fill(48, 2)
+        body.mrSignerSeam = fill(48, 3)
+        body.seamAttributes = fill(8, 4)
+        body.tdAttributes = fill(8, 5)
+        body.xfam = fill(8, 6)
+        body.mrTD = fill(48, 7)
+        body.mrConfigID = fill(48, 8)
+        body.mrOwner = fill(48, 9)
+        body.mrOwnerConfig = fill(48, 10)
+        body.rtmrs = (0..<4).map { fill(48, UInt8(11 + $0)) }
+        body.reportData = fill(64, 15)
+        body.teeTCBSVN2 = fill(16, 16)
+        body.mrServiceTD = fill(48, 17)
         return body
     }
 
@@ -26,8 +35,11 @@ import Testing
         report.isvSVN = 4
         report.mrSigner = Array(repeating: 0xDC, count: 32)
         let chain = Array("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".utf8)
-        return (try QuoteSigner(attestationKey: SigningKey(attestation), pckKey: SigningKey(pck), qeReport: report, pckCertificateChain: chain),
-                attestation, pck)
+        return (
+            try QuoteSigner(
+                attestationKey: SigningKey(attestation), pckKey: SigningKey(pck), qeReport: report, pckCertificateChain: chain),
+            attestation, pck
+        )
     }
 
     @Test func v4LayoutMatchesTheDCAPOffsets() throws {
@@ -135,8 +147,9 @@ import Testing
         report.mrSigner = []
         #expect(throws: LayoutError.wrongWidth(field: "mr_signer", expected: 32, actual: 0)) { try report.bytes }
         #expect(throws: LayoutError.wrongWidth(field: "signature", expected: 64, actual: 63)) {
-            try TDQuote.assemble(signedBytes: [], signature: [UInt8](repeating: 0, count: 63),
-                                 attestationKey: [UInt8](repeating: 0, count: 64), qeCertificationData: [])
+            try TDQuote.assemble(
+                signedBytes: [], signature: [UInt8](repeating: 0, count: 63),
+                attestationKey: [UInt8](repeating: 0, count: 64), qeCertificationData: [])
         }
     }
 }

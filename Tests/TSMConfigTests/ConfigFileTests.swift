@@ -3,17 +3,18 @@ import Testing
 
 @Suite struct ConfigFileTests {
     @Test func readsTypedValues() throws {
-        let file = try ConfigFile(parsing: """
-            # tsmfs configuration
-            [tsmfs]
-            provider = "echo"   # trailing comment
-            state_dir = "/var/lib/tsm # not a comment"
+        let file = try ConfigFile(
+            parsing: """
+                # tsmfs configuration
+                [tsmfs]
+                provider = "echo"   # trailing comment
+                state_dir = "/var/lib/tsm # not a comment"
 
-            [echo]
-            latency_ms = 1_000
-            privlevel_floor = 0x1
-            flag = true
-            """, name: "t.toml")
+                [echo]
+                latency_ms = 1_000
+                privlevel_floor = 0x1
+                flag = true
+                """, name: "t.toml")
         let tsmfs = file.section("tsmfs")
         #expect(try tsmfs.string("provider") == "echo")
         #expect(try tsmfs.string("state_dir") == "/var/lib/tsm # not a comment")
@@ -32,7 +33,10 @@ import Testing
         ("[s]\nx = 1\nx = 2", "t.toml:3: [s] x is set twice (first on line 2)"),
         ("[s]\n[s]", "t.toml:2: section [s] appears twice (first on line 1)"),
         ("just words", "t.toml:1: expected 'key = value' or '[section]', found 'just words'"),
-        ("x = abc", "t.toml:1: x: cannot read abc as a value: strings need double quotes, numbers are decimal or 0x hex, booleans are true/false"),
+        (
+            "x = abc",
+            "t.toml:1: x: cannot read abc as a value: strings need double quotes, numbers are decimal or 0x hex, booleans are true/false"
+        ),
         ("x = 99999999999999999999", "t.toml:1: x: 99999999999999999999 is out of range"),
         ("x =", "t.toml:1: x: missing value after '='"),
         ("x = \"a\\q\"", "t.toml:1: x: unknown escape '\\q' in string"),
@@ -49,7 +53,8 @@ import Testing
     @Test func typeAndRangeErrorsNameTheField() throws {
         let file = try ConfigFile(parsing: "[echo]\nlatency_ms = \"5\"\nprivlevel_floor = 9\nmode = \"x\"\ntypo = 1", name: "c")
         let echo = file.section("echo")
-        #expect(throws: ConfigError(file: "c", line: 2, message: "[echo] latency_ms: expected an integer, found a string \"5\"")) {
+        #expect(throws: ConfigError(file: "c", line: 2, message: "[echo] latency_ms: expected an integer, found a string \"5\""))
+        {
             try echo.integer("latency_ms", as: UInt32.self)
         }
         #expect(throws: ConfigError(file: "c", line: 3, message: "[echo] privlevel_floor: 9 is out of range (0…3)")) {
@@ -58,7 +63,10 @@ import Testing
         #expect(throws: ConfigError(file: "c", line: 4, message: "[echo] mode: \"x\" is not one of \"a\", \"b\"")) {
             try echo.choice("mode", from: ["a", "b"])
         }
-        #expect(throws: ConfigError(file: "c", line: 5, message: "[echo] typo: unknown setting (known here: latency_ms, mode, privlevel_floor)")) {
+        #expect(
+            throws: ConfigError(
+                file: "c", line: 5, message: "[echo] typo: unknown setting (known here: latency_ms, mode, privlevel_floor)")
+        ) {
             try echo.finish()
         }
     }

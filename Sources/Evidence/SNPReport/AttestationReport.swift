@@ -72,7 +72,10 @@ public struct AttestationReport: Equatable, Sendable {
     public static let policyReservedOne: UInt64 = 1 << 17
 
     /// Which key signs, as the signer info field records it.
-    public enum SigningKey: UInt32, Sendable { case vcek = 0, vlek = 1 }
+    public enum SigningKey: UInt32, Sendable {
+        case vcek = 0
+        case vlek = 1
+    }
 
     public var version: UInt32 = 3
     public var guestSVN: UInt32 = 0
@@ -221,7 +224,7 @@ public enum ReportFormatError: Error, Equatable, Sendable, CustomStringConvertib
         case .unknownSigningKey(let key): "unknown signing key \(key)"
         case .tableWithoutTerminator: "certificate table has no terminator"
         case .unknownCertificateGUID(let guid): "unknown certificate GUID \(guid.hexString)"
-        case let .certificateOutOfBounds(offset, length, size):
+        case .certificateOutOfBounds(let offset, let length, let size):
             "certificate at \(offset) (\(length) bytes) outside the \(size)-byte table"
         }
     }

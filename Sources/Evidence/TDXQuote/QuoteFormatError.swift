@@ -24,11 +24,11 @@ public enum QuoteFormatError: Error, Equatable, Sendable, CustomStringConvertibl
         case .truncated(let offset): "quote truncated at byte \(offset)"
         case .unsupportedVersion(let version): "unsupported quote version \(version)"
         case .unsupportedBodyType(let type): "unsupported v5 body type \(type)"
-        case let .bodySizeMismatch(type, size): "v5 body size \(size) does not match type \(type)"
-        case let .signatureDataLength(declared, present): "signature data length \(declared) but \(present) bytes follow"
+        case .bodySizeMismatch(let type, let size): "v5 body size \(size) does not match type \(type)"
+        case .signatureDataLength(let declared, let present): "signature data length \(declared) but \(present) bytes follow"
         case .notQEReportCertification(let type): "certification data type \(type) is not a QE report (6)"
         case .notPCKChain(let type): "nested certification data type \(type) is not a PCK chain (5)"
-        case let .certificationDataSize(type, declared, present):
+        case .certificationDataSize(let type, let declared, let present):
             "certification data type \(type) declares \(declared) bytes but \(present) are present"
         case .layout(let error): error.description
         }

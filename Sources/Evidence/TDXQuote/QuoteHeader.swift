@@ -25,8 +25,10 @@ public struct QuoteHeader: Equatable, Sendable {
     /// TEE type of a TD quote.
     public static let teeTypeTDX: UInt32 = 0x81
     /// Intel's QE vendor id; QVL and dcap-qvl reject any other.
-    public static let intelQEVendorID: [UInt8] = [0x93, 0x9A, 0x72, 0x33, 0xF7, 0x9C, 0x4C, 0xA9,
-                                                  0x94, 0x0A, 0x0D, 0xB3, 0x95, 0x7F, 0x06, 0x07]
+    public static let intelQEVendorID: [UInt8] = [
+        0x93, 0x9A, 0x72, 0x33, 0xF7, 0x9C, 0x4C, 0xA9,
+        0x94, 0x0A, 0x0D, 0xB3, 0x95, 0x7F, 0x06, 0x07,
+    ]
 
     public var version: UInt16
     public var attestationKeyType: UInt16 = QuoteHeader.attestationKeyECDSAP256

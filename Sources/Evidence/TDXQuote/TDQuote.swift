@@ -59,15 +59,18 @@ public struct TDQuote: Equatable, Sendable {
     /// The QE report certification data (type 6 payload).
     public var qeCertificationData: [UInt8] {
         get throws(LayoutError) {
-            try Self.qeCertificationData(report: try qeReport.bytes, signature: qeReportSignature,
-                                         authData: qeAuthData, chain: pckCertificateChain)
+            try Self.qeCertificationData(
+                report: try qeReport.bytes, signature: qeReportSignature,
+                authData: qeAuthData, chain: pckCertificateChain)
         }
     }
 
     /// The type 6 payload: QE report, its signature by the PCK, the QE authentication data and
     /// the nested type 5 PEM chain. Every quote from one attestation key carries the same.
-    public static func qeCertificationData(report: [UInt8], signature: [UInt8], authData: [UInt8],
-                                           chain: [UInt8]) throws(LayoutError) -> [UInt8] {
+    public static func qeCertificationData(
+        report: [UInt8], signature: [UInt8], authData: [UInt8],
+        chain: [UInt8]
+    ) throws(LayoutError) -> [UInt8] {
         try checkWidth(signature, of: Fields.qeReportSignature)
         var out = report + signature
         out.appendLittleEndian(UInt16(authData.count))
@@ -80,28 +83,35 @@ public struct TDQuote: Equatable, Sendable {
     /// The complete quote.
     public var bytes: [UInt8] {
         get throws(LayoutError) {
-            Array(try Self.assemble(signedBytes: try signedBytes, signature: signature, attestationKey: attestationKey,
-                                    qeCertificationData: try qeCertificationData).joined())
+            Array(
+                try Self.assemble(
+                    signedBytes: try signedBytes, signature: signature, attestationKey: attestationKey,
+                    qeCertificationData: try qeCertificationData
+                ).joined())
         }
     }
 
     /// The quote in two segments: everything up to the QE certification data, then that data
     /// (the part every quote from one attestation key shares).
-    public static func assemble(signedBytes: [UInt8], signature: [UInt8], attestationKey: [UInt8],
-                                qeCertificationData: [UInt8]) throws(LayoutError) -> [[UInt8]] {
+    public static func assemble(
+        signedBytes: [UInt8], signature: [UInt8], attestationKey: [UInt8],
+        qeCertificationData: [UInt8]
+    ) throws(LayoutError) -> [[UInt8]] {
         try checkWidth(signature, of: Fields.signature)
         try checkWidth(attestationKey, of: Fields.attestationKey)
         var head = signedBytes
         head.reserveCapacity(head.count + 4 + 128 + 6)
-        head.appendLittleEndian(UInt32(128 + 6 + qeCertificationData.count))   // signature data length
+        head.appendLittleEndian(UInt32(128 + 6 + qeCertificationData.count))  // signature data length
         head += signature + attestationKey
         head.appendLittleEndian(certificationDataQEReport)
         head.appendLittleEndian(UInt32(qeCertificationData.count))
         return [head, qeCertificationData]
     }
 
-    public init(format: Format, header: QuoteHeader, body: TDReportBody, signature: [UInt8], attestationKey: [UInt8],
-                qeReport: EnclaveReport, qeReportSignature: [UInt8], qeAuthData: [UInt8], pckCertificateChain: [UInt8]) {
+    public init(
+        format: Format, header: QuoteHeader, body: TDReportBody, signature: [UInt8], attestationKey: [UInt8],
+        qeReport: EnclaveReport, qeReportSignature: [UInt8], qeAuthData: [UInt8], pckCertificateChain: [UInt8]
+    ) {
         self.format = format
         self.header = header
         self.body = body

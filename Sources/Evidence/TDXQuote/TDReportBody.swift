@@ -53,25 +53,27 @@ public struct TDReportBody: Equatable, Sendable {
     public init() {}
 
     /// Every field in layout order: its place, and where the value lives in this type.
-    private static var layout: [(Field, WritableKeyPath<TDReportBody, [UInt8]>)] { [
-        (Field("tee_tcb_svn", at: Offset.teeTCBSVN, width: 16), \.teeTCBSVN),
-        (Field("mr_seam", at: Offset.mrSeam, width: 48), \.mrSeam),
-        (Field("mr_signer_seam", at: Offset.mrSignerSeam, width: 48), \.mrSignerSeam),
-        (Field("seam_attributes", at: Offset.seamAttributes, width: 8), \.seamAttributes),
-        (Field("td_attributes", at: Offset.tdAttributes, width: 8), \.tdAttributes),
-        (Field("xfam", at: Offset.xfam, width: 8), \.xfam),
-        (Field("mr_td", at: Offset.mrTD, width: 48), \.mrTD),
-        (Field("mr_config_id", at: Offset.mrConfigID, width: 48), \.mrConfigID),
-        (Field("mr_owner", at: Offset.mrOwner, width: 48), \.mrOwner),
-        (Field("mr_owner_config", at: Offset.mrOwnerConfig, width: 48), \.mrOwnerConfig),
-        (Field("rtmr0", at: Offset.rtmr0, width: 48), \.rtmrs[0]),
-        (Field("rtmr1", at: Offset.rtmr0 + 48, width: 48), \.rtmrs[1]),
-        (Field("rtmr2", at: Offset.rtmr0 + 96, width: 48), \.rtmrs[2]),
-        (Field("rtmr3", at: Offset.rtmr0 + 144, width: 48), \.rtmrs[3]),
-        (Field("report_data", at: Offset.reportData, width: 64), \.reportData),
-        (Field("tee_tcb_svn2", at: Offset.teeTCBSVN2, width: 16), \.teeTCBSVN2),
-        (Field("mr_servicetd", at: Offset.mrServiceTD, width: 48), \.mrServiceTD),
-    ] }
+    private static var layout: [(Field, WritableKeyPath<TDReportBody, [UInt8]>)] {
+        [
+            (Field("tee_tcb_svn", at: Offset.teeTCBSVN, width: 16), \.teeTCBSVN),
+            (Field("mr_seam", at: Offset.mrSeam, width: 48), \.mrSeam),
+            (Field("mr_signer_seam", at: Offset.mrSignerSeam, width: 48), \.mrSignerSeam),
+            (Field("seam_attributes", at: Offset.seamAttributes, width: 8), \.seamAttributes),
+            (Field("td_attributes", at: Offset.tdAttributes, width: 8), \.tdAttributes),
+            (Field("xfam", at: Offset.xfam, width: 8), \.xfam),
+            (Field("mr_td", at: Offset.mrTD, width: 48), \.mrTD),
+            (Field("mr_config_id", at: Offset.mrConfigID, width: 48), \.mrConfigID),
+            (Field("mr_owner", at: Offset.mrOwner, width: 48), \.mrOwner),
+            (Field("mr_owner_config", at: Offset.mrOwnerConfig, width: 48), \.mrOwnerConfig),
+            (Field("rtmr0", at: Offset.rtmr0, width: 48), \.rtmrs[0]),
+            (Field("rtmr1", at: Offset.rtmr0 + 48, width: 48), \.rtmrs[1]),
+            (Field("rtmr2", at: Offset.rtmr0 + 96, width: 48), \.rtmrs[2]),
+            (Field("rtmr3", at: Offset.rtmr0 + 144, width: 48), \.rtmrs[3]),
+            (Field("report_data", at: Offset.reportData, width: 64), \.reportData),
+            (Field("tee_tcb_svn2", at: Offset.teeTCBSVN2, width: 16), \.teeTCBSVN2),
+            (Field("mr_servicetd", at: Offset.mrServiceTD, width: 48), \.mrServiceTD),
+        ]
+    }
 
     /// Serialises the body of the given kind; a field of the wrong width is an error naming it.
     public func bytes(_ kind: Kind) throws(LayoutError) -> [UInt8] {

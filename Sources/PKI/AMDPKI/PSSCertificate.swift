@@ -1,9 +1,9 @@
 import Crypto
-import _CryptoExtras
 import Foundation
 import SimulatedPKI
 import SwiftASN1
 import X509
+import _CryptoExtras
 
 /// X.509 certificates signed with RSASSA-PSS (SHA-384, MGF1-SHA-384, salt 48), as AMD's KDS
 /// issues them. swift-certificates cannot sign PSS, so the TBSCertificate is assembled here
@@ -20,27 +20,35 @@ enum PSSCertificate {
             try algorithm.serialize(rsassaPSS)
             try algorithm.appendConstructedNode(identifier: .sequence) { parameters in
                 try parameters.appendConstructedNode(identifier: contextTag(0)) { hash in
-                    try hash.appendConstructedNode(identifier: .sequence) { try $0.serialize(sha384); try $0.serialize(ASN1Null()) }
+                    try hash.appendConstructedNode(identifier: .sequence) {
+                        try $0.serialize(sha384)
+                        try $0.serialize(ASN1Null())
+                    }
                 }
                 try parameters.appendConstructedNode(identifier: contextTag(1)) { mask in
                     try mask.appendConstructedNode(identifier: .sequence) { function in
                         try function.serialize(mgf1)
-                        try function.appendConstructedNode(identifier: .sequence) { try $0.serialize(sha384); try $0.serialize(ASN1Null()) }
+                        try function.appendConstructedNode(identifier: .sequence) {
+                            try $0.serialize(sha384)
+                            try $0.serialize(ASN1Null())
+                        }
                     }
                 }
-                try parameters.serialize(48, explicitlyTaggedWithIdentifier: contextTag(2))   // salt length
-                try parameters.serialize(1, explicitlyTaggedWithIdentifier: contextTag(3))    // trailer field
+                try parameters.serialize(48, explicitlyTaggedWithIdentifier: contextTag(2))  // salt length
+                try parameters.serialize(1, explicitlyTaggedWithIdentifier: contextTag(3))  // trailer field
             }
         }
     }
 
     /// A DER certificate issued by `signer`.
-    static func issue(serial: [UInt8], issuer: DistinguishedName, subject: DistinguishedName,
-                      notBefore: Date, notAfter: Date, publicKey: Certificate.PublicKey,
-                      extensions: [Certificate.Extension], signer: _RSA.Signing.PrivateKey) throws -> [UInt8] {
+    static func issue(
+        serial: [UInt8], issuer: DistinguishedName, subject: DistinguishedName,
+        notBefore: Date, notAfter: Date, publicKey: Certificate.PublicKey,
+        extensions: [Certificate.Extension], signer: _RSA.Signing.PrivateKey
+    ) throws -> [UInt8] {
         var tbs = DER.Serializer()
         try tbs.appendConstructedNode(identifier: .sequence) { certificate in
-            try certificate.serialize(2, explicitlyTaggedWithIdentifier: contextTag(0))   // v3
+            try certificate.serialize(2, explicitlyTaggedWithIdentifier: contextTag(0))  // v3
             try certificate.serialize(ArraySlice(serial))
             try writeAlgorithm(&certificate)
             try certificate.serialize(issuer)

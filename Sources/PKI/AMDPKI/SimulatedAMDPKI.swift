@@ -1,10 +1,10 @@
 import ByteLayout
 import Crypto
-import _CryptoExtras
 import Foundation
 import SimulatedPKI
 import SwiftASN1
 import X509
+import _CryptoExtras
 
 /// The simulated AMD root of trust of one product line: ARK (RSA-4096, self-signed) → ASK
 /// (RSA-4096) → the chip's VCEK (P-384), all signed RSASSA-PSS/SHA-384 as AMD's KDS does.
@@ -37,24 +37,27 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     /// Signs the product line's CRLs.
     let arkKey: _RSA.Signing.PrivateKey
 
-    static let notBefore = Date(timeIntervalSince1970: 1_735_689_600)   // 2025-01-01
-    static let notAfter = Date(timeIntervalSince1970: 2_524_607_999)    // 2049-12-31
+    static let notBefore = Date(timeIntervalSince1970: 1_735_689_600)  // 2025-01-01
+    static let notAfter = Date(timeIntervalSince1970: 2_524_607_999)  // 2049-12-31
 
     static let kdsArc: [UInt] = [1, 3, 6, 1, 4, 1, 3704, 1]
     /// The simulated cloud provider a VLEK names in its cspID extension.
     public static let cloudServiceProvider = "tsmfs-simulated-csp"
 
-    public static func load(from store: KeyStore, productLine: AMDProductLine, chipID: [UInt8],
-                            reportedTCB: SecurityPatchLevels, signer: Signer = .vcek,
-                            hardwareID: HardwareIDEncoding = .raw) throws -> SimulatedAMDPKI {
+    public static func load(
+        from store: KeyStore, productLine: AMDProductLine, chipID: [UInt8],
+        reportedTCB: SecurityPatchLevels, signer: Signer = .vcek,
+        hardwareID: HardwareIDEncoding = .raw
+    ) throws -> SimulatedAMDPKI {
         let line = productLine.rawValue.lowercased()
         let arkKey = try store.rsaKey("ark-\(line)")
         let arkName = try AMDProductLine.distinguishedName(productLine.arkCommonName)
         let ark = try storedCertificate(store, "ark-\(line)", publicKey: Certificate.PublicKey(arkKey.publicKey)) {
-            try PSSCertificate.issue(serial: [0x01], issuer: arkName, subject: arkName, notBefore: notBefore, notAfter: notAfter,
-                                     publicKey: Certificate.PublicKey(arkKey.publicKey),
-                                     extensions: try caExtensions(arkKey, issuer: nil, crlURL: productLine.crlURL, pathLength: nil),
-                                     signer: arkKey)
+            try PSSCertificate.issue(
+                serial: [0x01], issuer: arkName, subject: arkName, notBefore: notBefore, notAfter: notAfter,
+                publicKey: Certificate.PublicKey(arkKey.publicKey),
+                extensions: try caExtensions(arkKey, issuer: nil, crlURL: productLine.crlURL, pathLength: nil),
+                signer: arkKey)
         }
         // The VCEK chain's intermediate is the ASK; the VLEK's is the ASVK, with its own key and CRL.
         let intermediateName = signer == .vcek ? "ask-\(line)" : "asvk-\(line)"
@@ -62,12 +65,15 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         let crlURL = signer == .vcek ? productLine.crlURL : "https://kdsintf.amd.com/vlek/v1/\(productLine.rawValue)/crl"
         let intermediateKey = try store.rsaKey(intermediateName)
         let intermediateDN = try AMDProductLine.distinguishedName(intermediateCommonName)
-        let intermediate = try storedCertificate(store, intermediateName,
-                                                 publicKey: Certificate.PublicKey(intermediateKey.publicKey)) {
-            try PSSCertificate.issue(serial: [0x02], issuer: arkName, subject: intermediateDN, notBefore: notBefore,
-                                     notAfter: notAfter, publicKey: Certificate.PublicKey(intermediateKey.publicKey),
-                                     extensions: try caExtensions(intermediateKey, issuer: arkKey, crlURL: crlURL, pathLength: 0),
-                                     signer: arkKey)
+        let intermediate = try storedCertificate(
+            store, intermediateName,
+            publicKey: Certificate.PublicKey(intermediateKey.publicKey)
+        ) {
+            try PSSCertificate.issue(
+                serial: [0x02], issuer: arkName, subject: intermediateDN, notBefore: notBefore,
+                notAfter: notAfter, publicKey: Certificate.PublicKey(intermediateKey.publicKey),
+                extensions: try caExtensions(intermediateKey, issuer: arkKey, crlURL: crlURL, pathLength: 0),
+                signer: arkKey)
         }
         let signerKey = try store.p384Key("\(signer.rawValue)-\(line)")
         // A VCEK is specific to a chip and a TCB (a VLEK to a TCB); each is issued once and kept,
@@ -75,24 +81,30 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         let levels = [reportedTCB.bootLoader, reportedTCB.tee, 0, 0, 0, 0, reportedTCB.snp, reportedTCB.microcode]
         let bound = signer == .vcek ? chipID + levels + Array("hwID \(hardwareID.rawValue)".utf8) : levels
         let binding = Array(SHA256.hash(data: bound).prefix(6)).hexString
-        let signerCertificate = try storedCertificate(store, "\(signer.rawValue)-\(line)-\(binding)",
-                                                      publicKey: Certificate.PublicKey(signerKey.publicKey)) {
+        let signerCertificate = try storedCertificate(
+            store, "\(signer.rawValue)-\(line)-\(binding)",
+            publicKey: Certificate.PublicKey(signerKey.publicKey)
+        ) {
             try PSSCertificate.issue(
                 serial: [0x00], issuer: intermediateDN,
                 subject: try AMDProductLine.distinguishedName(signer == .vcek ? "SEV-VCEK" : "SEV-VLEK"),
                 notBefore: notBefore, notAfter: notAfter, publicKey: Certificate.PublicKey(signerKey.publicKey),
-                extensions: try kdsExtensions(productLine: productLine, signer: signer, chipID: chipID, tcb: reportedTCB,
-                                              hardwareID: hardwareID),
+                extensions: try kdsExtensions(
+                    productLine: productLine, signer: signer, chipID: chipID, tcb: reportedTCB,
+                    hardwareID: hardwareID),
                 signer: intermediateKey)
         }
-        return SimulatedAMDPKI(productLine: productLine, signer: signer, arkDER: ark, intermediateDER: intermediate,
-                               signerDER: signerCertificate, signerKey: signerKey, arkKey: arkKey)
+        return SimulatedAMDPKI(
+            productLine: productLine, signer: signer, arkDER: ark, intermediateDER: intermediate,
+            signerDER: signerCertificate, signerKey: signerKey, arkKey: arkKey)
     }
 
     /// Exactly AMD's KDS extension set: structVersion, productName, eight SPLs, then hwID (VCEK,
     /// the line and stepping as productName) or cspID (VLEK, the line alone).
-    static func kdsExtensions(productLine: AMDProductLine, signer: Signer, chipID: [UInt8],
-                              tcb: SecurityPatchLevels, hardwareID: HardwareIDEncoding) throws -> [Certificate.Extension] {
+    static func kdsExtensions(
+        productLine: AMDProductLine, signer: Signer, chipID: [UInt8],
+        tcb: SecurityPatchLevels, hardwareID: HardwareIDEncoding
+    ) throws -> [Certificate.Extension] {
         func value(_ write: (inout DER.Serializer) throws -> Void) throws -> ArraySlice<UInt8> {
             var serializer = DER.Serializer()
             try write(&serializer)
@@ -103,16 +115,19 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         }
         var extensions = [
             try kds(1, value: try value { try $0.serialize(0) }),
-            try kds(2, value: try value {
-                try $0.serialize(ASN1IA5String(signer == .vcek ? productLine.productName : productLine.rawValue))
-            }),
+            try kds(
+                2,
+                value: try value {
+                    try $0.serialize(ASN1IA5String(signer == .vcek ? productLine.productName : productLine.rawValue))
+                }),
         ]
         for (index, spl) in tcb.extensionValues.enumerated() {
             extensions.append(try kds(3, UInt(index + 1), value: try value { try $0.serialize(Int(spl)) }))
         }
         switch signer {
         case .vcek:
-            let id = hardwareID == .raw
+            let id =
+                hardwareID == .raw
                 ? ArraySlice(chipID) : try value { try $0.serialize(ASN1OctetString(contentBytes: ArraySlice(chipID))) }
             extensions.append(try kds(4, value: id))
         case .vlek:
@@ -121,20 +136,24 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
         return extensions
     }
 
-    private static func caExtensions(_ key: _RSA.Signing.PrivateKey, issuer: _RSA.Signing.PrivateKey?, crlURL: String,
-                                     pathLength: Int?) throws -> [Certificate.Extension] {
+    private static func caExtensions(
+        _ key: _RSA.Signing.PrivateKey, issuer: _RSA.Signing.PrivateKey?, crlURL: String,
+        pathLength: Int?
+    ) throws -> [Certificate.Extension] {
         let ownIdentifier = SubjectKeyIdentifier(hash: Certificate.PublicKey(key.publicKey))
         var extensions: [Certificate.Extension] = []
         if let issuer {
             let issuerIdentifier = SubjectKeyIdentifier(hash: Certificate.PublicKey(issuer.publicKey)).keyIdentifier
             extensions.append(try Certificate.Extension(ownIdentifier, critical: false))
             extensions.append(try Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: issuerIdentifier), critical: false))
-            extensions.append(try Certificate.Extension(BasicConstraints.isCertificateAuthority(maxPathLength: pathLength), critical: true))
+            extensions.append(
+                try Certificate.Extension(BasicConstraints.isCertificateAuthority(maxPathLength: pathLength), critical: true))
             extensions.append(try Certificate.Extension(KeyUsage(keyCertSign: true), critical: true))
         } else {
             extensions.append(try Certificate.Extension(KeyUsage(keyCertSign: true, cRLSign: true), critical: true))
             extensions.append(try Certificate.Extension(ownIdentifier, critical: false))
-            extensions.append(try Certificate.Extension(BasicConstraints.isCertificateAuthority(maxPathLength: pathLength), critical: true))
+            extensions.append(
+                try Certificate.Extension(BasicConstraints.isCertificateAuthority(maxPathLength: pathLength), critical: true))
         }
         extensions.append(try CertificateIssuer.crlDistributionPoint(crlURL))
         return extensions
@@ -143,8 +162,10 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     /// Loads `<name>.der` if it certifies `key`, else issues and stores a new one. PSS
     /// certificates do not parse in swift-certificates, so a stored one is recognised by the
     /// key's SubjectPublicKeyInfo, which a certificate carries verbatim.
-    private static func storedCertificate(_ store: KeyStore, _ name: String, publicKey: Certificate.PublicKey,
-                                          issue: () throws -> [UInt8]) throws -> [UInt8] {
+    private static func storedCertificate(
+        _ store: KeyStore, _ name: String, publicKey: Certificate.PublicKey,
+        issue: () throws -> [UInt8]
+    ) throws -> [UInt8] {
         let path = "\(store.directory)/\(name).der"
         var spki = DER.Serializer()
         try spki.serialize(publicKey)

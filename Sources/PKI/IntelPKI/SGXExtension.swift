@@ -60,8 +60,10 @@ public enum SGXExtension {
         return der.serializedBytes
     }
 
-    private static func entry(_ serializer: inout DER.Serializer, _ oid: ASN1ObjectIdentifier,
-                              _ value: (inout DER.Serializer) throws -> Void) throws {
+    private static func entry(
+        _ serializer: inout DER.Serializer, _ oid: ASN1ObjectIdentifier,
+        _ value: (inout DER.Serializer) throws -> Void
+    ) throws {
         try serializer.appendConstructedNode(identifier: .sequence) { pair in
             try pair.serialize(oid)
             try value(&pair)

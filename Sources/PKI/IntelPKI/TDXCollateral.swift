@@ -30,12 +30,14 @@ public struct TDXCollateral: Sendable {
         qeIdentity = Self.qeIdentityJSON(platform, issued: issued, expires: expires)
         tcbInfoSignature = Array(try pki.tcbSigning.key.signature(for: Array(tcbInfo.utf8)).rawRepresentation)
         qeIdentitySignature = Array(try pki.tcbSigning.key.signature(for: Array(qeIdentity.utf8)).rawRepresentation)
-        rootCACRL = try CRLBuilder.emptyCRL(issuer: pki.root.certificate.subject, issuerKey: pki.root.key,
-                                            authorityKeyIdentifier: pki.root.keyIdentifier, number: 1,
-                                            thisUpdate: issued, nextUpdate: expires)
-        pckCRL = try CRLBuilder.emptyCRL(issuer: pki.platformCA.certificate.subject, issuerKey: pki.platformCA.key,
-                                         authorityKeyIdentifier: pki.platformCA.keyIdentifier, number: 1,
-                                         thisUpdate: issued, nextUpdate: expires)
+        rootCACRL = try CRLBuilder.emptyCRL(
+            issuer: pki.root.certificate.subject, issuerKey: pki.root.key,
+            authorityKeyIdentifier: pki.root.keyIdentifier, number: 1,
+            thisUpdate: issued, nextUpdate: expires)
+        pckCRL = try CRLBuilder.emptyCRL(
+            issuer: pki.platformCA.certificate.subject, issuerKey: pki.platformCA.key,
+            authorityKeyIdentifier: pki.platformCA.keyIdentifier, number: 1,
+            thisUpdate: issued, nextUpdate: expires)
         let rootPEM = try CertificateIssuer.pem(pki.root.certificate)
         tcbInfoIssuerChain = try CertificateIssuer.pem(pki.tcbSigning.certificate) + rootPEM
         pckCRLIssuerChain = try CertificateIssuer.pem(pki.platformCA.certificate) + rootPEM
@@ -73,12 +75,15 @@ public struct TDXCollateral: Sendable {
                 + #""tcbDate":"2025-01-01T00:00:00Z","tcbStatus":"\#(status)"}"#
         }
         // An out-of-date platform matches only a level below one it does not reach (a newer PCE SVN).
-        let levels = platform.tcbStatus == .upToDate
+        let levels =
+            platform.tcbStatus == .upToDate
             ? [level(pceSVN: platform.pceSVN, status: "UpToDate")]
             : [level(pceSVN: platform.pceSVN &+ 1, status: "UpToDate"), level(pceSVN: platform.pceSVN, status: "OutOfDate")]
-        let module = #""mrsigner":"\#(hex(platform.mrSignerSeam))","attributes":"\#(hex(platform.seamAttributes))","#
+        let module =
+            #""mrsigner":"\#(hex(platform.mrSignerSeam))","attributes":"\#(hex(platform.seamAttributes))","#
             + #""attributesMask":"FFFFFFFFFFFFFFFF""#
-        let moduleIdentity = #"{"id":"TDX_\#(hex([platform.teeTCBSVN[1]]))",\#(module),"tcbLevels":[{"tcb":{"isvsvn":\#(platform.teeTCBSVN[0])},"#
+        let moduleIdentity =
+            #"{"id":"TDX_\#(hex([platform.teeTCBSVN[1]]))",\#(module),"tcbLevels":[{"tcb":{"isvsvn":\#(platform.teeTCBSVN[0])},"#
             + #""tcbDate":"2025-01-01T00:00:00Z","tcbStatus":"UpToDate"}]}"#
         return #"{"id":"TDX","version":3,"issueDate":"\#(timestamp(issued))","nextUpdate":"\#(timestamp(expires))","#
             + #""fmspc":"\#(hex(platform.fmspc))","pceId":"\#(hex(platform.pceID))","tcbType":0,"tcbEvaluationDataNumber":17,"#

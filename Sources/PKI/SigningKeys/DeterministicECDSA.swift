@@ -23,14 +23,19 @@ public enum DeterministicECDSA {
         order: BigUInt("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", radix: 16)!, size: 32,
         hash: { Array(SHA256.hash(data: $0)) },
         hmac: { key, data in Array(HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: key))) },
-        xOfMultiple: { k in (try? P256.Signing.PrivateKey(rawRepresentation: k)).map { Array($0.publicKey.rawRepresentation.prefix(32)) } })
+        xOfMultiple: { k in
+            (try? P256.Signing.PrivateKey(rawRepresentation: k)).map { Array($0.publicKey.rawRepresentation.prefix(32)) }
+        })
 
     static let p384 = Curve(
-        order: BigUInt("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", radix: 16)!,
+        order: BigUInt(
+            "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", radix: 16)!,
         size: 48,
         hash: { Array(SHA384.hash(data: $0)) },
         hmac: { key, data in Array(HMAC<SHA384>.authenticationCode(for: data, using: SymmetricKey(data: key))) },
-        xOfMultiple: { k in (try? P384.Signing.PrivateKey(rawRepresentation: k)).map { Array($0.publicKey.rawRepresentation.prefix(48)) } })
+        xOfMultiple: { k in
+            (try? P384.Signing.PrivateKey(rawRepresentation: k)).map { Array($0.publicKey.rawRepresentation.prefix(48)) }
+        })
 
     /// Signs SHA-256(`message`) with a P-256 key; returns r‖s, 32 bytes each, big-endian.
     public static func sign(_ message: some DataProtocol, with key: P256.Signing.PrivateKey) -> [UInt8] {

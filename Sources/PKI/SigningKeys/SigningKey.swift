@@ -42,11 +42,14 @@ struct DeterministicCertificateKey: CustomPrivateKey, @unchecked Sendable {
     var defaultSignatureAlgorithm: Certificate.SignatureAlgorithm { .ecdsaWithSHA256 }
     var supportedSignatureAlgorithms: [Certificate.SignatureAlgorithm] { [.ecdsaWithSHA256] }
 
-    func signSynchronously(bytes: some DataProtocol,
-                           signatureAlgorithm: Certificate.SignatureAlgorithm) throws -> Certificate.Signature {
+    func signSynchronously(
+        bytes: some DataProtocol,
+        signatureAlgorithm: Certificate.SignatureAlgorithm
+    ) throws -> Certificate.Signature {
         let signature = try P256.Signing.ECDSASignature(rawRepresentation: DeterministicECDSA.sign(bytes, with: key))
-        return try Certificate.Signature(signatureAlgorithm: .ecdsaWithSHA256,
-                                         signatureBytes: ASN1BitString(bytes: ArraySlice(signature.derRepresentation)))
+        return try Certificate.Signature(
+            signatureAlgorithm: .ecdsaWithSHA256,
+            signatureBytes: ASN1BitString(bytes: ArraySlice(signature.derRepresentation)))
     }
 
     func serialize(into coder: inout DER.Serializer) throws {

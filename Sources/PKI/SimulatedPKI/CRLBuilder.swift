@@ -12,27 +12,32 @@ public enum CRLBuilder {
     static let crlNumber: ASN1ObjectIdentifier = [2, 5, 29, 20]
 
     /// An empty CRL signed with ECDSA-P256/SHA-256.
-    public static func emptyCRL(issuer: DistinguishedName, issuerKey: SigningKey,
-                                authorityKeyIdentifier: [UInt8], number: Int,
-                                thisUpdate: Date, nextUpdate: Date) throws -> [UInt8] {
-        try revocationList(issuer: issuer, authorityKeyIdentifier: authorityKeyIdentifier, number: number,
-                           thisUpdate: thisUpdate, nextUpdate: nextUpdate, revoked: [],
-                           algorithm: { try $0.appendConstructedNode(identifier: .sequence) { try $0.serialize(ecdsaWithSHA256) } },
-                           sign: { Array(try issuerKey.signature(for: $0).derRepresentation) })
+    public static func emptyCRL(
+        issuer: DistinguishedName, issuerKey: SigningKey,
+        authorityKeyIdentifier: [UInt8], number: Int,
+        thisUpdate: Date, nextUpdate: Date
+    ) throws -> [UInt8] {
+        try revocationList(
+            issuer: issuer, authorityKeyIdentifier: authorityKeyIdentifier, number: number,
+            thisUpdate: thisUpdate, nextUpdate: nextUpdate, revoked: [],
+            algorithm: { try $0.appendConstructedNode(identifier: .sequence) { try $0.serialize(ecdsaWithSHA256) } },
+            sign: { Array(try issuerKey.signature(for: $0).derRepresentation) })
     }
 
     /// A CRL listing `revoked` (certificate serial numbers, big-endian bytes) as revoked at
     /// `thisUpdate`. `algorithm` writes the signature AlgorithmIdentifier; `sign` signs the
     /// TBSCertList's DER and returns the BIT STRING's contents.
-    public static func revocationList(issuer: DistinguishedName, authorityKeyIdentifier: [UInt8], number: Int,
-                                      thisUpdate: Date, nextUpdate: Date, revoked: [[UInt8]],
-                                      algorithm: (inout DER.Serializer) throws -> Void,
-                                      sign: ([UInt8]) throws -> [UInt8]) throws -> [UInt8] {
+    public static func revocationList(
+        issuer: DistinguishedName, authorityKeyIdentifier: [UInt8], number: Int,
+        thisUpdate: Date, nextUpdate: Date, revoked: [[UInt8]],
+        algorithm: (inout DER.Serializer) throws -> Void,
+        sign: ([UInt8]) throws -> [UInt8]
+    ) throws -> [UInt8] {
         var numberValue = DER.Serializer()
         try numberValue.serialize(number)
         var tbs = DER.Serializer()
         try tbs.appendConstructedNode(identifier: .sequence) { list in
-            try list.serialize(1)   // version: v2
+            try list.serialize(1)  // version: v2
             try algorithm(&list)
             try list.serialize(issuer)
             try list.serialize(try utcTime(thisUpdate))
@@ -50,10 +55,13 @@ public enum CRLBuilder {
             }
             try list.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { wrapper in
                 try wrapper.appendConstructedNode(identifier: .sequence) { extensions in
-                    try extensions.serialize(Certificate.Extension(oid: crlNumber, critical: false,
-                                                                   value: ArraySlice(numberValue.serializedBytes)))
-                    try extensions.serialize(Certificate.Extension(
-                        AuthorityKeyIdentifier(keyIdentifier: ArraySlice(authorityKeyIdentifier)), critical: false))
+                    try extensions.serialize(
+                        Certificate.Extension(
+                            oid: crlNumber, critical: false,
+                            value: ArraySlice(numberValue.serializedBytes)))
+                    try extensions.serialize(
+                        Certificate.Extension(
+                            AuthorityKeyIdentifier(keyIdentifier: ArraySlice(authorityKeyIdentifier)), critical: false))
                 }
             }
         }
@@ -71,7 +79,8 @@ public enum CRLBuilder {
     /// `date` as an ASN.1 UTCTime (valid through 2049).
     public static func utcTime(_ date: Date) throws -> UTCTime {
         let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
-        return try UTCTime(year: parts.year!, month: parts.month!, day: parts.day!,
-                           hours: parts.hour!, minutes: parts.minute!, seconds: parts.second!)
+        return try UTCTime(
+            year: parts.year!, month: parts.month!, day: parts.day!,
+            hours: parts.hour!, minutes: parts.minute!, seconds: parts.second!)
     }
 }

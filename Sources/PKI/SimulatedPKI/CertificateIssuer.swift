@@ -31,8 +31,10 @@ public enum CertificateIssuer {
         var value = DER.Serializer()
         try value.appendConstructedNode(identifier: .sequence) { points in
             try points.appendConstructedNode(identifier: .sequence) { point in
-                try point.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { name in
-                    try name.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { fullName in
+                try point.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
+                    name in
+                    try name.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
+                        fullName in
                         fullName.appendPrimitiveNode(identifier: ASN1Identifier(tagWithNumber: 6, tagClass: .contextSpecific)) {
                             $0.append(contentsOf: Array(uri.utf8))
                         }

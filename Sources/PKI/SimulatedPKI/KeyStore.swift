@@ -1,8 +1,8 @@
 import Crypto
-import _CryptoExtras
 import Foundation
 import SigningKeys
 import SystemPackage
+import _CryptoExtras
 
 /// Where a simulated root of trust keeps its private keys and certificates.
 ///
@@ -30,32 +30,38 @@ public struct KeyStore: Sendable {
     }
 
     private func storedP256Key(_ name: String) throws(PKIError) -> P256.Signing.PrivateKey {
-        try stored(name, kind: "P-256", parse: { try P256.Signing.PrivateKey(pemRepresentation: $0) },
-                   create: { P256.Signing.PrivateKey() }, pem: { $0.pemRepresentation })
+        try stored(
+            name, kind: "P-256", parse: { try P256.Signing.PrivateKey(pemRepresentation: $0) },
+            create: { P256.Signing.PrivateKey() }, pem: { $0.pemRepresentation })
     }
 
     /// The P-384 key called `name` (seeded: derived, never stored).
     public func p384Key(_ name: String) throws(PKIError) -> P384.Signing.PrivateKey {
         if let seed {
-            let material = HKDF<SHA384>.deriveKey(inputKeyMaterial: SymmetricKey(data: seed),
-                                                  salt: Array("tsmfs simulated root of trust".utf8),
-                                                  info: Array(name.utf8), outputByteCount: 48)
+            let material = HKDF<SHA384>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: seed),
+                salt: Array("tsmfs simulated root of trust".utf8),
+                info: Array(name.utf8), outputByteCount: 48)
             if let key = try? material.withUnsafeBytes({ try P384.Signing.PrivateKey(rawRepresentation: $0) }) { return key }
         }
-        return try stored(name, kind: "P-384", parse: { try P384.Signing.PrivateKey(pemRepresentation: $0) },
-                          create: { P384.Signing.PrivateKey() }, pem: { $0.pemRepresentation })
+        return try stored(
+            name, kind: "P-384", parse: { try P384.Signing.PrivateKey(pemRepresentation: $0) },
+            create: { P384.Signing.PrivateKey() }, pem: { $0.pemRepresentation })
     }
 
     /// The RSA-4096 key called `name`. RSA keys cannot be derived from a seed, so they are
     /// always created once and stored, seed or not.
     public func rsaKey(_ name: String) throws(PKIError) -> _RSA.Signing.PrivateKey {
-        try stored(name, kind: "RSA", parse: { try _RSA.Signing.PrivateKey(pemRepresentation: $0) },
-                   create: { try _RSA.Signing.PrivateKey(keySize: .bits4096) }, pem: { $0.pemRepresentation })
+        try stored(
+            name, kind: "RSA", parse: { try _RSA.Signing.PrivateKey(pemRepresentation: $0) },
+            create: { try _RSA.Signing.PrivateKey(keySize: .bits4096) }, pem: { $0.pemRepresentation })
     }
 
     /// Loads `<name>.key`, or creates and stores it (0600).
-    private func stored<Key>(_ name: String, kind: String, parse: (String) throws -> Key, create: () throws -> Key,
-                             pem: (Key) -> String) throws(PKIError) -> Key {
+    private func stored<Key>(
+        _ name: String, kind: String, parse: (String) throws -> Key, create: () throws -> Key,
+        pem: (Key) -> String
+    ) throws(PKIError) -> Key {
         let path = "\(directory)/\(name).key"
         try checkDirectoriesAreTrusted()
         if let text = try readText(path, secret: true) {
@@ -75,9 +81,10 @@ public struct KeyStore: Sendable {
     /// (negligible) case that it is out of range.
     static func derivedP256Key(seed: [UInt8], label: String) -> P256.Signing.PrivateKey {
         for counter in 0..<UInt8.max {
-            let material = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: seed),
-                                                  salt: Array("tsmfs simulated root of trust".utf8),
-                                                  info: Array("\(label)/\(counter)".utf8), outputByteCount: 32)
+            let material = HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: seed),
+                salt: Array("tsmfs simulated root of trust".utf8),
+                info: Array("\(label)/\(counter)".utf8), outputByteCount: 32)
             if let key = try? material.withUnsafeBytes({ try P256.Signing.PrivateKey(rawRepresentation: $0) }) {
                 return key
             }
@@ -93,12 +100,14 @@ public struct KeyStore: Sendable {
             var info = stat()
             guard stat(path, &info) == 0 else { continue }  // created 0700 on first write
             if info.st_mode & 0o022 != 0 && info.st_mode & S_ISVTX == 0 {
-                throw PKIError("\(path) is writable by other users (mode \(String(info.st_mode & 0o7777, radix: 8))), "
-                    + "so they could replace the simulated keys: chmod go-w \(path)")
+                throw PKIError(
+                    "\(path) is writable by other users (mode \(String(info.st_mode & 0o7777, radix: 8))), "
+                        + "so they could replace the simulated keys: chmod go-w \(path)")
             }
             if info.st_uid != geteuid() && info.st_uid != 0 {
-                throw PKIError("\(path) belongs to uid \(info.st_uid), not to the user running tsmfs "
-                    + "(uid \(geteuid())): use your own --state-dir, or chown -R \(geteuid()) \(path)")
+                throw PKIError(
+                    "\(path) belongs to uid \(info.st_uid), not to the user running tsmfs "
+                        + "(uid \(geteuid())): use your own --state-dir, or chown -R \(geteuid()) \(path)")
             }
         }
     }
@@ -117,12 +126,14 @@ public struct KeyStore: Sendable {
         var info = stat()
         if secret, fstat(descriptor.rawValue, &info) == 0 {
             if info.st_mode & 0o077 != 0 {
-                throw PKIError("\(path) is readable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); "
-                    + "a private key must be 0600: chmod 600 \(path)")
+                throw PKIError(
+                    "\(path) is readable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); "
+                        + "a private key must be 0600: chmod 600 \(path)")
             }
             if info.st_uid != geteuid() {
-                throw PKIError("\(path) belongs to uid \(info.st_uid), not to the user running tsmfs (uid \(geteuid())); "
-                    + "a private key must be the user's own: chown \(geteuid()) \(path), or move it away to create a new one")
+                throw PKIError(
+                    "\(path) belongs to uid \(info.st_uid), not to the user running tsmfs (uid \(geteuid())); "
+                        + "a private key must be the user's own: chown \(geteuid()) \(path), or move it away to create a new one")
             }
         }
         var bytes: [UInt8] = []
@@ -143,17 +154,19 @@ public struct KeyStore: Sendable {
     /// Writes `bytes` to `path` so that readers see either the old file or the whole new one.
     public func writeAtomically(_ path: String, _ bytes: [UInt8], permissions: UInt32 = 0o644) throws(PKIError) {
         do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             throw PKIError("cannot create the directory of \(path): \(error.localizedDescription)")
         }
         let temporary = "\(path).tmp-\(getpid())"
         do {
-            let descriptor = try FileDescriptor.open(FilePath(temporary), .writeOnly,
-                                                     options: [.create, .truncate],
-                                                     permissions: FilePermissions(rawValue: permissions))
+            let descriptor = try FileDescriptor.open(
+                FilePath(temporary), .writeOnly,
+                options: [.create, .truncate],
+                permissions: FilePermissions(rawValue: permissions))
             _ = try descriptor.closeAfter {
                 try descriptor.writeAll(bytes)
                 guard fsync(descriptor.rawValue) == 0 else { throw Errno(rawValue: errno) }

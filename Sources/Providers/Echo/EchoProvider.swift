@@ -1,8 +1,9 @@
 import ProviderKit
-import SystemPackage
 import Synchronization
+import SystemPackage
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The diagnostic provider: its evidence is the request itself, laid out as an

@@ -62,8 +62,9 @@ public struct EchoReport: Equatable, Sendable {
         out.storeLittleEndian(UInt32(request.inblob.count), at: Offset.inblobLength)
         out.storeLittleEndian(request.serviceManifestVersion, at: Offset.serviceManifestVersion)
         out.replaceSubrange(Offset.serviceGUID..<Offset.serviceGUID + 16, with: request.serviceGUID)
-        out.storeLittleEndian(request.serviceProvider.map { UInt32($0.count) } ?? UInt32.max,
-                              at: Offset.serviceProviderLength)
+        out.storeLittleEndian(
+            request.serviceProvider.map { UInt32($0.count) } ?? UInt32.max,
+            at: Offset.serviceProviderLength)
         out.replaceSubrange(Offset.inblob..<Offset.inblob + request.inblob.count, with: request.inblob)
         out += request.serviceProvider ?? []
 
@@ -77,8 +78,9 @@ public struct EchoReport: Equatable, Sendable {
     /// Parses an outblob back; `nil` if it is not an echo report.
     public init?(outblob: [UInt8]) {
         guard outblob.count >= Offset.serviceProvider,
-              Array(outblob[0..<8]) == Self.magic,
-              outblob.loadLittleEndian(UInt32.self, at: Offset.formatVersion) == Self.formatVersion else { return nil }
+            Array(outblob[0..<8]) == Self.magic,
+            outblob.loadLittleEndian(UInt32.self, at: Offset.formatVersion) == Self.formatVersion
+        else { return nil }
         let inblobLength = Int(outblob.loadLittleEndian(UInt32.self, at: Offset.inblobLength))
         guard inblobLength <= ReportRequest.inblobMax else { return nil }
         let providerLength = outblob.loadLittleEndian(UInt32.self, at: Offset.serviceProviderLength)

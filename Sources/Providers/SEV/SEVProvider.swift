@@ -1,12 +1,12 @@
-import ByteLayout
 import AMDPKI
+import ByteLayout
 import Crypto
 import Foundation
 import ProviderKit
-import SNPSigning
 import SNPReport
-import SystemPackage
+import SNPSigning
 import Synchronization
+import SystemPackage
 
 /// The `sev_guest` provider: each report is an SEV-SNP ATTESTATION_REPORT signed by the
 /// simulated chip's VCEK, with the ARK/ASK/VCEK certificate table as auxblob.
@@ -106,17 +106,22 @@ public final class SEVProvider: ReportProvider {
         }
         // The firmware refuses a VMPL more privileged than the guest's own.
         guard request.privlevel >= configuration.guestVMPL else {
-            throw ProviderError(.invalidArgument, "firmware rejected a report for VMPL \(request.privlevel) "
-                + "from a guest at VMPL \(configuration.guestVMPL)")
+            throw ProviderError(
+                .invalidArgument,
+                "firmware rejected a report for VMPL \(request.privlevel) "
+                    + "from a guest at VMPL \(configuration.guestVMPL)")
         }
-        return GeneratedReport(outblob: Blob(try signedReport(reportData: request.inblob, vmpl: request.privlevel)),
-                               auxblob: certificates)
+        return GeneratedReport(
+            outblob: Blob(try signedReport(reportData: request.inblob, vmpl: request.privlevel)),
+            auxblob: certificates)
     }
 
     /// The kernel's SVSM path: the SVSM at VMPL0 reports on its services, with REPORT_DATA =
     /// SHA-512(nonce ‖ manifest); the manifest becomes manifestblob.
-    private func svsmReport(_ request: ReportRequest, serviceProvider: [UInt8],
-                            certificates: Blob) throws(ProviderError) -> GeneratedReport {
+    private func svsmReport(
+        _ request: ReportRequest, serviceProvider: [UInt8],
+        certificates: Blob
+    ) throws(ProviderError) -> GeneratedReport {
         guard serviceProvider == Array("svsm".utf8) else {
             throw ProviderError(.invalidArgument, "service_provider must be \"svsm\"")
         }
@@ -134,8 +139,9 @@ public final class SEVProvider: ReportProvider {
             manifest = single
         }
         let binding = Array(SHA512.hash(data: request.inblob + manifest))
-        return GeneratedReport(outblob: Blob(try signedReport(reportData: binding, vmpl: 0)), auxblob: certificates,
-                               manifestblob: Blob(manifest))
+        return GeneratedReport(
+            outblob: Blob(try signedReport(reportData: binding, vmpl: 0)), auxblob: certificates,
+            manifestblob: Blob(manifest))
     }
 
     private func signedReport(reportData: [UInt8], vmpl: UInt32) throws(ProviderError) -> [UInt8] {

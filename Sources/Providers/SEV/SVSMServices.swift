@@ -49,20 +49,27 @@ public struct SVSMServices: Sendable {
         var area: [UInt8] = []
         func u16(_ value: UInt16) { area += [UInt8(value >> 8), UInt8(value & 0xFF)] }
         func u32(_ value: UInt32) { area += (0..<4).map { UInt8((value >> (24 - 8 * $0)) & 0xFF) } }
-        u16(0x0023)                  // type: TPM_ALG_ECC
-        u16(0x000B)                  // nameAlg: SHA-256
-        u32(0x000300B2)              // fixedTPM, fixedParent, sensitiveDataOrigin, adminWithPolicy, restricted, decrypt
-        let endorsementPolicy: [UInt8] = [0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3, 0xF8, 0x1A, 0x90, 0xCC, 0x8D,
-                                          0x46, 0xA5, 0xD7, 0x24, 0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52, 0x0B, 0x64,
-                                          0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14, 0x69, 0xAA]
-        u16(UInt16(endorsementPolicy.count)); area += endorsementPolicy
-        u16(0x0006); u16(128); u16(0x0043)   // symmetric: AES-128-CFB
-        u16(0x0010)                  // scheme: TPM_ALG_NULL
-        u16(0x0003)                  // curveID: TPM_ECC_NIST_P256
-        u16(0x0010)                  // kdf: TPM_ALG_NULL
+        u16(0x0023)  // type: TPM_ALG_ECC
+        u16(0x000B)  // nameAlg: SHA-256
+        u32(0x0003_00B2)  // fixedTPM, fixedParent, sensitiveDataOrigin, adminWithPolicy, restricted, decrypt
+        let endorsementPolicy: [UInt8] = [
+            0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3, 0xF8, 0x1A, 0x90, 0xCC, 0x8D,
+            0x46, 0xA5, 0xD7, 0x24, 0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52, 0x0B, 0x64,
+            0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14, 0x69, 0xAA,
+        ]
+        u16(UInt16(endorsementPolicy.count))
+        area += endorsementPolicy
+        u16(0x0006)
+        u16(128)
+        u16(0x0043)  // symmetric: AES-128-CFB
+        u16(0x0010)  // scheme: TPM_ALG_NULL
+        u16(0x0003)  // curveID: TPM_ECC_NIST_P256
+        u16(0x0010)  // kdf: TPM_ALG_NULL
         let point = Array(key.rawRepresentation)
-        u16(32); area += point[0..<32]
-        u16(32); area += point[32..<64]
+        u16(32)
+        area += point[0..<32]
+        u16(32)
+        area += point[32..<64]
         return area
     }
 }

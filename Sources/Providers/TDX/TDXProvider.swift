@@ -1,10 +1,10 @@
 import Crypto
 import Foundation
 import IntelPKI
-import SigningKeys
 import ProviderKit
-import SystemPackage
+import SigningKeys
 import Synchronization
+import SystemPackage
 import TDXQuote
 import TDXSigning
 
@@ -39,8 +39,10 @@ public final class TDXProvider: ReportProvider {
     private let bufferInFlight = Atomic<Bool>(false)
 
     /// - Parameter attestationKey: the per-boot key; a fresh one unless reproducibility is wanted.
-    public init(configuration: Configuration, pki: SimulatedIntelPKI,
-                attestationKey: SigningKey = SigningKey(P256.Signing.PrivateKey())) throws {
+    public init(
+        configuration: Configuration, pki: SimulatedIntelPKI,
+        attestationKey: SigningKey = SigningKey(P256.Signing.PrivateKey())
+    ) throws {
         self.configuration = configuration
         self.pki = pki
         let platform = pki.platform
@@ -54,8 +56,9 @@ public final class TDXProvider: ReportProvider {
         qeReport.isvSVN = platform.qeISVSVN
         // RFC 6979 nonces: a quote is a function of its body, so a dropped cache rebuilds byte for byte.
         let quotingKey = SigningKey(attestationKey.key, deterministic: true)
-        signer = try QuoteSigner(attestationKey: quotingKey, pckKey: pki.pck.key, qeReport: qeReport,
-                                 pckCertificateChain: Array(try pki.pckCertificateChainPEM.utf8))
+        signer = try QuoteSigner(
+            attestationKey: quotingKey, pckKey: pki.pck.key, qeReport: qeReport,
+            pckCertificateChain: Array(try pki.pckCertificateChainPEM.utf8))
     }
 
     public var name: String { "tdx_guest" }
@@ -77,8 +80,10 @@ public final class TDXProvider: ReportProvider {
         guard request.inblob.count == 64 else {
             throw ProviderError(.invalidArgument, "TDX REPORTDATA must be 64 bytes, inblob has \(request.inblob.count)")
         }
-        let delay = faults.latencyMilliseconds + (faults.latencyJitterMilliseconds > 0
-            ? UInt32.random(in: 0...faults.latencyJitterMilliseconds) : 0)
+        let delay =
+            faults.latencyMilliseconds
+            + (faults.latencyJitterMilliseconds > 0
+                ? UInt32.random(in: 0...faults.latencyJitterMilliseconds) : 0)
         if delay > 0 { usleep(delay * 1000) }
         if faults.timeout {
             bufferInFlight.store(true, ordering: .releasing)
@@ -88,7 +93,8 @@ public final class TDXProvider: ReportProvider {
             return try failedQuote("the host's quoting service is unavailable")
         }
         do {
-            return GeneratedReport(outblob: try signer.quoteSegments(body: body(reportData: request.inblob), format: configuration.format))
+            return GeneratedReport(
+                outblob: try signer.quoteSegments(body: body(reportData: request.inblob), format: configuration.format))
         } catch {
             throw ProviderError(.ioError, "quote signing failed: \(error)")
         }

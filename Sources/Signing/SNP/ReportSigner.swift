@@ -1,8 +1,8 @@
 import AMDPKI
 import ByteLayout
 import Crypto
-import SigningKeys
 import SNPReport
+import SigningKeys
 
 /// What an SEV-SNP report's signature covers, and which key makes it — in one place: the chip's
 /// **VCEK** (or a cloud provider's **VLEK**), certified by the ASK (or ASVK) under the product
@@ -36,8 +36,10 @@ extension CertificateTable {
     /// The table a host supplies for `pki`: ARK, ASK (or the ASVK, under the ASK's GUID as the
     /// GHCB specification has no other), then the VCEK or VLEK.
     public static func of(_ pki: SimulatedAMDPKI) -> CertificateTable {
-        CertificateTable([(.ark, pki.arkDER), (.ask, pki.intermediateDER),
-                          (pki.signer == .vcek ? .vcek : .vlek, pki.signerDER)])
+        CertificateTable([
+            (.ark, pki.arkDER), (.ask, pki.intermediateDER),
+            (pki.signer == .vcek ? .vcek : .vlek, pki.signerDER),
+        ])
     }
 }
 

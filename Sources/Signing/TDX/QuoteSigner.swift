@@ -29,8 +29,10 @@ public struct QuoteSigner: Sendable {
     ///   - pckKey: the platform's PCK key, which signs the QE report.
     ///   - qeReport: the QE report; its REPORTDATA is replaced by the attestation key binding.
     ///   - pckCertificateChain: PEM of PCK leaf, Platform CA and root, in that order.
-    public init(attestationKey: SigningKey, pckKey: SigningKey, qeReport: EnclaveReport,
-                pckCertificateChain: [UInt8], qeAuthData: [UInt8] = QuoteSigner.defaultQEAuthData) throws {
+    public init(
+        attestationKey: SigningKey, pckKey: SigningKey, qeReport: EnclaveReport,
+        pckCertificateChain: [UInt8], qeAuthData: [UInt8] = QuoteSigner.defaultQEAuthData
+    ) throws {
         let publicKey = Array(attestationKey.publicKey.rawRepresentation)
         var report = qeReport
         report.reportData = Array(SHA256.hash(data: publicKey + qeAuthData)) + [UInt8](repeating: 0, count: 32)
@@ -41,8 +43,9 @@ public struct QuoteSigner: Sendable {
         self.qeReportSignature = reportSignature
         self.qeAuthData = qeAuthData
         self.pckCertificateChain = pckCertificateChain
-        self.qeCertificationData = try TDQuote.qeCertificationData(report: try report.bytes, signature: reportSignature,
-                                                                    authData: qeAuthData, chain: pckCertificateChain)
+        self.qeCertificationData = try TDQuote.qeCertificationData(
+            report: try report.bytes, signature: reportSignature,
+            authData: qeAuthData, chain: pckCertificateChain)
     }
 
     /// A signed quote of `body` in `format`.
@@ -53,15 +56,18 @@ public struct QuoteSigner: Sendable {
     /// The same quote as two segments: what is unique to it, then the certification data every
     /// quote from this attestation key shares (stored once, however many quotes are cached).
     public func quoteSegments(body: TDReportBody, format: TDQuote.Format, header: QuoteHeader? = nil) throws -> Blob {
-        var quote = TDQuote(format: format, header: header ?? QuoteHeader(version: format.version), body: body,
-                            signature: [], attestationKey: attestationPublicKey, qeReport: qeReport,
-                            qeReportSignature: qeReportSignature, qeAuthData: qeAuthData,
-                            pckCertificateChain: pckCertificateChain)
+        var quote = TDQuote(
+            format: format, header: header ?? QuoteHeader(version: format.version), body: body,
+            signature: [], attestationKey: attestationPublicKey, qeReport: qeReport,
+            qeReportSignature: qeReportSignature, qeAuthData: qeAuthData,
+            pckCertificateChain: pckCertificateChain)
         quote.header.version = format.version
         let signed = try quote.signedBytes
         let signature = Array(try attestationKey.signature(for: signed).rawRepresentation)
-        return Blob(segments: try TDQuote.assemble(signedBytes: signed, signature: signature,
-                                                   attestationKey: attestationPublicKey,
-                                                   qeCertificationData: qeCertificationData))
+        return Blob(
+            segments: try TDQuote.assemble(
+                signedBytes: signed, signature: signature,
+                attestationKey: attestationPublicKey,
+                qeCertificationData: qeCertificationData))
     }
 }
