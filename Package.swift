@@ -212,7 +212,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SigningKeysTests",
-            dependencies: ["SigningKeys", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "SigningKeys", .product(name: "BigInt", package: "BigInt"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(name: "TSMConfigTests", dependencies: ["TSMConfig"]),
         // Mount tests: real mounts driven by syscalls and shell tools; need root and /dev/fuse.

@@ -38,37 +38,32 @@ import Testing
         )
     }
 
-    static func verify(
-        _ report: [UInt8], _ aux: [UInt8], trust: String, nonce: [UInt8], maxVMPL: Int = 3,
-        line: String = "Milan"
-    ) throws -> [String: Any] {
+    /// Runs `script` from Tests/Verifiers on the report and auxblob (written to files, passed first)
+    /// and `arguments`; returns the JSON object it prints.
+    static func check(_ script: String, _ report: [UInt8], _ aux: [UInt8], _ arguments: [String]) throws -> [String: Any] {
         let work = makeTemporaryDirectory("tsmfs-report")
         try Data(report).write(to: URL(fileURLWithPath: work + "/report"))
         try Data(aux).write(to: URL(fileURLWithPath: work + "/aux"))
         let result = try run(
             TDXEvidenceTests.python,
-            [
-                TDXEvidenceTests.packageRoot + "/Tests/Verifiers/omne_attest_verify.py",
-                work + "/report", work + "/aux", "\(trust)/\(line)/ark.der.sha256",
-                TDXEvidenceTests.hex(nonce), String(maxVMPL),
-            ])
+            [TDXEvidenceTests.packageRoot + "/Tests/Verifiers/" + script, work + "/report", work + "/aux"] + arguments)
         let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-        return try #require(parsed, "verifier output: \(result.stdout) \(result.stderr)")
+        return try #require(parsed, "\(script) output: \(result.stdout) \(result.stderr)")
+    }
+
+    /// omne-attest's and cryptography's verdict, with the ARK pinned by the hash tsmfs roots wrote.
+    static func verify(
+        _ report: [UInt8], _ aux: [UInt8], trust: String, nonce: [UInt8], maxVMPL: Int = 3,
+        line: String = "Milan"
+    ) throws -> [String: Any] {
+        try check(
+            "omne_attest_verify.py", report, aux,
+            ["\(trust)/\(line)/ark.der.sha256", TDXEvidenceTests.hex(nonce), String(maxVMPL)])
     }
 
     /// The KDS encodings, checked with the cryptography package: hwID against CHIP_ID, and the CRL.
     static func kdsCheck(_ report: [UInt8], _ aux: [UInt8], trust: String, line: String = "Milan") throws -> [String: Any] {
-        let work = makeTemporaryDirectory("tsmfs-kds")
-        try Data(report).write(to: URL(fileURLWithPath: work + "/report"))
-        try Data(aux).write(to: URL(fileURLWithPath: work + "/aux"))
-        let result = try run(
-            TDXEvidenceTests.python,
-            [
-                TDXEvidenceTests.packageRoot + "/Tests/Verifiers/amd_kds_check.py",
-                work + "/report", work + "/aux", trust, line,
-            ])
-        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-        return try #require(parsed, "checker output: \(result.stdout) \(result.stderr)")
+        try check("amd_kds_check.py", report, aux, [trust, line])
     }
 
     @Test func vcekHardwareIDIsTheRawChipIDAsAMDIssuesIt() throws {

@@ -68,7 +68,8 @@ public enum DeterministicECDSA {
             let k = BigUInt(Data(v))
             if k > 0, k < order, let x = curve.xOfMultiple(octets(k)) {
                 let r = BigUInt(Data(x)) % order
-                if r > 0, let kInverse = k.inverse(order) {
+                if r > 0, let inverse = ModularInverse.inverse(octets(k), modulo: octets(order)) {
+                    let kInverse = BigUInt(Data(inverse))
                     let s = (kInverse * ((z + r * d) % order)) % order
                     if s > 0 { return octets(r) + octets(s) }
                 }
