@@ -9,7 +9,7 @@ import Testing
         let empty = makeTemporaryDirectory()
         defer { rmdir(empty) }
         let occupied = makeTemporaryDirectory()
-        FileManager.default.createFile(atPath: occupied + "/file", contents: Data())
+        #expect(FileManager.default.createFile(atPath: occupied + "/file", contents: Data()))
         defer {
             unlink(occupied + "/file")
             rmdir(occupied)
