@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -17,8 +19,12 @@ final class PendingCloses: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var pending: Set<ObjectIdentifier> = []
+    /// `pending.count`, readable without the mutex: nearly every observation finds nothing
+    /// pending and must not pay for a lock.
+    private let pendingCount = Atomic<Int>(0)
     /// How long an observer waits for a RELEASE before it decides the close was not the last.
     let patience: Duration
+    static let yieldsBeforeSleeping = 16
 
     init(patience: Duration) {
         self.patience = patience
@@ -45,19 +51,30 @@ final class PendingCloses: @unchecked Sendable {
 
     /// A close with uncommitted writes: its RELEASE may follow.
     func closed(_ descriptor: ObjectIdentifier) {
-        locked { _ = pending.insert(descriptor) }
+        locked {
+            if pending.insert(descriptor).inserted { pendingCount.add(1, ordering: .releasing) }
+        }
     }
 
     /// The descriptor was written again (so that close was not its last), or it was released.
     func settled(_ descriptor: ObjectIdentifier) {
         locked {
-            if pending.remove(descriptor) != nil { pthread_cond_broadcast(condition) }
+            guard pending.remove(descriptor) != nil else { return }
+            pendingCount.subtract(1, ordering: .releasing)
+            pthread_cond_broadcast(condition)
         }
     }
 
     /// Waits until no close is pending, at most `patience`; closes still pending then were not
     /// last closes and are forgotten (their descriptors commit when they are finally released).
     func wait() {
+        guard pendingCount.load(ordering: .acquiring) > 0 else { return }
+        // The RELEASE is usually being handled on the other core right now: yielding a few times
+        // costs less than a sleep and a wake-up.
+        for _ in 0..<Self.yieldsBeforeSleeping {
+            sched_yield()
+            if pendingCount.load(ordering: .acquiring) == 0 { return }
+        }
         locked {
             guard !pending.isEmpty else { return }
             var deadline = timespec()
@@ -68,6 +85,7 @@ final class PendingCloses: @unchecked Sendable {
             deadline.tv_nsec = nanoseconds % 1_000_000_000
             while !pending.isEmpty {
                 if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT {
+                    pendingCount.subtract(pending.count, ordering: .releasing)
                     pending.removeAll()
                 }
             }
