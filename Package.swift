@@ -220,7 +220,10 @@ let package = Package(
         // Mount tests: real mounts driven by syscalls and shell tools; need root and /dev/fuse.
         .testTarget(
             name: "MountTests",
-            dependencies: ["ByteLayout", "EchoProvider", "ProviderKit", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [
+                "ByteLayout", "ConfigfsTSM", "EchoProvider", "ProviderKit", "TSMConfig",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
     ]
 )
