@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <pthread.h>
 #include <malloc.h>
+#include <sys/prctl.h>
 
 /* fuse_session_loop_mt is a macro selecting a versioned symbol; Swift cannot call macros. */
 static inline int tsmfs_fuse_session_loop_mt(struct fuse_session *se, struct fuse_loop_config *config) {
@@ -25,5 +26,8 @@ static inline void tsmfs_fi_set_keep_cache(struct fuse_file_info *fi, int on) { 
 
 /* glibc keeps freed heap memory; this hands it back to the kernel (a GNU extension Swift's Glibc hides). */
 static inline void tsmfs_release_free_memory(void) { malloc_trim(0); }
+
+/* Asks the kernel for SIGTERM when the parent exits (prctl is variadic, which Swift cannot call). */
+static inline int tsmfs_terminate_with_parent(void) { return prctl(PR_SET_PDEATHSIG, SIGTERM); }
 
 #endif

@@ -86,7 +86,7 @@ struct ExecCommand: ParsableCommand {
         }
         // The daemon is this process's own child, so every way out below can stop and reap it.
         let daemon = try Daemon.start(
-            arguments: ["mount", "--foreground", "--ready-fd", String(Daemon.readyDescriptor)]
+            arguments: ["mount", "--foreground", "--exit-with-parent", "--ready-fd", String(Daemon.readyDescriptor)]
                 + forwardedOptions() + [at], logFile: nil)
         defer {
             _ = try? detachMount(at, lazy: true)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CFuse3
 import ConfigfsTSM
 import FUSEAdapter
 import Glibc
@@ -55,6 +56,11 @@ struct MountCommand: ParsableCommand {
     @Option(help: .hidden)
     var readyFD: Int32?
 
+    /// Set by `tsmfs exec`: the daemon belongs to that process and must not outlive it, even if it is
+    /// killed, or it would keep serving in a namespace nobody can reach.
+    @Flag(help: .hidden)
+    var exitWithParent = false
+
     @Argument(help: "An empty directory to mount on.")
     var mountpoint: String
 
@@ -75,6 +81,12 @@ struct MountCommand: ParsableCommand {
 
     func run() throws {
         if let readyFD { Daemon.closeInheritedDescriptors(keeping: readyFD) }
+        if exitWithParent {
+            let parent = getppid()
+            _ = tsmfs_terminate_with_parent()
+            // The parent may have died before the request was made.
+            if getppid() != parent { throw ExitCode.failure }
+        }
         do {
             try mount()
         } catch let exit as ExitCode {

@@ -63,6 +63,27 @@ import Testing
         #expect(survivors.isEmpty, "\(survivors)")
     }
 
+    @Test func execsDaemonDoesNotOutliveAKilledExec() throws {
+        let state = makeTemporaryDirectory("tsmfs-exec-state")
+        let exec = Process()
+        exec.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
+        exec.arguments = ["exec", "--provider", "echo", "--state-dir", state, "--", "sleep", "30"]
+        try exec.run()
+        defer { exec.terminate() }
+        // "[/]" keeps pgrep from finding the shell that runs it.
+        func pids(_ pattern: String) throws -> [String] {
+            try shell("pgrep -f -- '\(pattern)' || true").stdout.split(separator: "\n").map(String.init)
+        }
+        let daemon = "mount --foreground.*--state-dir [/]\(state.dropFirst())"
+        try waitUntil { ((try? pids(daemon)) ?? []).count == 1 }
+        // The process inside the namespace owns the daemon; kill it as a crash would.
+        let owners = try pids("exec --inside-namespace.*--state-dir [/]\(state.dropFirst())")
+        #expect(owners.count == 1)
+        for owner in owners { kill(pid_t(owner)!, SIGKILL) }
+        try waitUntil { ((try? pids(daemon)) ?? ["?"]).isEmpty }
+        #expect(try pids(daemon).isEmpty, "the daemon kept serving a namespace nobody can reach")
+    }
+
     @Test func configurationMustBeASmallRegularTextFile() throws {
         let empty = makeTemporaryDirectory()
         defer { rmdir(empty) }
