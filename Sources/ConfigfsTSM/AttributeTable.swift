@@ -59,8 +59,6 @@ enum AttributeMethod: Sendable {
         .manifestblob: .readBlob,
     ]
 
-    static func of(_ attribute: ReportAttribute) -> AttributeMethod { table[attribute]! }
-
     /// configfs grants a read-open only to an attribute with `show`/`read`.
     var isReadable: Bool {
         switch self {
@@ -78,5 +76,5 @@ enum AttributeMethod: Sendable {
 
 extension ReportAttribute {
     /// Its declaration in ``AttributeMethod/table``.
-    var method: AttributeMethod { AttributeMethod.of(self) }
+    var method: AttributeMethod { AttributeMethod.table[self]! }
 }

@@ -156,7 +156,8 @@ public final class ReportEntry: Sendable {
                 if let report = state.report { return report.blob(for: attribute) }
                 // The cache was dropped over the cap: this generation's report, rebuilt exactly.
                 if let request = state.rebuildableRequest {
-                    let report = try generate(request)
+                    guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
+                    let report = try generate(request, by: provider)
                     state.report = report
                     cacheDelta += report.byteCount
                     return report.blob(for: attribute)
@@ -180,9 +181,8 @@ public final class ReportEntry: Sendable {
     }
 
     /// One provider generation within the concurrency cap, its failure logged for the daemon.
-    private func generate(_ request: ReportRequest, by registered: (any ReportProvider)? = nil) throws(Errno) -> GeneratedReport {
-        guard let provider = registered ?? providerSlot.provider else { throw .noSuchAddressOrDevice }
-        return try budget.generating { () throws(Errno) -> GeneratedReport in
+    private func generate(_ request: ReportRequest, by provider: any ReportProvider) throws(Errno) -> GeneratedReport {
+        try budget.generating { () throws(Errno) -> GeneratedReport in
             do throws(ProviderError) {
                 return try provider.generateReport(for: request)
             } catch {

@@ -116,7 +116,7 @@ extension ProviderOptions.Resolved {
     func amdPKI() throws -> (SimulatedAMDPKI, SEVSettings.Settings) {
         let sev = try SEVSettings.read(configFile.section("sev"))
         let pki = try SimulatedAMDPKI.load(
-            from: keyStore("sev"), productLine: sev.productLine,
+            from: keyStore("sev"), productLine: sev.configuration.productLine,
             chipID: sev.configuration.template.chipID,
             reportedTCB: SecurityPatchLevels(sev.configuration.template.reportedTCB),
             signer: sev.signer,

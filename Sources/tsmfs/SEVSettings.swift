@@ -11,7 +11,6 @@ import TSMConfig
 enum SEVSettings {
     struct Settings {
         var configuration: SEVProvider.Configuration
-        var productLine: AMDProductLine
         var signer: SimulatedAMDPKI.Signer
         var hardwareID: SimulatedAMDPKI.HardwareIDEncoding
         /// Serial numbers (big-endian bytes) the product line's CRL lists as revoked.
@@ -25,7 +24,6 @@ enum SEVSettings {
             try section.parsed("product_line", expected: "Milan or Genoa") {
                 AMDProductLine(rawValue: $0)
             } ?? configuration.productLine
-        let productLine = configuration.productLine
         var report = configuration.template
         report.version = try section.integer("report_version", as: UInt32.self, in: 2...5) ?? report.version
         guard report.version != 4 else {
@@ -94,7 +92,7 @@ enum SEVSettings {
         configuration.faults = faults
         try section.finish()
         return Settings(
-            configuration: configuration, productLine: productLine, signer: signer, hardwareID: hardwareID,
+            configuration: configuration, signer: signer, hardwareID: hardwareID,
             revokedSerials: revoked)
     }
 }
