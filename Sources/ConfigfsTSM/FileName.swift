@@ -1,3 +1,4 @@
+import ByteLayout
 import ProviderKit
 
 /// A directory entry name exactly as the kernel passed it: bytes, compared as bytes.
@@ -29,8 +30,7 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible, Expressible
     /// For logs and messages: UTF-8 where valid, every other byte as `\xNN`.
     public var description: String {
         if let text = String(validating: bytes, as: UTF8.self) { return text }
-        return bytes.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }
-            .joined()
+        return bytes.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + [$0].hexString }.joined()
     }
 
     /// Calls `body` with the name as a NUL-terminated C string.

@@ -1,3 +1,4 @@
+import ByteLayout
 import EchoProvider
 import Foundation
 import Glibc
@@ -38,7 +39,7 @@ enum ModelOperation: CustomStringConvertible, Sendable {
     /// A name for the log: its length and its bytes in hex when it is not plain ASCII.
     static func show(_ name: [UInt8]) -> String {
         if name.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) { return String(decoding: name, as: UTF8.self) }
-        return "<\(name.count) bytes \(name.prefix(16).map { String(format: "%02x", $0) }.joined())\(name.count > 16 ? "…" : "")>"
+        return "<\(name.count) bytes \(Array(name.prefix(16)).hexString)\(name.count > 16 ? "…" : "")>"
     }
 }
 
