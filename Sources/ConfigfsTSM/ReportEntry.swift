@@ -170,6 +170,7 @@ public final class ReportEntry: Sendable {
             var request = state.request
             request.generation = state.writeGeneration
             request.serial = budget.nextSerial()
+            request.platformState = provider.capturePlatformState()
             let report = try generate(request, by: provider)
             state.report = report
             state.rebuildableRequest = provider.rebuildsReportsExactly ? request : nil

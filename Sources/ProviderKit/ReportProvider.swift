@@ -22,11 +22,19 @@ public protocol ReportProvider: Sendable {
     /// cache is over its cap and rebuild it on the next read, because the kernel keeps one report
     /// per generation and a client must never see two. Otherwise cached reports are kept.
     var rebuildsReportsExactly: Bool { get }
+
+    /// Platform state a report depends on beyond its request (TDX: the RTMRs, which guests
+    /// extend), captured when a generation starts and handed back in ``ReportRequest/platformState``,
+    /// so that a report rebuilt later still shows the state of its own generation.
+    func capturePlatformState() -> [UInt8]
 }
 
 extension ReportProvider {
     /// A provider that does not say otherwise may put randomness in its reports.
     public var rebuildsReportsExactly: Bool { false }
+
+    /// Most providers' reports depend on nothing that changes while they serve.
+    public func capturePlatformState() -> [UInt8] { [] }
 
     /// Providers without visibility rules show every attribute, like the kernel with NULL callbacks.
     public func isVisible(_ attribute: ReportAttribute) -> Bool { true }

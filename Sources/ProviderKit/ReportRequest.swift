@@ -22,6 +22,9 @@ public struct ReportRequest: Sendable, Equatable {
     /// The number the filesystem gives each report generation it starts, counting across entries.
     /// A report rebuilt after its cache was dropped is asked for with the same serial.
     public var serial: UInt64
+    /// What ``ReportProvider/capturePlatformState()`` returned when this generation started; a
+    /// rebuild carries the same bytes. Empty for requests built outside a filesystem.
+    public var platformState: [UInt8] = []
 
     public init(
         inblob: [UInt8] = [],

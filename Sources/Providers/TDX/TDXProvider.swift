@@ -34,6 +34,8 @@ public final class TDXProvider: ReportProvider {
 
     public let configuration: Configuration
     public let pki: SimulatedIntelPKI
+    /// RTMR0…3, shared with /dev/tdx_guest and the tsm-mr files.
+    public let registers: MeasurementRegisters
     private let signer: QuoteSigner
     /// The shared GetQuote buffer still owned by the host after a timed-out request.
     private let bufferInFlight = Atomic<Bool>(false)
@@ -45,6 +47,7 @@ public final class TDXProvider: ReportProvider {
     ) throws {
         self.configuration = configuration
         self.pki = pki
+        self.registers = MeasurementRegisters(initial: configuration.identity.rtmrs)
         let platform = pki.platform
         var qeReport = EnclaveReport()
         qeReport.cpuSVN = platform.sgxTCBComponents
@@ -71,6 +74,10 @@ public final class TDXProvider: ReportProvider {
     /// Quotes are signed with deterministic nonces and carry nothing else that varies.
     public var rebuildsReportsExactly: Bool { true }
 
+    /// The RTMRs at the start of a generation: guests extend them, and a rebuilt quote must
+    /// show the values its generation saw.
+    public func capturePlatformState() -> [UInt8] { MeasurementRegisters.flatten(registers.snapshot) }
+
     public func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
         let faults = configuration.faults
         // tdx_report_new(): a buffer the host still owns fails before anything else.
@@ -94,7 +101,11 @@ public final class TDXProvider: ReportProvider {
         }
         do {
             return GeneratedReport(
-                outblob: try signer.quoteSegments(body: body(reportData: request.inblob), format: configuration.format))
+                outblob: try signer.quoteSegments(
+                    body: body(
+                        reportData: request.inblob,
+                        rtmrs: MeasurementRegisters.unflatten(request.platformState) ?? registers.snapshot),
+                    format: configuration.format))
         } catch {
             throw ProviderError(.ioError, "quote signing failed: \(error)")
         }
@@ -106,8 +117,9 @@ public final class TDXProvider: ReportProvider {
         throw ProviderError(.ioError, reason)
     }
 
-    /// The TD report body for this TD on this platform.
-    public func body(reportData: [UInt8]) -> TDReportBody {
+    /// The TD report body for this TD on this platform, with the RTMRs as they are now unless
+    /// `rtmrs` pins them.
+    public func body(reportData: [UInt8], rtmrs: [[UInt8]]? = nil) -> TDReportBody {
         let platform = pki.platform
         let identity = configuration.identity
         var body = TDReportBody()
@@ -121,10 +133,29 @@ public final class TDXProvider: ReportProvider {
         body.mrConfigID = identity.mrConfigID
         body.mrOwner = identity.mrOwner
         body.mrOwnerConfig = identity.mrOwnerConfig
-        body.rtmrs = identity.rtmrs
+        body.rtmrs = rtmrs ?? registers.snapshot
         body.reportData = reportData
         body.teeTCBSVN2 = platform.teeTCBSVN2
         body.mrServiceTD = identity.mrServiceTD
         return body
+    }
+}
+
+extension TDXProvider {
+    /// The TDREPORT `TDG.MR.REPORT` would give the TD now, before its hashes and MAC are filled
+    /// in (TDXSigning's ReportMAC does that): the fields a quote generated at the same moment shows.
+    public func tdReport(reportData: [UInt8]) -> TDReport {
+        var report = TDReport()
+        report.cpuSVN = pki.platform.sgxTCBComponents
+        report.body = body(reportData: reportData)
+        if configuration.format.bodyKind == .tdx15 {
+            report.reportVersion = 1
+            report.validFields = TDReport.validTDX15
+        } else {
+            // A TDX 1.0 module has neither field: both read as reserved zeros.
+            report.body.teeTCBSVN2 = [UInt8](repeating: 0, count: 16)
+            report.body.mrServiceTD = [UInt8](repeating: 0, count: 48)
+        }
+        return report
     }
 }
