@@ -18,6 +18,11 @@ import PackageDescription
 //   SNPSigning    what an SNP report's signature covers, which key makes it, and the certificate
 //                 table the host hands out (Sources/Signing/SNP)
 //   EchoProvider, TDXProvider, SEVProvider   the providers (Sources/Providers)
+//   GuestDeviceABI  the Linux uapi of /dev/tdx_guest and /dev/sev-guest: ioctl numbers, structures
+//                 (Sources/GuestDevices/ABI)
+//   GuestSurface  devices and sysfs registers beyond configfs as a small fixed tree, the caller's
+//                 memory for ioctl pointers (Sources/GuestDevices/Surface)
+//   TDXGuest, SEVGuest   each vendor's devices (and TDX's tsm-mr files) over its provider
 //   TSMConfig     the configuration file format
 //   tsmfs         the command-line tool
 //   tsmfs-bench   the benchmark (a program, not a test: it prints ratios against floors of the same run)
@@ -57,7 +62,7 @@ let package = Package(
         .target(
             name: "FUSEAdapter",
             dependencies: [
-                "ByteLayout", "CFuse3", "ConfigfsTSM",
+                "ByteLayout", "CFuse3", "ConfigfsTSM", "GuestSurface",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -138,13 +143,37 @@ let package = Package(
             ],
             path: "Sources/Providers/SEV"
         ),
+        .target(name: "GuestDeviceABI", dependencies: ["ByteLayout"], path: "Sources/GuestDevices/ABI"),
+        .target(name: "CProcessMemory", path: "Sources/GuestDevices/CProcessMemory"),
+        .target(
+            name: "GuestSurface",
+            dependencies: ["CProcessMemory", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Sources/GuestDevices/Surface"
+        ),
+        .target(
+            name: "TDXGuest",
+            dependencies: [
+                "ByteLayout", "GuestDeviceABI", "GuestSurface", "TDXProvider", "TDXQuote", "TDXSigning",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Sources/GuestDevices/TDX"
+        ),
+        .target(
+            name: "SEVGuest",
+            dependencies: [
+                "ByteLayout", "GuestDeviceABI", "GuestSurface", "ProviderKit", "SEVProvider", "SNPReport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Sources/GuestDevices/SEV"
+        ),
         .target(name: "TSMConfig", dependencies: ["ByteLayout"]),
         .executableTarget(
             name: "tsmfs",
             dependencies: [
                 "ByteLayout", "CFuse3", "FUSEAdapter", "ConfigfsTSM", "ProviderKit", "EchoProvider", "TDXProvider",
                 "SEVProvider", "AMDPKI", "SNPReport", "SNPSigning", "IntelPKI", "SimulatedPKI", "SigningKeys", "TDXQuote",
-                "TSMConfig",
+                "TSMConfig", "GuestSurface", "TDXGuest", "SEVGuest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,6 +246,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TSMConfigTests", dependencies: ["TSMConfig"]),
+        .testTarget(
+            name: "GuestDeviceTests",
+            dependencies: [
+                "AMDPKI", "ByteLayout", "GuestDeviceABI", "GuestSurface", "IntelPKI", "ProviderKit", "SEVGuest",
+                "SEVProvider", "SNPReport", "SimulatedPKI", "TDXGuest", "TDXProvider", "TDXQuote", "TDXSigning",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         // Mount tests: real mounts driven by syscalls and shell tools; need root and /dev/fuse.
         .testTarget(
             name: "MountTests",

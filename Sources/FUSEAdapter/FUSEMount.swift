@@ -1,5 +1,7 @@
 import CFuse3
 import ConfigfsTSM
+import Foundation
+import GuestSurface
 import Logging
 
 #if canImport(Glibc)
@@ -13,20 +15,33 @@ public struct MountError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// A libfuse low-level session serving a ``ReportTree`` at a mountpoint.
+/// A libfuse low-level session serving a ``ReportTree`` (the configfs root) or a
+/// ``SurfaceTree`` (devices and sysfs) at a mountpoint.
 ///
 /// Lifecycle: `init` (creates the session), ``mount(at:)``, ``run()`` (blocks in the
 /// multi-threaded loop until SIGINT/SIGTERM/SIGHUP or an external unmount), then the
-/// session unmounts and is destroyed.
-public final class FUSEMount {
-    private let dispatcher: RequestDispatcher
+/// session unmounts and is destroyed. A second session of the same daemon serves with
+/// ``serveInBackground()`` and ends with the first (``abandon()``).
+public final class FUSEMount: @unchecked Sendable {
+    /// Keeps the dispatcher alive as long as libfuse may call it.
+    private let dispatcher: AnyObject
     private let options: MountOptions
     private let logger: Logger
     private var session: OpaquePointer?
     private var mountpoint: String?
 
-    public init(tree: ReportTree, options: MountOptions, logger: Logger) throws(MountError) {
-        self.dispatcher = RequestDispatcher(tree: tree, timeouts: options.timeouts, logger: logger)
+    public convenience init(tree: ReportTree, options: MountOptions, logger: Logger) throws(MountError) {
+        let dispatcher = RequestDispatcher(tree: tree, timeouts: options.timeouts, logger: logger)
+        try self.init(dispatcher: dispatcher, operations: LowLevelOperations.table(), options: options, logger: logger)
+    }
+
+    public convenience init(surface: SurfaceTree, options: MountOptions, logger: Logger) throws(MountError) {
+        let dispatcher = SurfaceDispatcher(tree: surface, timeouts: options.timeouts, logger: logger)
+        try self.init(dispatcher: dispatcher, operations: SurfaceOperations.table(), options: options, logger: logger)
+    }
+
+    private init(dispatcher: AnyObject, operations: fuse_lowlevel_ops, options: MountOptions, logger: Logger) throws(MountError) {
+        self.dispatcher = dispatcher
         self.options = options
         self.logger = logger
         LibfuseLog.install(logger)
@@ -36,7 +51,7 @@ public final class FUSEMount {
         var argv = arguments.map { strdup($0) }
         defer { for argument in argv { free(argument) } }
         var args = fuse_args(argc: Int32(argv.count), argv: nil, allocated: 0)
-        var operations = LowLevelOperations.table()
+        var operations = operations
         let userdata = Unmanaged.passUnretained(dispatcher).toOpaque()
         session = argv.withUnsafeMutableBufferPointer { pointers in
             args.argv = pointers.baseAddress
@@ -76,6 +91,34 @@ public final class FUSEMount {
         close()
         // libfuse reports the terminating signal as the loop's status; that is a clean stop.
         return status < 0 ? 1 : 0
+    }
+
+    /// Serves on a thread of its own, without signal handlers: for a second session whose life
+    /// follows the main one's.
+    public func serveInBackground() {
+        // libfuse sessions are thread-safe; the pointer is only handed to the loop.
+        guard let session else { return }
+        nonisolated(unsafe) let loopSession = session
+        let maxThreads = UInt32(options.maxThreads)
+        let thread = Thread {
+            let config = fuse_loop_cfg_create()
+            fuse_loop_cfg_set_clone_fd(config, 1)
+            fuse_loop_cfg_set_max_threads(config, maxThreads)
+            _ = tsmfs_fuse_session_loop_mt(loopSession, config)
+            fuse_loop_cfg_destroy(config)
+        }
+        thread.start()
+    }
+
+    /// Unmounts a background session when the daemon stops. Its loop may still be waiting for a
+    /// request (bind mounts elsewhere keep the connection open), so the session is left to the
+    /// process's exit instead of being destroyed under it.
+    public func abandon() {
+        guard let session, mountpoint != nil else { return }
+        fuse_session_exit(session)
+        fuse_session_unmount(session)
+        mountpoint = nil
+        self.session = nil
     }
 
     /// The signals that stop the daemon cleanly.

@@ -19,6 +19,10 @@ protocol FUSEReply {
     func statfs(_ info: inout statvfs)
     /// The size an xattr list would need (a `listxattr` size query).
     func xattrSize(_ size: Int)
+    /// A symlink's target.
+    func readlink(_ target: String)
+    /// An ioctl's return value (0 or a negative errno) and the bytes copied back to its argument.
+    func ioctl(result: Int32, output: [UInt8])
 }
 
 /// Replies through libfuse.
@@ -41,4 +45,8 @@ struct LibfuseReply: FUSEReply {
     }
     func statfs(_ info: inout statvfs) { fuse_reply_statfs(request, &info) }
     func xattrSize(_ size: Int) { fuse_reply_xattr(request, size) }
+    func readlink(_ target: String) { fuse_reply_readlink(request, target) }
+    func ioctl(result: Int32, output: [UInt8]) {
+        output.withUnsafeBytes { fuse_reply_ioctl(request, result, $0.baseAddress, $0.count) }
+    }
 }

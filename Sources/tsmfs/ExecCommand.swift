@@ -5,14 +5,18 @@ import Glibc
 struct ExecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
-        abstract: "Run a command with tsmfs mounted at /sys/kernel/config in a private mount namespace.",
+        abstract: "Run a command with the whole simulated guest surface in a private mount namespace.",
         discussion: """
-            For clients that hard-code /sys/kernel/config/tsm/report on hosts without configfs. \
-            The command runs in a private mount namespace: a tmpfs covers /sys/kernel there and \
-            tsmfs is mounted on a fresh /sys/kernel/config (where /sys/kernel/config already \
-            exists, as a configfs without tsm, tsmfs is mounted over it instead). When the \
-            command exits, everything is unmounted and its exit status is tsmfs exec's. Needs \
-            root (CAP_SYS_ADMIN).
+            For clients that hard-code /sys/kernel/config/tsm/report, /dev/tdx_guest or \
+            /dev/sev-guest on hosts without them. The command runs in a private mount \
+            namespace: a tmpfs covers /sys/kernel there and tsmfs is mounted on a fresh \
+            /sys/kernel/config (where /sys/kernel/config already exists, as a configfs without \
+            tsm, tsmfs is mounted over it instead). With --provider tdx the namespace also has \
+            /dev/tdx_guest and the measurement registers at \
+            /sys/devices/virtual/misc/tdx_guest/measurements (and via /sys/class/misc/tdx_guest); \
+            with --provider sev it has /dev/sev-guest. The rest of /dev and /sys stays as on the \
+            host. When the command exits, everything is unmounted and its exit status is tsmfs \
+            exec's. Needs root (CAP_SYS_ADMIN).
 
             Examples:
               tsmfs exec --provider tdx -- hexdump -C /sys/kernel/config/tsm/report/r/outblob
@@ -84,14 +88,21 @@ struct ExecCommand: ParsableCommand {
                 throw CLIError("cannot create \(at): \(systemError(errno))")
             }
         }
+        // Devices are served at a staging directory and bound into place from there.
+        let provider = try providerOptions.resolve().settings.provider
+        let staging = provider == .tdx || provider == .sev ? try makeStagingDirectory() : nil
+        defer { if let staging { rmdir(staging) } }
         // The daemon is this process's own child, so every way out below can stop and reap it.
         let daemon = try Daemon.start(
             arguments: ["mount", "--foreground", "--exit-with-parent", "--ready-fd", String(Daemon.readyDescriptor)]
-                + forwardedOptions() + [at], logFile: nil)
+                + forwardedOptions() + (staging.map { ["--devices", $0] } ?? []) + [at], logFile: nil)
         defer {
             _ = try? detachMount(at, lazy: true)
             var status: Int32 = 0
             while waitpid(daemon, &status, 0) < 0 && errno == EINTR {}
+        }
+        if let staging {
+            try placeGuestDevices(from: staging, provider: provider)
         }
         do {
             return try runProgram(commandLine[0], Array(commandLine.dropFirst()))
@@ -99,5 +110,31 @@ struct ExecCommand: ParsableCommand {
             _ = exitWithMessage(failure.description)
             return failure.exitStatus
         }
+    }
+
+    private func makeStagingDirectory() throws -> String {
+        var template = Array("/tmp/tsmfs-exec-devices.XXXXXX".utf8CString)
+        guard let path = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw CLIError("cannot create a directory in /tmp for the guest devices: \(systemError(errno))")
+        }
+        return String(cString: path)
+    }
+
+    /// Binds the daemon's devices and registers at the kernel's paths, then drops the staging
+    /// mount, so the namespace shows them only where the kernel would.
+    private func placeGuestDevices(from staging: String, provider: ProviderChoice) throws {
+        let placement = NamespacePlacement()
+        switch provider {
+        case .tdx:
+            try placement.bind("\(staging)/dev/tdx_guest", at: "/dev/tdx_guest", as: .file)
+            let device = "sys/devices/virtual/misc/tdx_guest"
+            try placement.bind("\(staging)/\(device)", at: "/\(device)", as: .directory)
+            try placement.link("/sys/class/misc/tdx_guest", to: "../../devices/virtual/misc/tdx_guest")
+        case .sev:
+            try placement.bind("\(staging)/dev/sev-guest", at: "/dev/sev-guest", as: .file)
+        default:
+            break
+        }
+        _ = umount2(staging, Int32(MNT_DETACH))
     }
 }

@@ -3,6 +3,7 @@ import CFuse3
 import ConfigfsTSM
 import FUSEAdapter
 import Glibc
+import GuestSurface
 import Logging
 import ProviderKit
 import TSMConfig
@@ -22,8 +23,16 @@ struct MountCommand: ParsableCommand {
             Providers:
             \(ProviderChoice.allCases.map { "  \($0.rawValue.padding(6))\($0.help)" }.joined(separator: "\n"))
 
+            With --devices DIR, the same daemon also serves the rest of the guest surface at \
+            DIR, laid out as the kernel's paths: DIR/dev/tdx_guest or DIR/dev/sev-guest (the \
+            vendor device, ioctl only), and for TDX DIR/sys/devices/virtual/misc/tdx_guest/ \
+            measurements/ (the tsm-mr registers) and the DIR/sys/class/misc/tdx_guest link. \
+            Bind each piece to its canonical path in a container (see the README); tsmfs exec \
+            does that by itself.
+
             Examples:
               tsmfs mount /run/tsmfs
+              tsmfs mount --provider tdx --devices /run/tsmfs-devices /run/tsmfs
               tsmfs mount --provider echo -o allow_other /run/tsmfs
               tsmfs mount --config /etc/tsmfs.toml --foreground --verbose /run/tsmfs
             """
@@ -46,6 +55,12 @@ struct MountCommand: ParsableCommand {
             "Report every file as owned by UID:GID instead of root (for rootless containers).",
             valueName: "uid:gid"))
     var owner: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Also serve the provider's guest devices and sysfs measurement registers at this empty directory (tdx, sev).",
+            valueName: "dir"))
+    var devices: String?
 
     @Flag(name: .shortAndLong, help: "Log every FUSE request and its result.")
     var verbose = false
@@ -103,15 +118,28 @@ struct MountCommand: ParsableCommand {
 
     private func mount() throws {
         let mountpoint = absolutePath(mountpoint)
+        let devicesDirectory = devices.map(absolutePath)
         let resolved = try providerOptions.resolve(owner: owner.flatMap(Self.parseOwner))
         let provider = try resolved.makeProvider()
+        // Built before anything is mounted, so a provider without devices fails cleanly.
+        let surface = try devicesDirectory.map { _ in try resolved.guestSurface(of: provider) }
 
         try Preflight.checkFuseDevice()
         try Preflight.checkUnprivilegedHelper()
+        if let devicesDirectory {
+            guard devicesDirectory != mountpoint else {
+                throw CLIError("--devices needs a directory of its own, not the mountpoint \(mountpoint)")
+            }
+            try Preflight.checkMountpoint(devicesDirectory) { path in try detachMount(path, lazy: true) }
+        }
+        let serveAll = { (filesystem: FUSEMount) throws in
+            try serve(
+                filesystem, devices: try surface.map { try mountSurface($0, at: devicesDirectory!, settings: resolved.settings) })
+        }
         // A background copy runs while its starter waits, holding the lock where that is tsmfs mount.
         if readyFD != nil {
             try Preflight.checkMountpoint(mountpoint) { path in try detachMount(path, lazy: true) }
-            return try serve(try mountFilesystem(at: mountpoint, provider: provider, settings: resolved.settings))
+            return try serveAll(try mountFilesystem(at: mountpoint, provider: provider, settings: resolved.settings))
         }
         let mounted = try Preflight.withMountpointLock(mountpoint) { () throws -> FUSEMount? in
             try Preflight.checkMountpoint(mountpoint) { path in try detachMount(path, lazy: true) }
@@ -126,13 +154,26 @@ struct MountCommand: ParsableCommand {
                 if let owner { arguments += ["--owner", owner] }
                 for options in fuseOptions { arguments += ["-o", options] }
                 if verbose { arguments.append("--verbose") }
+                if let devicesDirectory { arguments += ["--devices", devicesDirectory] }
                 arguments.append(mountpoint)
                 try Daemon.start(arguments: arguments, logFile: logFile.map(absolutePath))
                 return nil
             }
             return try mountFilesystem(at: mountpoint, provider: provider, settings: resolved.settings)
         }
-        if let mounted { try serve(mounted) }
+        if let mounted { try serveAll(mounted) }
+    }
+
+    /// Mounts the guest surface (devices, sysfs registers); it serves on its own threads.
+    private func mountSurface(_ tree: SurfaceTree, at directory: String, settings: MountSettings) throws -> FUSEMount {
+        var logger = Logger(label: "tsmfs")
+        logger.logLevel = verbose ? .trace : .info
+        let surface = try FUSEMount(
+            surface: tree, options: MountOptions(fuseOptions: fuseOptions, timeouts: settings.timeouts), logger: logger)
+        try surface.mount(at: directory)
+        surface.serveInBackground()
+        logger.info("serving guest devices", metadata: ["directory": "\(directory)"])
+        return surface
     }
 
     /// Mounts the tree; when this returns, clients can use it.
@@ -158,10 +199,12 @@ struct MountCommand: ParsableCommand {
         return filesystem
     }
 
-    /// Reports readiness to a waiting parent and serves until unmounted or signalled.
-    private func serve(_ filesystem: FUSEMount) throws {
+    /// Reports readiness to a waiting parent and serves until unmounted or signalled; the
+    /// devices stop with the configfs mount.
+    private func serve(_ filesystem: FUSEMount, devices: FUSEMount?) throws {
         if let readyFD { Daemon.report("ready", on: readyFD) }
         let status = filesystem.run()
+        devices?.abandon()
         if status != 0 { throw ExitCode(status) }
     }
 }

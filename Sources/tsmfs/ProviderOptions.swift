@@ -5,12 +5,15 @@ import ConfigfsTSM
 import Crypto
 import EchoProvider
 import Glibc
+import GuestSurface
 import IntelPKI
 import ProviderKit
+import SEVGuest
 import SEVProvider
 import SNPSigning
 import SigningKeys
 import SimulatedPKI
+import TDXGuest
 import TDXProvider
 import TSMConfig
 
@@ -144,5 +147,26 @@ extension ProviderOptions.Resolved {
                 : try keyStore("tdx").signingKey("attestation-key")
             return try TDXProvider(configuration: configuration, pki: pki, attestationKey: attestationKey)
         }
+    }
+}
+
+extension ProviderOptions.Resolved {
+    /// The devices and sysfs registers of `provider`'s guest, owned like the configfs tree.
+    func guestSurface(of provider: (any ReportProvider)?) throws -> SurfaceTree {
+        let placements: [(path: String, content: SurfaceTree.Content)]
+        switch provider {
+        case let tdx as TDXProvider:
+            // The TDREPORT MAC key stays on the simulated platform, as the real one stays in the CPU.
+            let macKey = Array(try keyStore("tdx").signingKey("tdreport-mac-key").key.rawRepresentation)
+            placements = TDXGuestSurface.placements(provider: tdx, macKey: macKey)
+        case let sev as SEVProvider:
+            let chipSecret = Array(try keyStore("sev").signingKey("chip-secret").key.rawRepresentation)
+            placements = SEVGuestSurface.placements(provider: sev, chipSecret: chipSecret)
+        default:
+            throw CLIError(
+                "provider \(settings.provider.rawValue) has no guest devices: --devices needs --provider tdx or --provider sev")
+        }
+        let owner = settings.owner
+        return SurfaceTree(placements, uid: owner.uid, gid: owner.gid, now: Int(time(nil)))
     }
 }

@@ -21,6 +21,8 @@ final class RecordedReply: FUSEReply {
         case buffer([UInt8])
         case statfs(blockSize: UInt, nameMax: UInt)
         case xattrSize(Int)
+        case link(String)
+        case ioctl(result: Int32, output: [UInt8])
     }
 
     private(set) var answers: [Answer] = []
@@ -41,6 +43,8 @@ final class RecordedReply: FUSEReply {
     func write(_ count: Int) { answers.append(.written(count)) }
     func buffer(_ bytes: UnsafeRawBufferPointer) { answers.append(.buffer(Array(bytes))) }
     func statfs(_ info: inout statvfs) { answers.append(.statfs(blockSize: info.f_bsize, nameMax: info.f_namemax)) }
+    func readlink(_ target: String) { answers.append(.link(target)) }
+    func ioctl(result: Int32, output: [UInt8]) { answers.append(.ioctl(result: result, output: output)) }
     func xattrSize(_ size: Int) { answers.append(.xattrSize(size)) }
 }
 

@@ -75,6 +75,9 @@ public final class SEVProvider: ReportProvider {
         self.certificateTable = Blob(signer.certificateTable.bytes)
     }
 
+    /// The certificate table the host hands out (configfs auxblob, the extended report's certificates).
+    public var certificates: [UInt8] { certificateTable.bytes }
+
     public var name: String { "sev_guest" }
     public var privlevelFloor: UInt32 { configuration.guestVMPL }
 
