@@ -12,9 +12,10 @@ SWIFT      ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/sw
 MOUNTPOINT ?= /run/tsmfs
 PROVIDER   ?= tdx
 RELEASE_BIN = .build/release/tsmfs
-# Third-party verifiers the tests check evidence with, pinned, in a project-local virtualenv.
+# Third-party verifiers the tests check evidence with, and Intel's DCAP client library (in the
+# dk-tee-attestation wheel) they drive, pinned, in a project-local virtualenv.
 VENV        = .venv
-VERIFIERS   = dcap-qvl==0.7.0 omne-attest==0.1.0 cryptography==48.0.0
+VERIFIERS   = dcap-qvl==0.7.0 omne-attest==0.1.0 cryptography==48.0.0 dk-tee-attestation==0.6.5
 
 # Debian packages the build and the tests need, as "command-or-pkg-config-name:package".
 DEPENDENCIES = pkg-config:pkg-config fuse3.pc:libfuse3-dev fusermount3:fuse3 hexdump:bsdextrautils \
@@ -68,7 +69,7 @@ stop:
 	@$(RELEASE_BIN) unmount $(MOUNTPOINT) 2>/dev/null || .build/debug/tsmfs unmount $(MOUNTPOINT)
 
 verifiers: deps
-	@if ! $(VENV)/bin/python -c 'import dcap_qvl, omne_attest, cryptography' 2>/dev/null; then \
+	@if ! $(VENV)/bin/python -c 'import dcap_qvl, omne_attest, cryptography, dk_tee_attestation' 2>/dev/null; then \
 	    python3 -m venv $(VENV) 2>/dev/null || { apt-get install -y -qq python3-venv >/dev/null && python3 -m venv $(VENV); }; \
 	    $(VENV)/bin/pip install --quiet --disable-pip-version-check $(VERIFIERS); \
 	fi

@@ -260,6 +260,7 @@ let package = Package(
             name: "MountTests",
             dependencies: [
                 "ByteLayout", "ConfigfsTSM", "EchoProvider", "ProviderKit", "TSMConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

@@ -89,6 +89,9 @@ struct Bench {
             cycles[provider] = cycleTable("\(provider) full cycle", workload(on: mountpoint, provider: provider))
             report["cached_outblob_reads_per_s_\(provider)"] = cachedReads(mountpoint, provider: provider)
             report["rss_kib_\(provider)"] = try memory(mountpoint, provider: provider)
+            if let roundTrips = deviceRoundTrips(provider: provider, configfs: cycles[provider]?[1]?["ops_per_s"]) {
+                report["device_\(provider)"] = roundTrips
+            }
         }
         report["cycles"] = cycles.mapValues { $0.reduce(into: [String: [String: Double]]()) { $0[String($1.key)] = $1.value } }
         targets(cycles: cycles, generation: generation)
@@ -148,6 +151,36 @@ struct Bench {
         let rate = Double(result.latencies.count) / result.elapsed
         print(String(format: "%@: cached outblob reads %.0f/s (1 thread)", provider, rate))
         return rate
+    }
+
+    /// Device round trips per second at 1 and at the largest thread count, and the 1-thread time
+    /// per request against the configfs cycle's (mkdir, inblob, outblob, … rmdir) of the same run.
+    func deviceRoundTrips(provider: String, configfs: Double?) -> [String: Double]? {
+        guard provider == "tdx" || provider == "sev" else { return nil }
+        let name = provider == "tdx" ? "tdx_guest GET_REPORT0" : "sev-guest SNP_GET_EXT_REPORT"
+        let trip = DeviceRoundTrip(
+            device: "\(work)/dev-\(provider)/dev/\(provider == "tdx" ? "tdx_guest" : "sev-guest")", provider: provider)
+        var row: [String: Double] = [:]
+        for threads in Set([1, options.threads.max() ?? 1]).sorted() {
+            let calls = (0..<threads).map { _ in trip.makeCall() }
+            guard calls.allSatisfy({ $0 != nil }) else {
+                print("\(provider): cannot open the device; skipping device round trips")
+                return nil
+            }
+            // Each thread uses only its own call (descriptor and buffers).
+            nonisolated(unsafe) let perThread = calls
+            let result = measure(threads: threads, seconds: options.seconds) { thread, _ in perThread[thread]!() }
+            row["ops_per_s_\(threads)"] = Double(result.latencies.count) / result.elapsed
+            row["p50_us_\(threads)"] = percentile(result.latencies, 0.5)
+        }
+        if let configfs, let single = row["ops_per_s_1"] {
+            row["ratio_to_configfs_cycle"] = configfs / single
+            print(
+                String(
+                    format: "%@: %@ %.0f/s (1 thread), p50 %.0f µs: %.2f× the configfs cycle's time\n", provider, name, single,
+                    row["p50_us_1"] ?? 0, configfs / single))
+        }
+        return row
     }
 
     /// The daemon's RSS: at rest, with N entries each holding a cached report, after removing
@@ -283,7 +316,11 @@ struct Bench {
         for phase in ["cold", "warm"] {
             let start = DispatchTime.now().uptimeNanoseconds
             let config = ProcessInfo.processInfo.environment["TSMFS_BENCH_CONFIG"].map { " --config \($0)" } ?? ""
-            guard shell("\(tsmfs) mount --provider \(provider) --state-dir \(state)\(config) \(mountpoint)") == 0 else {
+            let devices = provider == "tdx" || provider == "sev" ? work + "/dev-" + provider : nil
+            if let devices { mkdir(devices, 0o755) }
+            let devicesOption = devices.map { " --devices \($0)" } ?? ""
+            guard shell("\(tsmfs) mount --provider \(provider) --state-dir \(state)\(config)\(devicesOption) \(mountpoint)") == 0
+            else {
                 throw BenchError("tsmfs mount --provider \(provider) failed")
             }
             times[phase] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
@@ -320,6 +357,7 @@ struct Bench {
         return (pid, mountpoint)
     }
 
+    /// Unmounts a provider's mount; its devices (if any) stop with it.
     func unmount(_ mountpoint: String) { _ = shell("\(tsmfs) unmount --lazy \(mountpoint)") }
 
     func tmpfs() throws -> String {

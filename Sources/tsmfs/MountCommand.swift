@@ -58,7 +58,7 @@ struct MountCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Also serve the provider's guest devices and sysfs measurement registers at this empty directory (tdx, sev).",
+            "Also serve the provider's guest devices and sysfs measurement registers at this empty directory, created if missing (tdx, sev).",
             valueName: "dir"))
     var devices: String?
 
@@ -129,6 +129,10 @@ struct MountCommand: ParsableCommand {
         if let devicesDirectory {
             guard devicesDirectory != mountpoint else {
                 throw CLIError("--devices needs a directory of its own, not the mountpoint \(mountpoint)")
+            }
+            // Created on demand: unit files and fstab lines can then name one under /run.
+            if mkdir(devicesDirectory, 0o755) != 0 && errno != EEXIST {
+                throw CLIError("cannot create the devices directory \(devicesDirectory): \(systemError(errno))")
             }
             try Preflight.checkMountpoint(devicesDirectory) { path in try detachMount(path, lazy: true) }
         }

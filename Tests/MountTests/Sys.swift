@@ -77,6 +77,11 @@ enum Sys {
     static func unlink(_ path: String) throws(Errno) { try check(Glibc.unlink(path)) }
     static func rename(_ from: String, _ to: String) throws(Errno) { try check(Glibc.rename(from, to)) }
     static func symlink(_ target: String, _ path: String) throws(Errno) { try check(Glibc.symlink(target, path)) }
+    static func readlink(_ path: String) throws(Errno) -> String {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let count = try check(Glibc.readlink(path, &buffer, 4096))
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
     static func link(_ from: String, _ to: String) throws(Errno) { try check(Glibc.link(from, to)) }
     static func mknod(_ path: String) throws(Errno) { try check(Glibc.mknod(path, S_IFREG | 0o600, 0)) }
 
