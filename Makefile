@@ -12,15 +12,18 @@ SWIFT      ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/sw
 MOUNTPOINT ?= /run/tsmfs
 PROVIDER   ?= tdx
 RELEASE_BIN = .build/release/tsmfs
-# Third-party verifiers the tests check evidence with, and Intel's DCAP client library (in the
-# dk-tee-attestation wheel) they drive, pinned, in a project-local virtualenv.
+# Third-party verifiers the tests check evidence with, Intel's DCAP client library (in the
+# dk-tee-attestation wheel) they drive, and the Kubernetes schemas (kubernetes-validate, offline once
+# installed), pinned, in a project-local virtualenv.
 VENV        = .venv
-VERIFIERS   = dcap-qvl==0.7.0 omne-attest==0.1.0 cryptography==48.0.0 dk-tee-attestation==0.6.5
+VERIFIERS   = dcap-qvl==0.7.0 omne-attest==0.1.0 cryptography==48.0.0 dk-tee-attestation==0.6.5 \
+              kubernetes-validate==1.37.0
 
-# Debian packages the build and the tests need, as "command-or-pkg-config-name:package".
+# Debian packages the build and the tests need, as "probe:package"; the probe is a command, a
+# pkg-config name (NAME.pc) or an installed Debian package (NAME.deb).
 DEPENDENCIES = pkg-config:pkg-config fuse3.pc:libfuse3-dev fusermount3:fuse3 hexdump:bsdextrautils \
                setpriv:util-linux unshare:util-linux python3:python3 bwrap:bubblewrap \
-               systemd-analyze:systemd
+               systemd-analyze:systemd podman:podman runc:runc busybox-static.deb:busybox-static
 
 .PHONY: all deps build release run stop test unit lint format bench clean verifiers
 
@@ -33,6 +36,7 @@ deps:
 	    probe=$${pair%%:*}; package=$${pair##*:}; \
 	    case $$probe in \
 	        *.pc) pkg-config --exists $${probe%.pc} 2>/dev/null || missing="$$missing $$package" ;; \
+	        *.deb) dpkg -s $${probe%.deb} >/dev/null 2>&1 || missing="$$missing $$package" ;; \
 	        *) command -v $$probe >/dev/null 2>&1 || missing="$$missing $$package" ;; \
 	    esac; \
 	done; \
@@ -69,7 +73,7 @@ stop:
 	@$(RELEASE_BIN) unmount $(MOUNTPOINT) 2>/dev/null || .build/debug/tsmfs unmount $(MOUNTPOINT)
 
 verifiers: deps
-	@if ! $(VENV)/bin/python -c 'import dcap_qvl, omne_attest, cryptography, dk_tee_attestation' 2>/dev/null; then \
+	@if ! $(VENV)/bin/python -c 'import dcap_qvl, omne_attest, cryptography, dk_tee_attestation, kubernetes_validate' 2>/dev/null; then \
 	    python3 -m venv $(VENV) 2>/dev/null || { apt-get install -y -qq python3-venv >/dev/null && python3 -m venv $(VENV); }; \
 	    $(VENV)/bin/pip install --quiet --disable-pip-version-check $(VERIFIERS); \
 	fi

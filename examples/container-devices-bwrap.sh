@@ -12,7 +12,7 @@
 # Usage: examples/container-devices-bwrap.sh      (needs root, /dev/fuse, bwrap and PyPI once)
 set -euo pipefail
 source "$(dirname "$0")/example-workspace.sh" devices
-needs_verifiers
+needs_verifiers dk_tee_attestation dk-tee-attestation
 
 set -x
 "$tsmfs" mount --provider tdx --state-dir "$work/state" --devices "$work/devices" -o allow_other "$work/mnt"

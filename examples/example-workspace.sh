@@ -11,10 +11,12 @@ fi
 python=${PYTHON:-$here/.venv/bin/python}
 # The verifiers live in the project's virtualenv; an example that verifies evidence creates it
 # the first time (it needs PyPI), exactly as 'make test' does.
+# An example that also drives Intel's DCAP library names its module and package:
+#     needs_verifiers dk_tee_attestation dk-tee-attestation
 needs_verifiers() {
-    "$python" -c 'import dcap_qvl, omne_attest, cryptography, dk_tee_attestation' 2>/dev/null && return 0
+    "$python" -c "import dcap_qvl, omne_attest, cryptography${1:+, $1}" 2>/dev/null && return 0
     if [ -n "${PYTHON:-}" ]; then
-        echo "$(basename "$0"): $PYTHON lacks the verifiers: pip install dcap-qvl omne-attest cryptography dk-tee-attestation" >&2
+        echo "$(basename "$0"): $PYTHON lacks the verifiers: pip install dcap-qvl omne-attest cryptography${2:+ $2}" >&2
         exit 1
     fi
     echo "$(basename "$0"): setting up the third-party verifiers in $here/.venv (make verifiers)" >&2

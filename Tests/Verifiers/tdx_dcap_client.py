@@ -16,7 +16,8 @@ import sys
 import dk_tee_attestation  # noqa: F401  (the wheel that carries the library)
 
 LIBRARY = glob.glob(os.path.join(os.path.dirname(dk_tee_attestation.__file__), "..", "dk_tee_attestation.libs", "libtdx_attest*.so*"))[0]
-MEASUREMENTS = "/sys/class/misc/tdx_guest/measurements"
+# Where libtdx_attest extends, and so where the registers are read back.
+MEASUREMENTS = os.environ.get("DCAP_TDX_RTMR_SYSFS_PATH", "/sys/class/misc/tdx_guest/measurements")
 
 
 class RTMREvent(ctypes.Structure):
