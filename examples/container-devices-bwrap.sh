@@ -19,12 +19,14 @@ set -x
 "$tsmfs" roots --provider tdx --state-dir "$work/state" --out "$work/trust" >/dev/null
 "$tsmfs" collateral --provider tdx --state-dir "$work/state" --out "$work/trust" >/dev/null
 misc=sys/devices/virtual/misc/tdx_guest
+# The container's /tmp is its own: bind back the project and the python environment wherever they are.
+environment=$(cd "$(dirname "$python")/.." && pwd)
 bwrap --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp --tmpfs /sys \
       --bind "$work/devices/dev/tdx_guest" /dev/tdx_guest \
       --bind "$work/devices/$misc" "/$misc" \
       --symlink ../../devices/virtual/misc/tdx_guest /sys/class/misc/tdx_guest \
       --dir /sys/kernel --bind "$work/mnt" /sys/kernel/config \
-      --bind "$work" "$work" --unshare-pid --unshare-uts --hostname agent \
+      --ro-bind "$here" "$here" --ro-bind "$environment" "$environment" --bind "$work" "$work" --unshare-pid --unshare-uts --hostname agent \
       -- "$python" "$here/Tests/Verifiers/tdx_dcap_client.py" \
          "$(printf 'c0%.0s' $(seq 64))" "$(printf 'a2%.0s' $(seq 48))" "$(printf 'a3%.0s' $(seq 48))" \
          "$work/quote.dat" > "$work/calls.json"

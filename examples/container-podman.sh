@@ -104,13 +104,14 @@ echo "== the whole guest surface in a container: libtdx_attest"
 # at the same paths) over the host's /usr; sysfs inside gets the measurements directory at the
 # kernel's path (libtdx_attest is pointed at it: there is no /sys/class/misc link here).
 interpreter=$("$python" -c 'import sys; print(sys.base_prefix)')
+environment=$(cd "$(dirname "$python")/.." && pwd)
 agent=$work/agent-rootfs
 mkdir -p "$agent"/{proc,sys,dev,tmp,usr,run,out} "$work/agent-sys/kernel/config" "$work/agent-sys/devices/virtual/misc/tdx_guest"
 ln -s usr/bin "$agent/bin"; ln -s usr/lib "$agent/lib"; ln -s usr/lib64 "$agent/lib64"
 misc=sys/devices/virtual/misc/tdx_guest
 podman --cgroup-manager=cgroupfs --runtime runc run --rm --network=none \
     --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
-    -v /usr:/usr:ro -v "$here:$here:ro" -v "$interpreter:$interpreter:ro" -v "$work:/out" --tmpfs /tmp \
+    -v /usr:/usr:ro -v "$here:$here:ro" -v "$interpreter:$interpreter:ro" -v "$environment:$environment:ro" -v "$work:/out" --tmpfs /tmp \
     -v "$work/agent-sys:/sys" -v "$work/mnt:/sys/kernel/config" \
     -v "$work/devices/$misc:/$misc" \
     -v "$work/devices/dev/tdx_guest:/dev/tdx_guest" \
