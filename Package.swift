@@ -10,6 +10,8 @@ import PackageDescription
 //   ProviderKit   the provider contract: the protocol every TEE backend implements, and its types
 //   TDXQuote      the Intel DCAP TD quote v4/v5 layout (Sources/Evidence/TDXQuote): encode, parse
 //   SNPReport     the SEV-SNP report and certificate table layouts (Sources/Evidence/SNPReport)
+//   CBOR          deterministic CBOR encoding and a bounded decoder (Sources/Evidence/CBOR)
+//   CCAToken      the Arm CCA token: COSE_Sign1, platform and realm claims, collections (no keys)
 //   SigningKeys   P-256/P-384 signing, random or RFC 6979 deterministic (Sources/PKI)
 //   SimulatedPKI  key storage, CRLs and certificate helpers shared by the simulated roots (Sources/PKI)
 //   IntelPKI      the simulated Intel SGX root, PCK chain and signed TDX collateral
@@ -17,7 +19,8 @@ import PackageDescription
 //   TDXSigning    what a TDX quote's signatures cover and which key makes each (Sources/Signing/TDX)
 //   SNPSigning    what an SNP report's signature covers, which key makes it, and the certificate
 //                 table the host hands out (Sources/Signing/SNP)
-//   EchoProvider, TDXProvider, SEVProvider   the providers (Sources/Providers)
+//   CCASigning    which key signs which CCA token and how the two are bound (Sources/Signing/CCA)
+//   EchoProvider, TDXProvider, SEVProvider, CCAProvider   the providers (Sources/Providers)
 //   GuestDeviceABI  the Linux uapi of /dev/tdx_guest and /dev/sev-guest: ioctl numbers, structures
 //                 (Sources/GuestDevices/ABI)
 //   GuestSurface  devices and sysfs registers beyond configfs as a small fixed tree, the caller's
@@ -69,6 +72,8 @@ let package = Package(
         ),
         .target(name: "TDXQuote", dependencies: ["ByteLayout"], path: "Sources/Evidence/TDXQuote"),
         .target(name: "SNPReport", dependencies: ["ByteLayout"], path: "Sources/Evidence/SNPReport"),
+        .target(name: "CBOR", path: "Sources/Evidence/CBOR"),
+        .target(name: "CCAToken", dependencies: ["CBOR"], path: "Sources/Evidence/CCAToken"),
         .target(
             name: "SigningKeys",
             dependencies: [
@@ -124,7 +129,19 @@ let package = Package(
             ],
             path: "Sources/Signing/SNP"
         ),
+        .target(
+            name: "CCASigning",
+            dependencies: ["CBOR", "CCAToken", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Signing/CCA"
+        ),
         .target(name: "EchoProvider", dependencies: ["ByteLayout", "ProviderKit"], path: "Sources/Providers/Echo"),
+        .target(
+            name: "CCAProvider",
+            dependencies: [
+                "CBOR", "CCASigning", "CCAToken", "ProviderKit", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/Providers/CCA"
+        ),
         .target(
             name: "TDXProvider",
             dependencies: [
@@ -173,7 +190,7 @@ let package = Package(
             dependencies: [
                 "ByteLayout", "CFuse3", "FUSEAdapter", "ConfigfsTSM", "ProviderKit", "EchoProvider", "TDXProvider",
                 "SEVProvider", "AMDPKI", "SNPReport", "SNPSigning", "IntelPKI", "SimulatedPKI", "SigningKeys", "TDXQuote",
-                "TSMConfig", "GuestSurface", "TDXGuest", "SEVGuest",
+                "TSMConfig", "GuestSurface", "TDXGuest", "SEVGuest", "CBOR", "CCAToken", "CCASigning", "CCAProvider",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -185,7 +202,7 @@ let package = Package(
             name: "tsmfs-bench",
             dependencies: [
                 "ByteLayout", "EchoProvider", "TDXProvider", "SEVProvider", "IntelPKI", "AMDPKI", "SimulatedPKI",
-                "SNPSigning", "ProviderKit", "SNPReport", .product(name: "Crypto", package: "swift-crypto"),
+                "SNPSigning", "ProviderKit", "SNPReport", "CCAProvider", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The minimal libfuse filesystem tsmfs-bench measures as the FUSE floor (C, no semantics).
@@ -246,6 +263,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TSMConfigTests", dependencies: ["TSMConfig"]),
+        // Random CBOR values for the encoder's tests, in-process and against cbor2.
+        .target(name: "CBORFuzz", dependencies: ["CBOR"], path: "Tests/Support/CBORFuzz"),
+        .testTarget(
+            name: "CCATokenTests",
+            dependencies: [
+                "CBOR", "CBORFuzz", "CCAProvider", "CCASigning", "CCAToken", "ProviderKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .testTarget(
             name: "GuestDeviceTests",
             dependencies: [
@@ -259,7 +286,7 @@ let package = Package(
         .testTarget(
             name: "MountTests",
             dependencies: [
-                "ByteLayout", "ConfigfsTSM", "EchoProvider", "ProviderKit", "TSMConfig",
+                "ByteLayout", "CBOR", "CBORFuzz", "ConfigfsTSM", "EchoProvider", "ProviderKit", "TSMConfig",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

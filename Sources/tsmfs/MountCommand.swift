@@ -242,7 +242,9 @@ struct MountSettings {
 
     init(_ config: ConfigFile, provider: ProviderChoice?, stateDir: String?, owner: Ownership?) throws {
         let section = config.section("tsmfs")
-        let configured = try section.parsed("provider", expected: "one of tdx, sev, echo, none") {
+        let configured = try section.parsed(
+            "provider", expected: "one of " + ProviderChoice.allCases.map(\.rawValue).joined(separator: ", ")
+        ) {
             ProviderChoice(rawValue: $0)
         }
         // Read every setting before combining: `??` would skip reading the config when an option

@@ -6,7 +6,7 @@ import TSMConfig
 
 /// The providers `--provider` accepts.
 enum ProviderChoice: String, CaseIterable, ExpressibleByArgument {
-    case tdx, sev, echo, none
+    case tdx, sev, cca, echo, none
 
     static let defaultChoice = ProviderChoice.echo
 
@@ -14,6 +14,7 @@ enum ProviderChoice: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .tdx: "Intel TDX: DCAP quotes from a simulated Intel root, provider reads tdx_guest"
         case .sev: "AMD SEV-SNP: VCEK-signed reports from a simulated AMD root, provider reads sev_guest"
+        case .cca: "Arm CCA: realm attestation tokens under a simulated CPAK, provider reads arm_cca_guest"
         case .echo: "diagnostic: outblob echoes the request (the default)"
         case .none: "no TSM driver registered: mkdir in report/ fails with ENXIO"
         }

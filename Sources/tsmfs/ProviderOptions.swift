@@ -1,6 +1,8 @@
 import AMDPKI
 import ArgumentParser
 import ByteLayout
+import CCAProvider
+import CCASigning
 import ConfigfsTSM
 import Crypto
 import EchoProvider
@@ -20,7 +22,7 @@ import TSMConfig
 /// Options naming the provider and where its simulated root of trust lives; shared by
 /// `mount`, `roots` and `collateral` so they always agree on keys and configuration.
 struct ProviderOptions: ParsableArguments {
-    @Option(help: "The simulated TEE: tdx, sev, echo or none (default: the config file's, else echo).")
+    @Option(help: "The simulated TEE: tdx, sev, cca, echo or none (default: the config file's, else echo).")
     var provider: ProviderChoice?
 
     @Option(help: ArgumentHelp("Where keys and certificates are kept (default: /var/lib/tsmfs).", valueName: "dir"))
@@ -127,6 +129,16 @@ extension ProviderOptions.Resolved {
         return (pki, sev)
     }
 
+    /// The CCA platform key (CPAK) of the configured algorithm, and the `[cca]` settings.
+    func ccaPlatform() throws -> (TokenSigner.PlatformKey, CCASettings.Settings) {
+        let cca = try CCASettings.read(configFile.section("cca"))
+        let store = keyStore("cca")
+        let key: TokenSigner.PlatformKey =
+            cca.platformAlgorithm == .es256
+            ? .es256(try store.signingKey("cpak-p256").key) : .es384(try store.p384Key("cpak-p384"))
+        return (key, cca)
+    }
+
     /// Builds the provider from the configuration file's `[<provider>]` section.
     func makeProvider() throws -> (any ReportProvider)? {
         switch settings.provider {
@@ -134,6 +146,11 @@ extension ProviderOptions.Resolved {
             let (pki, sev) = try amdPKI()
             let endorsementKey = try keyStore("sev").signingKey("vtpm-endorsement-key").publicKey
             return SEVProvider(configuration: sev.configuration, pki: pki, svsm: SVSMServices(endorsementKey: endorsementKey))
+        case .cca:
+            let (platformKey, cca) = try ccaPlatform()
+            // A fresh RAK every boot, unless output must be reproducible.
+            let realmKey = seed == nil ? P384.Signing.PrivateKey() : try keyStore("cca").p384Key("rak")
+            return CCAProvider(configuration: cca.configuration, platformKey: platformKey, realmKey: realmKey)
         case .none:
             return nil
         case .echo:

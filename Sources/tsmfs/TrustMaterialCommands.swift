@@ -1,6 +1,9 @@
 import AMDPKI
 import ArgumentParser
 import ByteLayout
+import CCAProvider
+import CCASigning
+import CCAToken
 import Crypto
 import Foundation
 import Glibc
@@ -17,8 +20,10 @@ struct RootsCommand: TrustMaterialCommand {
             Uses the same state directory, configuration and seed as 'tsmfs mount', creating \
             the keys if they do not exist yet, so the roots match the evidence the mount serves.
 
-            For --provider tdx, DIR receives intel-sgx-root-ca.pem and intel-sgx-root-ca.der \
-            and VERIFIERS.txt, which shows how each verifier takes them.
+            For --provider tdx, DIR receives intel-sgx-root-ca.pem and intel-sgx-root-ca.der; \
+            for sev, per product line, the ARK and ASK in every layout AMD verifiers read and \
+            the CRL; for cca, the CPAK as cpak.pem and as a JWK trust anchor store \
+            (cpak-trust-anchors.json). VERIFIERS.txt shows how each verifier takes them.
 
             Example:
               tsmfs roots --provider tdx --out /tmp/trust
@@ -62,11 +67,64 @@ struct RootsCommand: TrustMaterialCommand {
                 ("\(line)/crl.pem", Array((PEMDocument(type: "X509 CRL", derBytes: crl).pemString + "\n").utf8)),
                 ("VERIFIERS.txt", Array(Self.sevVerifierNotes(line: line).utf8)),
             ]
+        case .cca:
+            let (key, cca) = try resolved.ccaPlatform()
+            let provider = CCAProvider(configuration: cca.configuration, platformKey: key)
+            return [
+                ("cpak.pem", Array((key.publicKeyPEM + "\n").utf8)),
+                ("cpak-trust-anchors.json", Array(Self.trustAnchorJSON(key, provider: provider).utf8)),
+                ("VERIFIERS.txt", Array(Self.ccaVerifierNotes(key.algorithm).utf8)),
+            ]
         case .echo, .none:
             throw CLIError(
-                "the \(resolved.settings.provider.rawValue) provider signs nothing, so it has no roots; use --provider tdx or sev"
+                "the \(resolved.settings.provider.rawValue) provider signs nothing, so it has no roots; use --provider tdx, sev or cca"
             )
         }
+    }
+
+    /// The CPAK as Veraison's CCA verifiers take trust anchors: an array of entries naming the
+    /// platform by instance and implementation id (hex), with the key as a JWK.
+    static func trustAnchorJSON(_ key: TokenSigner.PlatformKey, provider: CCAProvider) -> String {
+        let (x, y) = key.coordinates
+        let curve = key.algorithm == .es256 ? "P-256" : "P-384"
+        return """
+            [
+              {
+                "instance-id": "\(provider.instanceID.hexString)",
+                "implementation-id": "\(provider.implementationID.hexString)",
+                "pkey": {
+                  "kty": "EC",
+                  "crv": "\(curve)",
+                  "x": "\(base64URL(x))",
+                  "y": "\(base64URL(y))"
+                }
+              }
+            ]
+
+            """
+    }
+
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func ccaVerifierNotes(_ algorithm: COSESign1.Algorithm) -> String {
+        """
+        Simulated Arm CCA platform key (CPAK, \(algorithm.name)) written by tsmfs. It is not an Arm
+        platform's: tokens signed with it verify only where this key is configured as trusted.
+
+        cpak.pem                   the CPAK public key (SubjectPublicKeyInfo, PEM)
+        cpak-trust-anchors.json    the same key as a JWK with the platform's instance and
+                                   implementation ids: the trust anchor store Veraison's ccatoken reads
+
+        The outblob is a CCA token collection (tag 399, or tag 907 with collection = "cmw" in [cca]).
+        Verify the platform token (COSE_Sign1) with the CPAK, the realm token with the RAK from its
+        claim 44237, and that the platform challenge (claim 10) is the hash of claim 44237 under the
+        algorithm claim 44240 names. With Veraison's CLI:
+            ccatoken verify -e token.cbor -t cpak-trust-anchors.json
+
+        """
     }
 
     static func sevVerifierNotes(line: String) -> String {

@@ -31,6 +31,12 @@ import Testing
         ("sev", "firmware_build", .integer), ("sev", "invalid_params", .boolean), ("sev", "vmpck_disabled", .boolean),
         ("sev", "host_busy", .boolean), ("sev", "no_certificates", .boolean), ("sev", "latency_ms", .integer),
         ("sev", "hwid_encoding", .choice), ("sev", "revoked_serials", .serials),
+        ("cca", "profile", .choice), ("cca", "collection", .choice), ("cca", "platform_algorithm", .choice),
+        ("cca", "implementation_id", .hex), ("cca", "instance_id", .hex), ("cca", "platform_config", .hex),
+        ("cca", "lifecycle", .integer), ("cca", "verification_service", .string), ("cca", "platform_hash_algorithm", .choice),
+        ("cca", "software_components", .string), ("cca", "personalization_value", .hex), ("cca", "realm_hash_algorithm", .choice),
+        ("cca", "rak_hash_algorithm", .choice), ("cca", "rim", .hex), ("cca", "rem0", .hex), ("cca", "rem3", .hex),
+        ("cca", "rsi_error", .boolean), ("cca", "token_init_failure", .boolean), ("cca", "latency_ms", .integer),
     ]
 
     /// Values each kind must refuse: wrong types, negative, overflowing, empty, binary, out of range.
@@ -51,7 +57,7 @@ import Testing
         let directory = makeTemporaryDirectory("tsmfs-config")
         let state = makeTemporaryDirectory("tsmfs-state")
         for field in Self.fields {
-            let provider = ["tdx", "sev", "echo"].contains(field.section) ? field.section : "echo"
+            let provider = ["tdx", "sev", "cca", "echo"].contains(field.section) ? field.section : "echo"
             for value in Self.badValues(field.kind) {
                 // Whatever a state_dir string is, it is a valid path: only type errors apply there.
                 if field.key == "state_dir" && value.hasPrefix("\"") { continue }
