@@ -9,12 +9,14 @@ import PackageDescription
 //   ConfigfsTSM   the configfs-tsm state machine: tree, entries, attributes, per-open handles
 //   ProviderKit   the provider contract: the protocol every TEE backend implements, and its types
 //   TDXQuote      the Intel DCAP TD quote v4/v5 layout (Sources/Evidence/TDXQuote): encode, parse
+//   TDXDICEQuote  tsmfs's provisional layout of DICE-based TDX quotes (Sources/Evidence/TDXDICEQuote)
 //   SNPReport     the SEV-SNP report and certificate table layouts (Sources/Evidence/SNPReport)
 //   CBOR          deterministic CBOR encoding and a bounded decoder (Sources/Evidence/CBOR)
 //   CCAToken      the Arm CCA token: COSE_Sign1, platform and realm claims, collections (no keys)
 //   SigningKeys   P-256/P-384 signing, random or RFC 6979 deterministic (Sources/PKI)
 //   SimulatedPKI  key storage, CRLs and certificate helpers shared by the simulated roots (Sources/PKI)
 //   IntelPKI      the simulated Intel SGX root, PCK chain and signed TDX collateral
+//   DICEPKI       the simulated DICE chain of the TDX quoting extension: root, DeviceID, module, quoting key
 //   AMDPKI        the simulated AMD ARK/ASK (RSA-PSS), VCEK/VLEK and CRLs per product line
 //   TDXSigning    what a TDX quote's signatures cover and which key makes each (Sources/Signing/TDX)
 //   SNPSigning    what an SNP report's signature covers, which key makes it, and the certificate
@@ -26,6 +28,7 @@ import PackageDescription
 //   GuestSurface  devices and sysfs registers beyond configfs as a small fixed tree, the caller's
 //                 memory for ioctl pointers (Sources/GuestDevices/Surface)
 //   TDXGuest, SEVGuest   each vendor's devices (and TDX's tsm-mr files) over its provider
+//   Verify        the reference verifier of everything tsmfs emits, and its inspector (tsmfs verify/inspect)
 //   TSMConfig     the configuration file format
 //   tsmfs         the command-line tool
 //   tsmfs-bench   the benchmark (a program, not a test: it prints ratios against floors of the same run)
@@ -72,6 +75,7 @@ let package = Package(
         ),
         .target(name: "TDXQuote", dependencies: ["ByteLayout"], path: "Sources/Evidence/TDXQuote"),
         .target(name: "SNPReport", dependencies: ["ByteLayout"], path: "Sources/Evidence/SNPReport"),
+        .target(name: "TDXDICEQuote", dependencies: ["ByteLayout", "TDXQuote"], path: "Sources/Evidence/TDXDICEQuote"),
         .target(name: "CBOR", path: "Sources/Evidence/CBOR"),
         .target(name: "CCAToken", dependencies: ["CBOR"], path: "Sources/Evidence/CCAToken"),
         .target(
@@ -107,6 +111,14 @@ let package = Package(
             path: "Sources/PKI/IntelPKI"
         ),
         .target(
+            name: "DICEPKI",
+            dependencies: [
+                "SigningKeys", "SimulatedPKI", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Sources/PKI/DICEPKI"
+        ),
+        .target(
             name: "AMDPKI",
             dependencies: [
                 "ByteLayout", "SimulatedPKI",
@@ -119,7 +131,10 @@ let package = Package(
         ),
         .target(
             name: "TDXSigning",
-            dependencies: ["ByteLayout", "TDXQuote", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "ByteLayout", "TDXQuote", "TDXDICEQuote", "DICEPKI", "SigningKeys", "SimulatedPKI",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Sources/Signing/TDX"
         ),
         .target(
@@ -145,7 +160,7 @@ let package = Package(
         .target(
             name: "TDXProvider",
             dependencies: [
-                "ByteLayout", "ProviderKit", "TDXQuote", "TDXSigning", "IntelPKI", "SigningKeys",
+                "ByteLayout", "ProviderKit", "TDXQuote", "TDXSigning", "IntelPKI", "DICEPKI", "SigningKeys",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -184,13 +199,22 @@ let package = Package(
             ],
             path: "Sources/GuestDevices/SEV"
         ),
+        .target(
+            name: "Verify",
+            dependencies: [
+                "ByteLayout", "CBOR", "CCAToken", "CCASigning", "DICEPKI", "SNPReport", "TDXDICEQuote", "TDXQuote",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         .target(name: "TSMConfig", dependencies: ["ByteLayout"]),
         .executableTarget(
             name: "tsmfs",
             dependencies: [
                 "ByteLayout", "CFuse3", "FUSEAdapter", "ConfigfsTSM", "ProviderKit", "EchoProvider", "TDXProvider",
                 "SEVProvider", "AMDPKI", "SNPReport", "SNPSigning", "IntelPKI", "SimulatedPKI", "SigningKeys", "TDXQuote",
-                "TSMConfig", "GuestSurface", "TDXGuest", "SEVGuest", "CBOR", "CCAToken", "CCASigning", "CCAProvider",
+                "TSMConfig", "GuestSurface", "TDXGuest", "SEVGuest", "CBOR", "CCAToken", "CCASigning", "CCAProvider", "DICEPKI",
+                "TDXDICEQuote", "TDXSigning", "Verify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,6 +6,7 @@ import Glibc
 import GuestSurface
 import Logging
 import ProviderKit
+import TDXProvider
 import TSMConfig
 
 struct MountCommand: ParsableCommand {
@@ -199,6 +200,12 @@ struct MountCommand: ParsableCommand {
             tree: tree, options: MountOptions(fuseOptions: fuseOptions, timeouts: settings.timeouts),
             logger: logger)
         try filesystem.mount(at: mountpoint)
+        if let tdx = provider as? TDXProvider {
+            // tsmfs update-module reaches the simulated TDX module through this channel.
+            if !ControlChannel.serve(mountpoint: mountpoint, handle: { UpdateModuleCommand.handle($0, provider: tdx) }) {
+                logger.warning("another daemon answers update-module for this path; module updates go there")
+            }
+        }
         logger.info("serving", metadata: ["mountpoint": "\(mountpoint)", "provider": "\(provider?.name ?? "none")"])
         return filesystem
     }

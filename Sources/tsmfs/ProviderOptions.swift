@@ -5,6 +5,7 @@ import CCAProvider
 import CCASigning
 import ConfigfsTSM
 import Crypto
+import DICEPKI
 import EchoProvider
 import Glibc
 import GuestSurface
@@ -117,6 +118,11 @@ extension ProviderOptions.Resolved {
         return (try SimulatedIntelPKI.load(from: keyStore("tdx"), platform: platform), configuration)
     }
 
+    /// The DICE chain of the configured platform (the TDX quoting extension).
+    func dicePKI(_ platform: TDXPlatform) throws -> SimulatedDICEPKI {
+        try SimulatedDICEPKI.load(from: keyStore("tdx"), platformIdentity: platform.fmspc + platform.platformInstanceID)
+    }
+
     /// The simulated AMD PKI of the configured product line, with a VCEK for the configured chip.
     func amdPKI() throws -> (SimulatedAMDPKI, SEVSettings.Settings) {
         let sev = try SEVSettings.read(configFile.section("sev"))
@@ -162,7 +168,9 @@ extension ProviderOptions.Resolved {
                 seed == nil
                 ? SigningKey(P256.Signing.PrivateKey())
                 : try keyStore("tdx").signingKey("attestation-key")
-            return try TDXProvider(configuration: configuration, pki: pki, attestationKey: attestationKey)
+            return try TDXProvider(
+                configuration: configuration, pki: pki, attestationKey: attestationKey,
+                dice: configuration.quoting == .dice ? try dicePKI(pki.platform) : nil)
         }
     }
 }

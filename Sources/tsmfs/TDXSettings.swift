@@ -21,6 +21,11 @@ enum TDXSettings {
             configuration.format = .v5(TDReportBody.Kind(rawValue: bodyType ?? 3)!)
         }
 
+        if let quoting = try section.choice("quoting", from: TDXProvider.Quoting.allCases.map(\.rawValue)) {
+            configuration.quoting = TDXProvider.Quoting(rawValue: quoting)!
+        }
+        configuration.maxQuoteSize = try section.integer("max_quote_size", as: Int.self, in: 1024...(4 << 20)) ?? 0
+
         var identity = TDIdentity()
         identity.tdAttributes = try section.hexBytes("td_attributes", count: 8) ?? identity.tdAttributes
         identity.xfam = try section.hexBytes("xfam", count: 8) ?? identity.xfam

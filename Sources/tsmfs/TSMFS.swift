@@ -27,6 +27,9 @@ struct TSMFS: ParsableCommand {
             without configfs, do that in a private mount namespace (see the README).
             """,
         version: "0.1.0",
-        subcommands: [MountCommand.self, UnmountCommand.self, ExecCommand.self, RootsCommand.self, CollateralCommand.self]
+        subcommands: [
+            MountCommand.self, UnmountCommand.self, ExecCommand.self, RootsCommand.self, CollateralCommand.self,
+            UpdateModuleCommand.self, VerifyCommand.self, InspectCommand.self,
+        ]
     )
 }

@@ -38,12 +38,21 @@ struct RootsCommand: TrustMaterialCommand {
     func files(for resolved: ProviderOptions.Resolved) throws -> [(String, [UInt8])] {
         switch resolved.settings.provider {
         case .tdx:
-            let pki = try resolved.intelPKI().0
-            return [
+            let (pki, configuration) = try resolved.intelPKI()
+            var files = [
                 ("intel-sgx-root-ca.pem", Array(try CertificateIssuer.pem(pki.root.certificate).utf8)),
                 ("intel-sgx-root-ca.der", try pki.rootDER),
                 ("VERIFIERS.txt", Array(Self.verifierNotes.utf8)),
             ]
+            // DICE quotes chain to the DICE root instead; it is all a verifier needs.
+            if configuration.quoting == .dice {
+                let dice = try resolved.dicePKI(pki.platform)
+                files += [
+                    ("dice-root-ca.pem", Array(try CertificateIssuer.pem(dice.root.certificate).utf8)),
+                    ("dice-root-ca.der", try dice.rootDER),
+                ]
+            }
+            return files
         case .sev:
             let (pki, sev) = try resolved.amdPKI()
             let line = pki.productLine.rawValue
@@ -164,6 +173,10 @@ struct RootsCommand: TrustMaterialCommand {
 
         go-tdx-guest:
             check -in quote.dat -trusted_roots intel-sgx-root-ca.pem -get_collateral=false -check_crl=false
+
+        With [tdx] quoting = "dice", quotes carry a DICE certificate chain instead of a PCK chain
+        (tsmfs's provisional layout; no third-party verifier knows it yet) and need no collateral:
+            tsmfs verify --roots DIR quote.dat          (dice-root-ca.der is the trusted root)
 
         """
 }

@@ -46,14 +46,41 @@ public struct TDQuote: Equatable, Sendable {
 
     /// The bytes the attestation key signs: header and (framed) body.
     public var signedBytes: [UInt8] {
-        get throws(LayoutError) {
-            var out = try header.bytes
-            if case .v5(let kind) = format {
-                out.appendLittleEndian(kind.rawValue)
-                out.appendLittleEndian(UInt32(kind.size))
-            }
-            return out + (try body.bytes(format.bodyKind))
+        get throws(LayoutError) { try Self.signedBytes(header: header, format: format, body: body) }
+    }
+
+    /// Header ‖ [v5: body type ‖ body size] ‖ body: the part every quote format built on DCAP's
+    /// header signs (the QE-based quote here, the DICE quote in TDXDICEQuote).
+    public static func signedBytes(header: QuoteHeader, format: Format, body: TDReportBody) throws(LayoutError) -> [UInt8] {
+        var out = try header.bytes
+        if case .v5(let kind) = format {
+            out.appendLittleEndian(kind.rawValue)
+            out.appendLittleEndian(UInt32(kind.size))
         }
+        return out + (try body.bytes(format.bodyKind))
+    }
+
+    /// Parses the signed part of a quote (header and framed body); returns it with its length.
+    public static func parseSignedPart(_ bytes: [UInt8]) throws(QuoteFormatError) -> (
+        header: QuoteHeader, format: Format, body: TDReportBody, length: Int
+    ) {
+        var reader = ByteReader(bytes)
+        let header = try QuoteHeader(parsing: try reader.take(QuoteHeader.size))
+        let format: Format
+        switch header.version {
+        case 4:
+            format = .v4
+        case 5:
+            let type = try reader.integer(UInt16.self)
+            guard let kind = TDReportBody.Kind(rawValue: type) else { throw .unsupportedBodyType(type) }
+            let size = try reader.integer(UInt32.self)
+            guard size == kind.size else { throw .bodySizeMismatch(type: type, size: size) }
+            format = .v5(kind)
+        default:
+            throw .unsupportedVersion(header.version)
+        }
+        let body = try TDReportBody(parsing: try reader.take(format.bodyKind.size), kind: format.bodyKind)
+        return (header, format, body, reader.position)
     }
 
     /// The QE report certification data (type 6 payload).
@@ -125,21 +152,9 @@ public struct TDQuote: Equatable, Sendable {
 
     /// Parses a quote, checking every length field against the bytes present, as verifiers do.
     public init(parsing bytes: [UInt8]) throws(QuoteFormatError) {
-        var reader = ByteReader(bytes)
-        header = try QuoteHeader(parsing: try reader.take(QuoteHeader.size))
-        switch header.version {
-        case 4:
-            format = .v4
-        case 5:
-            let type = try reader.integer(UInt16.self)
-            guard let kind = TDReportBody.Kind(rawValue: type) else { throw .unsupportedBodyType(type) }
-            let size = try reader.integer(UInt32.self)
-            guard size == kind.size else { throw .bodySizeMismatch(type: type, size: size) }
-            format = .v5(kind)
-        default:
-            throw .unsupportedVersion(header.version)
-        }
-        body = try TDReportBody(parsing: try reader.take(format.bodyKind.size), kind: format.bodyKind)
+        let signed = try Self.parseSignedPart(bytes)
+        (header, format, body) = (signed.header, signed.format, signed.body)
+        var reader = ByteReader(bytes[signed.length...])
         let signatureDataLength = Int(try reader.integer(UInt32.self))
         guard signatureDataLength == reader.remaining else {
             throw .signatureDataLength(declared: signatureDataLength, present: reader.remaining)

@@ -1,4 +1,6 @@
+import ByteLayout
 import Crypto
+import DICEPKI
 import Foundation
 import IntelPKI
 import ProviderKit
@@ -8,12 +10,26 @@ import SystemPackage
 import TDXQuote
 import TDXSigning
 
-/// The `tdx_guest` provider: each report is a DCAP TD quote signed by a per-boot attestation
-/// key, certified by the simulated platform's PCK, whose chain ends at the simulated root.
+/// The `tdx_guest` provider: each report is a DCAP TD quote — signed by a per-boot attestation
+/// key certified by the simulated platform's PCK (quoting "qe"), or by the TDX module's quoting
+/// key certified through a DICE chain (quoting "dice"). The simulated TDX module can be updated
+/// at run time (``updateModule(_:)``), as a TD-preserving module update does.
 public final class TDXProvider: ReportProvider {
+    /// Who produces quotes.
+    public enum Quoting: String, Sendable, CaseIterable {
+        /// Today's path: the SGX quoting enclave, a PCK certificate chain as certification data.
+        case qe
+        /// The TDX module's quoting extension: a DICE certificate chain in the quote itself.
+        case dice
+    }
+
     public struct Configuration: Sendable {
         public var identity = TDIdentity()
         public var format = TDQuote.Format.v4
+        public var quoting = Quoting.qe
+        /// The largest quote the guest's buffer takes, fixed when the TD is built (0: the first
+        /// quote's size rounded up to a page, as the kernel sizes its buffer once).
+        public var maxQuoteSize = 0
         public var faults = FaultSimulation()
         public init() {}
     }
@@ -34,19 +50,45 @@ public final class TDXProvider: ReportProvider {
 
     public let configuration: Configuration
     public let pki: SimulatedIntelPKI
+    public let dice: SimulatedDICEPKI?
     /// RTMR0…3, shared with /dev/tdx_guest and the tsm-mr files.
     public let registers: MeasurementRegisters
-    private let signer: QuoteSigner
+    /// Every module the TD has run under, the current one last; a quote's generation names its
+    /// module by index, so a quote rebuilt after an update is still its own module's.
+    private let modules: Mutex<[Module]>
+    /// The quote buffer's size, fixed at start.
+    public let maxQuoteSize: Int
     /// The shared GetQuote buffer still owned by the host after a timed-out request.
     private let bufferInFlight = Atomic<Bool>(false)
+
+    /// A loaded TDX module: its TCB as quote bodies show it, and its way of signing quotes.
+    struct Module: Sendable {
+        var teeTCBSVN: [UInt8]
+        var teeTCBSVN2: [UInt8]
+        var mrSeam: [UInt8]
+        var signer: Signer
+    }
+
+    enum Signer: Sendable {
+        case qe(QuoteSigner)
+        case dice(DICEQuoteSigner)
+
+        func quote(body: TDReportBody, format: TDQuote.Format) throws -> Blob {
+            switch self {
+            case .qe(let signer): try signer.quoteSegments(body: body, format: format)
+            case .dice(let signer): try signer.quoteSegments(body: body, format: format)
+            }
+        }
+    }
 
     /// - Parameter attestationKey: the per-boot key; a fresh one unless reproducibility is wanted.
     public init(
         configuration: Configuration, pki: SimulatedIntelPKI,
-        attestationKey: SigningKey = SigningKey(P256.Signing.PrivateKey())
+        attestationKey: SigningKey = SigningKey(P256.Signing.PrivateKey()), dice: SimulatedDICEPKI? = nil
     ) throws {
         self.configuration = configuration
         self.pki = pki
+        self.dice = dice
         self.registers = MeasurementRegisters(initial: configuration.identity.rtmrs)
         let platform = pki.platform
         var qeReport = EnclaveReport()
@@ -59,9 +101,38 @@ public final class TDXProvider: ReportProvider {
         qeReport.isvSVN = platform.qeISVSVN
         // RFC 6979 nonces: a quote is a function of its body, so a dropped cache rebuilds byte for byte.
         let quotingKey = SigningKey(attestationKey.key, deterministic: true)
-        signer = try QuoteSigner(
-            attestationKey: quotingKey, pckKey: pki.pck.key, qeReport: qeReport,
-            pckCertificateChain: Array(try pki.pckCertificateChainPEM.utf8))
+        let signer: Signer
+        switch configuration.quoting {
+        case .qe:
+            signer = .qe(
+                try QuoteSigner(
+                    attestationKey: quotingKey, pckKey: pki.pck.key, qeReport: qeReport,
+                    pckCertificateChain: Array(try pki.pckCertificateChainPEM.utf8)))
+        case .dice:
+            guard let dice else { throw ModuleUpdateError.noDICEChain }
+            let identity = SimulatedDICEPKI.ModuleIdentity(
+                svn: platform.teeTCBSVN[0], majorVersion: platform.teeTCBSVN[1], mrSeam: platform.mrSeam)
+            signer = .dice(try DICEQuoteSigner(pki: dice, module: identity, generation: 0))
+        }
+        let module = Module(
+            teeTCBSVN: platform.teeTCBSVN, teeTCBSVN2: platform.teeTCBSVN2, mrSeam: platform.mrSeam, signer: signer)
+        modules = Mutex([module])
+        let firstSize = try Self.quoteSize(module, configuration: configuration)
+        maxQuoteSize = configuration.maxQuoteSize > 0 ? configuration.maxQuoteSize : (firstSize + 4095) / 4096 * 4096
+        guard firstSize <= maxQuoteSize else { throw ModuleUpdateError.quoteTooLarge(size: firstSize, maximum: maxQuoteSize) }
+    }
+
+    /// Runs `body` with the module list locked: generations starting meanwhile wait.
+    func withModules<R>(_ body: (inout [Module]) throws(ModuleUpdateError) -> R) throws(ModuleUpdateError) -> R {
+        try modules.withLock { (modules: inout [Module]) throws(ModuleUpdateError) -> R in try body(&modules) }
+    }
+
+    /// The size of this module's quotes (all quotes of one module and format have one size).
+    static func quoteSize(_ module: Module, configuration: Configuration) throws -> Int {
+        var body = TDReportBody()
+        body.teeTCBSVN = module.teeTCBSVN
+        body.mrSeam = module.mrSeam
+        return try module.signer.quote(body: body, format: configuration.format).count
     }
 
     public var name: String { "tdx_guest" }
@@ -74,9 +145,14 @@ public final class TDXProvider: ReportProvider {
     /// Quotes are signed with deterministic nonces and carry nothing else that varies.
     public var rebuildsReportsExactly: Bool { true }
 
-    /// The RTMRs at the start of a generation: guests extend them, and a rebuilt quote must
-    /// show the values its generation saw.
-    public func capturePlatformState() -> [UInt8] { MeasurementRegisters.flatten(registers.snapshot) }
+    /// The RTMRs and the module at the start of a generation: guests extend the RTMRs and the host
+    /// updates the module, and a rebuilt quote must show what its generation saw. While a module
+    /// update runs this waits, as the TD is paused.
+    public func capturePlatformState() -> [UInt8] {
+        var state = MeasurementRegisters.flatten(registers.snapshot)
+        state.appendLittleEndian(UInt32(modules.withLock { $0.count - 1 }))
+        return state
+    }
 
     public func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
         let faults = configuration.faults
@@ -99,12 +175,15 @@ public final class TDXProvider: ReportProvider {
         if faults.serviceUnavailable {
             return try failedQuote("the host's quoting service is unavailable")
         }
+        let captured = request.platformState.count == 196 ? request.platformState : capturePlatformState()
+        let epoch = Int(captured.loadLittleEndian(UInt32.self, at: 192))
+        let module = modules.withLock { $0[min(epoch, $0.count - 1)] }
         do {
             return GeneratedReport(
-                outblob: try signer.quoteSegments(
+                outblob: try module.signer.quote(
                     body: body(
-                        reportData: request.inblob,
-                        rtmrs: MeasurementRegisters.unflatten(request.platformState) ?? registers.snapshot),
+                        reportData: request.inblob, rtmrs: MeasurementRegisters.unflatten(Array(captured[0..<192])),
+                        module: module),
                     format: configuration.format))
         } catch {
             throw ProviderError(.ioError, "quote signing failed: \(error)")
@@ -117,14 +196,18 @@ public final class TDXProvider: ReportProvider {
         throw ProviderError(.ioError, reason)
     }
 
-    /// The TD report body for this TD on this platform, with the RTMRs as they are now unless
-    /// `rtmrs` pins them.
+    /// The TD report body for this TD on this platform, with the RTMRs and module as they are
+    /// now unless pinned.
     public func body(reportData: [UInt8], rtmrs: [[UInt8]]? = nil) -> TDReportBody {
+        body(reportData: reportData, rtmrs: rtmrs, module: modules.withLock { $0.last! })
+    }
+
+    func body(reportData: [UInt8], rtmrs: [[UInt8]]?, module: Module) -> TDReportBody {
         let platform = pki.platform
         let identity = configuration.identity
         var body = TDReportBody()
-        body.teeTCBSVN = platform.teeTCBSVN
-        body.mrSeam = platform.mrSeam
+        body.teeTCBSVN = module.teeTCBSVN
+        body.mrSeam = module.mrSeam
         body.mrSignerSeam = platform.mrSignerSeam
         body.seamAttributes = platform.seamAttributes
         body.tdAttributes = identity.tdAttributes
@@ -135,7 +218,7 @@ public final class TDXProvider: ReportProvider {
         body.mrOwnerConfig = identity.mrOwnerConfig
         body.rtmrs = rtmrs ?? registers.snapshot
         body.reportData = reportData
-        body.teeTCBSVN2 = platform.teeTCBSVN2
+        body.teeTCBSVN2 = module.teeTCBSVN2
         body.mrServiceTD = identity.mrServiceTD
         return body
     }

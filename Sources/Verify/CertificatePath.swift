@@ -1,0 +1,61 @@
+import Foundation
+import SwiftASN1
+import X509
+
+/// Path validation for the ECDSA chains (Intel PCK, DICE): names chain, each certificate is signed by
+/// the next, issuers are CAs, everything is valid now, and the path ends at the trusted root.
+enum CertificatePath {
+    /// The certificates in a PEM bundle, in order.
+    static func certificates(pem bytes: [UInt8], name: String) throws(VerificationFailure) -> [Certificate] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let marker = "-----END CERTIFICATE-----"
+        var certificates: [Certificate] = []
+        for block in text.components(separatedBy: marker).dropLast() {
+            do {
+                certificates.append(try Certificate(pemEncoded: block + marker))
+            } catch {
+                throw VerificationFailure(name, "certificate \(certificates.count + 1) does not parse: \(error)")
+            }
+        }
+        guard !certificates.isEmpty else { throw VerificationFailure(name, "no PEM certificates") }
+        return certificates
+    }
+
+    static func certificate(der bytes: [UInt8], name: String) throws(VerificationFailure) -> Certificate {
+        do { return try Certificate(derEncoded: bytes) } catch { throw VerificationFailure(name, "does not parse: \(error)") }
+    }
+
+    /// `chain` is leaf first; it may end with the root itself or with a certificate the root signed.
+    static func validate(_ chain: [Certificate], to root: Certificate, at time: Date, name: String) throws(VerificationFailure) {
+        var path = chain
+        if path.last == root {
+            path.removeLast()
+        } else if let last = path.last, last.subject == last.issuer {
+            throw VerificationFailure(name, "the chain ends at a self-signed \(last.subject) that is not the trusted root")
+        }
+        guard !path.isEmpty else { throw VerificationFailure(name, "the chain holds only the root") }
+        for (index, certificate) in (path + [root]).enumerated() {
+            guard certificate.notValidBefore <= time, time <= certificate.notValidAfter else {
+                throw VerificationFailure(name, "\(certificate.subject) is not valid now")
+            }
+            if index > 0 {
+                let constraints = try? certificate.extensions.basicConstraints
+                guard case .isCertificateAuthority = constraints else {
+                    throw VerificationFailure(name, "\(certificate.subject) issues certificates but is not a CA")
+                }
+            }
+        }
+        for (certificate, issuer) in zip(path, path.dropFirst() + [root]) {
+            guard certificate.issuer == issuer.subject else {
+                throw VerificationFailure(
+                    name, "\(certificate.subject) names issuer \(certificate.issuer), not \(issuer.subject)")
+            }
+            guard issuer.publicKey.isValidSignature(certificate.signature, for: certificate) else {
+                throw VerificationFailure(name, "the signature on \(certificate.subject) is not \(issuer.subject)'s")
+            }
+        }
+        guard root.publicKey.isValidSignature(root.signature, for: root) else {
+            throw VerificationFailure(name, "the trusted root is not self-signed")
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import ByteLayout
+import Crypto
+import Foundation
+import TDXQuote
+import X509
+
+/// A QE-based TDX quote: the PCK chain to the trusted Intel root, the QE report signed by the PCK
+/// and binding the attestation key, the quote signed by that key — and, with collateral, the TCB
+/// info and QE identity signed under the same root, applied to the quote (FMSPC, TDX module
+/// identity, TCB level by TEE_TCB_SVN, QE identity under its masks).
+public enum TDXQuoteVerifier {
+    public static func verify(_ bytes: [UInt8], roots: TrustRoots, reportData: [UInt8]?, now: Date = Date())
+        throws(VerificationFailure) -> Verdict
+    {
+        var checks: [String] = []
+        var notes: [String] = []
+        let quote: TDQuote
+        do { quote = try TDQuote(parsing: bytes) } catch { throw VerificationFailure("quote layout", "\(error)") }
+        checks.append("quote layout")
+        let root = try CertificatePath.certificate(
+            der: try roots.file("intel-sgx-root-ca.der", check: "PCK chain"), name: "Intel root")
+        let chain = try CertificatePath.certificates(pem: quote.pckCertificateChain, name: "PCK chain")
+        try CertificatePath.validate(chain, to: root, at: now, name: "PCK chain")
+        checks.append("PCK chain")
+
+        guard let pckKey = P256.Signing.PublicKey(chain[0].publicKey),
+            let qeReportBytes = try? quote.qeReport.bytes,
+            let qeSignature = try? P256.Signing.ECDSASignature(rawRepresentation: quote.qeReportSignature)
+        else { throw VerificationFailure("QE report signature", "the PCK key or the signature is not P-256") }
+        try require(
+            pckKey.isValidSignature(qeSignature, for: qeReportBytes), "QE report signature", "not the PCK's", into: &checks)
+        let binding = Array(SHA256.hash(data: quote.attestationKey + quote.qeAuthData)) + [UInt8](repeating: 0, count: 32)
+        try require(
+            quote.qeReport.reportData == binding, "attestation key binding",
+            "QE REPORTDATA is not SHA-256(attestation key ‖ QE authentication data)", into: &checks)
+        guard let attestationKey = try? P256.Signing.PublicKey(rawRepresentation: quote.attestationKey),
+            let signature = try? P256.Signing.ECDSASignature(rawRepresentation: quote.signature),
+            let signed = try? quote.signedBytes
+        else { throw VerificationFailure("quote signature", "the attestation key or signature is not P-256") }
+        try require(
+            attestationKey.isValidSignature(signature, for: signed), "quote signature",
+            "the header and body are not signed by the attestation key", into: &checks)
+        if let reportData {
+            try require(
+                quote.body.reportData == reportData, "report data", "REPORTDATA differs from --report-data", into: &checks)
+        }
+        if let collateralDirectory = roots.collateralDirectory {
+            notes += try Collateral(
+                directory: collateralDirectory, roots: roots, root: root, now: now
+            ).appraise(quote, pck: chain[0], checks: &checks)
+        }
+        return Verdict(kind: .tdxQuote, checks: checks, notes: notes)
+    }
+}
+
+/// Intel's collateral as `tsmfs collateral` writes it (collateral.json, the layout dcap-qvl reads).
+struct Collateral {
+    let json: [String: Any]
+    let root: Certificate
+    let now: Date
+
+    init(directory: String, roots: TrustRoots, root: Certificate, now: Date) throws(VerificationFailure) {
+        let bytes = try roots.file("collateral.json", in: directory, check: "collateral")
+        guard let json = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+            throw VerificationFailure("collateral", "collateral.json is not a JSON object")
+        }
+        self.json = json
+        self.root = root
+        self.now = now
+    }
+
+    /// The signed JSON body named `key`, its signature checked under the issuer chain.
+    func signedBody(_ key: String) throws(VerificationFailure) -> [String: Any] {
+        let check = "\(key) signature"
+        guard let text = json[key] as? String, let signatureHex = json["\(key)_signature"] as? String,
+            let chainPEM = json["\(key)_issuer_chain"] as? String, let signatureBytes = [UInt8](hex: signatureHex)
+        else { throw VerificationFailure(check, "collateral.json lacks \(key), its signature or its issuer chain") }
+        let chain = try CertificatePath.certificates(pem: Array(chainPEM.utf8), name: check)
+        try CertificatePath.validate(chain, to: root, at: now, name: check)
+        guard let key = P256.Signing.PublicKey(chain[0].publicKey),
+            let signature = try? P256.Signing.ECDSASignature(rawRepresentation: signatureBytes),
+            key.isValidSignature(signature, for: Array(text.utf8))
+        else { throw VerificationFailure(check, "not signed by the TCB signing key") }
+        guard let body = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+            throw VerificationFailure(check, "the signed body is not JSON")
+        }
+        let formatter = ISO8601DateFormatter()
+        guard let issued = (body["issueDate"] as? String).flatMap(formatter.date),
+            let next = (body["nextUpdate"] as? String).flatMap(formatter.date),
+            issued <= now, now <= next
+        else { throw VerificationFailure("\(key) validity", "issued in the future or past its nextUpdate") }
+        return body
+    }
+
+    func appraise(_ quote: TDQuote, pck: Certificate, checks: inout [String]) throws(VerificationFailure) -> [String] {
+        let tcbInfo = try signedBody("tcb_info")
+        checks.append("TCB info signature")
+        let fmspc = Self.fmspc(of: pck)
+        try require(
+            (tcbInfo["fmspc"] as? String)?.uppercased() == fmspc?.upperHexString, "FMSPC",
+            "the TCB info is for FMSPC \(tcbInfo["fmspc"] ?? "-"), the PCK's is \(fmspc?.upperHexString ?? "unreadable")",
+            into: &checks)
+        let svn = quote.body.teeTCBSVN
+        var statuses: [String] = []
+        if let identities = tcbInfo["tdxModuleIdentities"] as? [[String: Any]] {
+            let id = String(format: "TDX_%02X", svn[1])
+            guard let identity = identities.first(where: { ($0["id"] as? String) == id }) else {
+                throw VerificationFailure("TDX module identity", "no identity \(id) for TEE_TCB_SVN[1] = \(svn[1])")
+            }
+            try require(
+                (identity["mrsigner"] as? String)?.uppercased() == quote.body.mrSignerSeam.upperHexString, "TDX module identity",
+                "MRSIGNERSEAM differs from \(id)'s mrsigner", into: &checks)
+            let level = (identity["tcbLevels"] as? [[String: Any]])?.first { level in
+                ((level["tcb"] as? [String: Any])?["isvsvn"] as? Int).map { $0 <= Int(svn[0]) } ?? false
+            }
+            guard let status = level?["tcbStatus"] as? String else {
+                throw VerificationFailure("TDX module TCB", "TEE_TCB_SVN[0] = \(svn[0]) is below every level of \(id)")
+            }
+            statuses.append(status)
+        }
+        let levels = (tcbInfo["tcbLevels"] as? [[String: Any]]) ?? []
+        let platformLevel = levels.first { level in
+            let components = ((level["tcb"] as? [String: Any])?["tdxtcbcomponents"] as? [[String: Any]]) ?? []
+            return components.count == 16
+                && components.enumerated().allSatisfy { index, component in
+                    // With module identities, byte 1 selects the identity instead of being compared.
+                    index == 1 && tcbInfo["tdxModuleIdentities"] != nil || (component["svn"] as? Int ?? 256) <= Int(svn[index])
+                }
+        }
+        guard let platformStatus = platformLevel?["tcbStatus"] as? String else {
+            throw VerificationFailure("TCB level", "TEE_TCB_SVN \(svn.hexString) is below every TCB level")
+        }
+        statuses.append(platformStatus)
+        checks.append("TCB level")
+
+        let qeIdentity = try signedBody("qe_identity")
+        checks.append("QE identity signature")
+        let report = quote.qeReport
+        func masked(_ value: [UInt8], _ mask: [UInt8]) -> [UInt8] { zip(value, mask).map { $0 & $1 } }
+        let miscMask = [UInt8](hex: qeIdentity["miscselectMask"] as? String ?? "") ?? []
+        let misc = [UInt8](hex: qeIdentity["miscselect"] as? String ?? "") ?? []
+        var reportMisc: [UInt8] = []
+        reportMisc.appendLittleEndian(report.miscSelect)
+        let attributesMask = [UInt8](hex: qeIdentity["attributesMask"] as? String ?? "") ?? []
+        let attributes = [UInt8](hex: qeIdentity["attributes"] as? String ?? "") ?? []
+        try require(
+            (qeIdentity["mrsigner"] as? String)?.uppercased() == report.mrSigner.upperHexString
+                && qeIdentity["isvprodid"] as? Int == Int(report.isvProdID)
+                && masked(reportMisc.reversed(), miscMask) == masked(misc, miscMask)
+                && masked(report.attributes, attributesMask) == masked(attributes, attributesMask),
+            "QE identity", "the QE report's MRSIGNER, ISVPRODID, MISCSELECT or ATTRIBUTES differ from the QE identity",
+            into: &checks)
+        let qeLevel = (qeIdentity["tcbLevels"] as? [[String: Any]])?.first { level in
+            ((level["tcb"] as? [String: Any])?["isvsvn"] as? Int).map { $0 <= Int(report.isvSVN) } ?? false
+        }
+        guard let qeStatus = qeLevel?["tcbStatus"] as? String else {
+            throw VerificationFailure("QE TCB", "QE ISVSVN \(report.isvSVN) is below every level")
+        }
+        statuses.append(qeStatus)
+        if statuses.contains("Revoked") { throw VerificationFailure("TCB status", "Revoked") }
+        let status = statuses.first { $0 != "UpToDate" } ?? "UpToDate"
+        return ["TCB status \(status)"]
+    }
+
+    /// The FMSPC in the PCK's SGX extension (1.2.840.113741.1.13.1, item .4).
+    static func fmspc(of certificate: Certificate) -> [UInt8]? {
+        guard let sgx = certificate.extensions.first(where: { $0.oid == [1, 2, 840, 113_741, 1, 13, 1] }) else { return nil }
+        let value = Array(sgx.value)
+        // OID 1.2.840.113741.1.13.1.4 then OCTET STRING of 6.
+        let marker: [UInt8] = [0x06, 0x0A, 0x2A, 0x86, 0x48, 0x86, 0xF8, 0x4D, 0x01, 0x0D, 0x01, 0x04, 0x04, 0x06]
+        guard let range = value.firstRange(of: marker), range.upperBound + 6 <= value.count else { return nil }
+        return Array(value[range.upperBound..<range.upperBound + 6])
+    }
+}
