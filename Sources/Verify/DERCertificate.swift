@@ -34,11 +34,10 @@ struct DERCertificate {
         issuer: [UInt8], subject: [UInt8], spki: [UInt8], extensions: [(ASN1ObjectIdentifier, [UInt8])]
     ) {
         try DER.sequence(node, identifier: .sequence) { nodes in
-            var next = nodes.next()
-            if next?.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) { next = nodes.next() }  // version
-            // next: serialNumber
-            guard nodes.next() != nil,  // signature algorithm
-                let issuer = nodes.next(), nodes.next() != nil,  // validity
+            // [0] version (optional), serialNumber, signature, issuer, validity, subject, SPKI, …, [3] extensions.
+            let first = nodes.next()
+            if first?.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) { _ = nodes.next() }
+            guard nodes.next() != nil, let issuer = nodes.next(), nodes.next() != nil,
                 let subject = nodes.next(), let spki = nodes.next()
             else { throw ASN1Error.invalidASN1Object(reason: "short tbsCertificate") }
             var extensions: [(ASN1ObjectIdentifier, [UInt8])] = []
