@@ -287,6 +287,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TSMConfigTests", dependencies: ["TSMConfig"]),
+        .testTarget(
+            name: "VerifyTests",
+            dependencies: [
+                "AMDPKI", "ByteLayout", "CBOR", "CCAProvider", "CCASigning", "DICEPKI", "IntelPKI", "ProviderKit",
+                "SEVProvider", "SimulatedPKI", "TDXDICEQuote", "TDXProvider", "TDXQuote", "Verify",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Random CBOR values for the encoder's tests, in-process and against cbor2.
         .target(name: "CBORFuzz", dependencies: ["CBOR"], path: "Tests/Support/CBORFuzz"),
         .testTarget(

@@ -21,6 +21,17 @@ enum CertificatePath {
         return certificates
     }
 
+    /// The certificates of a bundle that must be exactly their canonical PEM, one after another
+    /// (64-column base64, each ending in a newline): nothing unsigned can hide between or after them.
+    static func canonicalCertificates(pem bytes: [UInt8], name: String) throws(VerificationFailure) -> [Certificate] {
+        let certificates = try certificates(pem: bytes, name: name)
+        let canonical = certificates.compactMap { try? $0.serializeAsPEM().pemString + "\n" }.joined()
+        guard Array(canonical.utf8) == bytes else {
+            throw VerificationFailure(name, "the chain is not exactly its certificates' PEM (extra or altered bytes)")
+        }
+        return certificates
+    }
+
     static func certificate(der bytes: [UInt8], name: String) throws(VerificationFailure) -> Certificate {
         do { return try Certificate(derEncoded: bytes) } catch { throw VerificationFailure(name, "does not parse: \(error)") }
     }

@@ -19,13 +19,15 @@ public enum DICEQuoteVerifier {
         checks.append("quote layout")
         let root = try CertificatePath.certificate(
             der: try roots.file("dice-root-ca.der", check: "DICE chain"), name: "DICE root")
-        let chain = try CertificatePath.certificates(pem: quote.certificateChainPEM, name: "DICE chain")
+        let chain = try CertificatePath.canonicalCertificates(pem: quote.certificateChainPEM, name: "DICE chain")
         try require(chain.count >= 3, "DICE chain", "expected quoting key, module and DeviceID certificates", into: &checks)
         try CertificatePath.validate(chain, to: root, at: now, name: "DICE chain")
         guard let key = P256.Signing.PublicKey(chain[0].publicKey),
             let signature = try? P256.Signing.ECDSASignature(rawRepresentation: quote.signature),
-            let signed = try? quote.signedBytes
+            let signedLength = try? TDQuote.parseSignedPart(bytes).length
         else { throw VerificationFailure("quote signature", "the quoting key or signature is not P-256") }
+        // The signature covers the bytes as received, reserved fields included.
+        let signed = Array(bytes[0..<signedLength])
         try require(
             key.isValidSignature(signature, for: signed), "quote signature", "not signed by the DICE chain's quoting key",
             into: &checks)

@@ -23,8 +23,14 @@ public enum TDXQuoteVerifier {
         try CertificatePath.validate(chain, to: root, at: now, name: "PCK chain")
         checks.append("PCK chain")
 
+        // Signatures cover the bytes as received, reserved fields included: take them from the quote.
+        guard let signedLength = try? TDQuote.parseSignedPart(bytes).length else {
+            throw VerificationFailure("quote layout", "the header and body do not parse")
+        }
+        let qeReportOffset = signedLength + 4 + 128 + 6
+        let qeReportBytes = Array(bytes[qeReportOffset..<qeReportOffset + EnclaveReport.size])
+        let signed = Array(bytes[0..<signedLength])
         guard let pckKey = P256.Signing.PublicKey(chain[0].publicKey),
-            let qeReportBytes = try? quote.qeReport.bytes,
             let qeSignature = try? P256.Signing.ECDSASignature(rawRepresentation: quote.qeReportSignature)
         else { throw VerificationFailure("QE report signature", "the PCK key or the signature is not P-256") }
         try require(
@@ -34,8 +40,7 @@ public enum TDXQuoteVerifier {
             quote.qeReport.reportData == binding, "attestation key binding",
             "QE REPORTDATA is not SHA-256(attestation key ‖ QE authentication data)", into: &checks)
         guard let attestationKey = try? P256.Signing.PublicKey(rawRepresentation: quote.attestationKey),
-            let signature = try? P256.Signing.ECDSASignature(rawRepresentation: quote.signature),
-            let signed = try? quote.signedBytes
+            let signature = try? P256.Signing.ECDSASignature(rawRepresentation: quote.signature)
         else { throw VerificationFailure("quote signature", "the attestation key or signature is not P-256") }
         try require(
             attestationKey.isValidSignature(signature, for: signed), "quote signature",
