@@ -39,6 +39,7 @@ enum CertificatePath {
     /// `chain` is leaf first; it may end with the root itself or with a certificate the root signed.
     static func validate(_ chain: [Certificate], to root: Certificate, at time: Date, name: String) throws(VerificationFailure) {
         var path = chain
+        // A copy of the root in the chain must be the trusted root byte for byte: nothing in it goes unchecked.
         if path.last == root {
             path.removeLast()
         } else if let last = path.last, last.subject == last.issuer {

@@ -128,6 +128,10 @@ struct InspectCommand: ParsableCommand {
 /// Evidence files are small; anything beyond 16 MiB is refused before it is read.
 func readEvidence(_ path: String) throws(VerificationFailure) -> [UInt8] {
     let limit = 16 << 20
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw VerificationFailure("evidence", "cannot read \(path): it is a directory")
+    }
     guard let handle = FileHandle(forReadingAtPath: path) else {
         throw VerificationFailure("evidence", "cannot read \(path)")
     }

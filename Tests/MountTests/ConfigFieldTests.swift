@@ -21,6 +21,7 @@ import Testing
         ("tdx", "sgx_tcb_components", .hex), ("tdx", "pce_svn", .integer), ("tdx", "qe_svn", .integer),
         ("tdx", "tcb_status", .choice), ("tdx", "quote_service", .choice), ("tdx", "quote_timeout", .boolean),
         ("tdx", "kernel", .choice), ("tdx", "latency_ms", .integer), ("tdx", "latency_jitter_ms", .integer),
+        ("tdx", "quoting", .choice), ("tdx", "max_quote_size", .integer),
         ("sev", "product_line", .choice), ("sev", "report_version", .integer), ("sev", "guest_vmpl", .integer),
         ("sev", "signing_key", .choice), ("sev", "guest_svn", .integer), ("sev", "policy", .integer),
         ("sev", "platform_info", .integer), ("sev", "family_id", .hex), ("sev", "image_id", .hex),

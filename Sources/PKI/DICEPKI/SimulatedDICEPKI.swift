@@ -46,8 +46,10 @@ public struct SimulatedDICEPKI: Sendable {
     /// - Parameter platformIdentity: bytes naming the platform (FMSPC ‖ instance id); the UEID is
     ///   0x01 ‖ SHA-256 of them.
     public static func load(from store: KeyStore, platformIdentity: [UInt8]) throws -> SimulatedDICEPKI {
-        let rootKey = try store.signingKey("dice-root-ca")
-        let deviceKey = try store.signingKey("dice-device-id")
+        // RFC 6979 signatures: the same keys always issue byte-identical certificates, so the root
+        // `tsmfs roots` exports is the one every quote's chain ends with.
+        let rootKey = SigningKey(try store.signingKey("dice-root-ca").key, deterministic: true)
+        let deviceKey = SigningKey(try store.signingKey("dice-device-id").key, deterministic: true)
         let ueid = [0x01] + Array(SHA256.hash(data: platformIdentity))
         let root = CertificateAuthority(
             certificate: try issue(

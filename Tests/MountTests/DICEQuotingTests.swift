@@ -1,0 +1,214 @@
+import Foundation
+import Glibc
+import SystemPackage
+import Testing
+
+/// DICE-based TDX quoting through a real mount, runtime module updates of the running daemon, and
+/// tsmfs verify / inspect on every kind of evidence and on hostile files.
+@Suite(.serialized) struct DICEQuotingTests {
+    static func withDICE(config: String = "", _ body: (MountedTSMFS, String) throws -> Void) throws {
+        try withTrustedMount(
+            provider: "tdx", config: "quoting = \"dice\"\n" + config, stateDirectory: nil, exports: ["roots"], body)
+    }
+
+    static func independentVerdict(_ quote: [UInt8], trust: String, reportData: [UInt8]) throws -> [String: Any] {
+        let file = makeTemporaryDirectory("tsmfs-dice") + "/quote.dat"
+        try Data(quote).write(to: URL(fileURLWithPath: file))
+        let result = try run(
+            TDXEvidenceTests.python,
+            [
+                TDXEvidenceTests.packageRoot + "/Tests/Verifiers/dice_quote_verify.py", file, trust + "/dice-root-ca.der",
+                TDXEvidenceTests.hex(reportData),
+            ])
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return try #require(parsed, "dice_quote_verify.py: \(result.stdout) \(result.stderr)")
+    }
+
+    static func tsmfsVerify(_ file: String, trust: String, _ extra: [String] = []) throws -> CommandResult {
+        try run(TSMFSBinary.path, ["verify", "--roots", trust] + extra + [file])
+    }
+
+    static func save(_ bytes: [UInt8], _ name: String = "evidence") throws -> String {
+        let file = makeTemporaryDirectory("tsmfs-evidence") + "/" + name
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    @Test(arguments: ["", "quote_version = 5\nbody_type = 3\n"])
+    func diceQuotesVerifyIndependentlyAndWithTsmfsVerify(_ config: String) throws {
+        try Self.withDICE(config: config) { fs, trust in
+            #expect(FileManager.default.fileExists(atPath: trust + "/dice-root-ca.pem"))
+            let quote = try TDXEvidenceTests.takeQuote(fs, nonce: nonce)
+            let verdict = try Self.independentVerdict(quote, trust: trust, reportData: nonce)
+            #expect(verdict["verified"] as? Bool == true, "\(verdict)")
+            let file = try Self.save(quote)
+            let result = try Self.tsmfsVerify(file, trust: trust, ["--report-data", TDXEvidenceTests.hex(nonce)])
+            #expect(
+                result.status == 0 && result.stdout.contains("valid TDX quote (DICE chain)"), "\(result.stdout)\(result.stderr)")
+            // What the configfs tests ask of every quote: REPORTDATA, one quote per generation, cached.
+            #expect(Array(quote[quote[0] == 4 ? 0x238..<0x278 : 0x23E..<0x27E]) == nonce)
+            #expect(try Sys.readFile(fs.report + "/q/outblob") == quote)
+            let inspect = try run(TSMFSBinary.path, ["inspect", "--json", file])
+            let fields =
+                (try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])?["fields"]
+                as? [String: String]
+            #expect(fields?["report_data"] == TDXEvidenceTests.hex(nonce) && fields?["module.svn"] == "3", "\(inspect.stdout)")
+        }
+    }
+
+    @Test func tsmfsVerifyFailsFlippedBytesWithTheCheckNamed() throws {
+        try Self.withDICE { fs, trust in
+            let quote = try TDXEvidenceTests.takeQuote(fs, nonce: nonce)
+            for (offset, check) in [
+                (8, "quote signature"), (0x30 + 0x10, "quote signature"), (0x278 + 10, "quote signature"),
+                (quote.count - 300, "DICE chain"), (quote.count - 1, "DICE chain"),
+            ] {
+                var tampered = quote
+                tampered[offset] ^= 0x01
+                let result = try Self.tsmfsVerify(try Self.save(tampered), trust: trust)
+                #expect(result.status == 1, "offset \(offset): \(result.stdout)")
+                #expect(result.stdout.contains("invalid: \(check)"), "offset \(offset): \(result.stdout)")
+            }
+        }
+    }
+
+    @Test func updateModuleRenewsTheKeyAndChangesTheTCBOfNewQuotesOnly() throws {
+        try Self.withDICE { fs, trust in
+            let before = try TDXEvidenceTests.takeQuote(fs, nonce: nonce)
+            let mrSeam = String(repeating: "6d", count: 48)
+            let update = try run(TSMFSBinary.path, ["update-module", fs.mountpoint, "--svn", "7", "--mrseam", mrSeam])
+            #expect(
+                update.status == 0 && update.stdout.hasPrefix("module updated: SVN 3 -> 7"), "\(update.stdout)\(update.stderr)")
+            #expect(try Sys.readFile(fs.report + "/q/outblob") == before, "a report already generated stays as it was")
+            let after = try TDXEvidenceTests.takeQuote(fs, nonce: nonce, entry: "after")
+            let old = try Self.independentVerdict(before, trust: trust, reportData: nonce)
+            let new = try Self.independentVerdict(after, trust: trust, reportData: nonce)
+            #expect(old["verified"] as? Bool == true && new["verified"] as? Bool == true)
+            #expect(old["quoting_key"] as? String != new["quoting_key"] as? String, "TDH.QUOTE.INIT renews the quoting key")
+            let info = new["tcb_info"] as? [String: Any]
+            #expect(info?["svn"] as? Int == 7 && (info?["fwids"] as? [String]) == [mrSeam])
+            #expect(after[0x30] == 7 && TDXEvidenceTests.hex(Array(after[0x40..<0x70])) == mrSeam)
+
+            // Refused updates change nothing.
+            let dropped = try run(TSMFSBinary.path, ["update-module", fs.mountpoint, "--without-quoting"])
+            #expect(dropped.status == 1 && dropped.stderr.contains("no quoting feature"), "\(dropped.stderr)")
+            let unknown = try run(TSMFSBinary.path, ["update-module", makeTemporaryDirectory(), "--svn", "1"])
+            #expect(unknown.status == 1 && unknown.stderr.contains("no tsmfs daemon answers"), "\(unknown.stderr)")
+            #expect(try TDXEvidenceTests.takeQuote(fs, nonce: nonce, entry: "later")[0x30] == 7)
+        }
+    }
+
+    @Test func aQuoteRequestedDuringTheUpdateWaitsForTheNewModule() throws {
+        try Self.withDICE { fs, _ in
+            let entry = try fs.makeEntry("during")
+            let updater = Process()
+            updater.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
+            updater.arguments = ["update-module", fs.mountpoint, "--svn", "9", "--duration-ms", "1500"]
+            try updater.run()
+            // Wait until the daemon has the request (it holds the module lock), then ask for a quote.
+            usleep(300_000)
+            try Sys.writeFile(entry + "/inblob", nonce)
+            let quote = try Sys.readFile(entry + "/outblob")
+            updater.waitUntilExit()
+            #expect(updater.terminationStatus == 0)
+            #expect(quote[0x30] == 9, "a quote requested while the TD is paused comes from the new module")
+        }
+    }
+
+    @Test func theQuoteBufferFixedAtStartBoundsUpdates() throws {
+        // First learn this configuration's quote size, then mount with exactly that buffer.
+        let seed = String(repeating: "5e", count: 32)
+        var size = 0
+        try withMount(provider: "tdx", config: "[tdx]\nquoting = \"dice\"\n", arguments: ["--deterministic-seed", seed]) { fs in
+            size = try TDXEvidenceTests.takeQuote(fs, nonce: nonce).count
+        }
+        try withMount(
+            provider: "tdx", config: "[tdx]\nquoting = \"dice\"\nmax_quote_size = \(size)\n",
+            arguments: ["--deterministic-seed", seed]
+        ) { fs in
+            var refused: CommandResult?
+            for svn in 200...255 {
+                let result = try run(TSMFSBinary.path, ["update-module", fs.mountpoint, "--svn", "\(svn)"])
+                if result.status != 0 {
+                    refused = result
+                    break
+                }
+            }
+            let result = try #require(refused, "no SVN made the quotes outgrow a \(size)-byte buffer")
+            #expect(
+                result.stderr.contains("more than the \(size)-byte quote buffer fixed when the TD started"), "\(result.stderr)")
+        }
+    }
+
+    @Test func updateModuleWorksInQEModeWithTheSamePCKChain() throws {
+        try TDXEvidenceTests.withTDX { fixture in
+            let before = try TDXEvidenceTests.takeQuote(fixture.filesystem, nonce: nonce)
+            let update = try run(TSMFSBinary.path, ["update-module", fixture.filesystem.mountpoint, "--svn", "5"])
+            #expect(update.status == 0, "\(update.stderr)")
+            let after = try TDXEvidenceTests.takeQuote(fixture.filesystem, nonce: nonce, entry: "after")
+            #expect(after[0x30] == 5)
+            #expect(before.suffix(2000) == after.suffix(2000), "the same PCK chain")
+            #expect(try TDXEvidenceTests.verify(after, trust: fixture.trust)["verified"] as? Bool == true)
+            let verify = try Self.tsmfsVerify(try Self.save(after), trust: fixture.trust, ["--collateral", fixture.trust])
+            #expect(verify.status == 0 && verify.stdout.contains("TCB status UpToDate"), "\(verify.stdout)")
+        }
+    }
+
+    @Test func tsmfsVerifyAcceptsEveryKindAndRefusesForeignRoots() throws {
+        try SEVEvidenceTests.withSEV { fixture in
+            let (report, aux) = try SEVEvidenceTests.takeReport(fixture.filesystem, nonce: nonce)
+            let reportFile = try Self.save(report, "report.bin")
+            let auxFile = try Self.save(aux, "aux.bin")
+            let valid = try Self.tsmfsVerify(
+                reportFile, trust: fixture.trust, ["--auxblob", auxFile, "--report-data", TDXEvidenceTests.hex(nonce)])
+            #expect(valid.status == 0 && valid.stdout.contains("valid SEV-SNP attestation report"), "\(valid.stdout)")
+            let foreign = makeTemporaryDirectory("tsmfs-trust")
+            let state = makeTemporaryDirectory("tsmfs-state")
+            #expect(
+                try run(TSMFSBinary.path, ["roots", "--provider", "sev", "--state-dir", state, "--out", foreign]).status == 0)
+            let refused = try Self.tsmfsVerify(reportFile, trust: foreign, ["--auxblob", auxFile])
+            #expect(refused.status == 1 && refused.stdout.contains("invalid: ARK"), "\(refused.stdout)")
+            let missing = try Self.tsmfsVerify(reportFile, trust: fixture.trust)
+            #expect(missing.status == 1 && missing.stdout.contains("needs --auxblob"), "\(missing.stdout)")
+            let inspect = try run(TSMFSBinary.path, ["inspect", auxFile])
+            #expect(inspect.status == 0 && inspect.stdout.contains("ark") && inspect.stdout.contains("vcek"), "\(inspect.stdout)")
+        }
+        try CCAEvidenceTests.withCCA { fs, trust in
+            let challenge = [UInt8](repeating: 0x33, count: 48)
+            let token = try CCAEvidenceTests.takeToken(fs, challenge: challenge)
+            let file = try Self.save(token)
+            let valid = try Self.tsmfsVerify(file, trust: trust, ["--report-data", TDXEvidenceTests.hex(challenge)])
+            #expect(valid.status == 0 && valid.stdout.contains("valid Arm CCA attestation token"), "\(valid.stdout)")
+            let inspect = try run(TSMFSBinary.path, ["inspect", file])
+            #expect(inspect.stdout.contains("realm.challenge") && inspect.stdout.contains(TDXEvidenceTests.hex(challenge)))
+        }
+    }
+
+    @Test func verifyAndInspectSurviveHostileFiles() throws {
+        let work = makeTemporaryDirectory("tsmfs-hostile")
+        var quote: [UInt8] = []
+        try Self.withDICE { fs, _ in quote = try TDXEvidenceTests.takeQuote(fs, nonce: nonce) }
+        var hugeLength = quote
+        hugeLength.replaceSubrange(0x278..<0x27C, with: [0xFF, 0xFF, 0xFF, 0x7F])
+        let files: [(String, [UInt8])] = [
+            ("empty", []), ("truncated", Array(quote.prefix(600))), ("huge-length", hugeLength),
+            ("garbage", (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }),
+            ("cbor-bomb", [0xD9, 0x01, 0x8F, 0xBB, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]),
+            ("deep-cbor", [0xD9, 0x01, 0x8F] + [UInt8](repeating: 0x81, count: 100_000)),
+        ]
+        for (name, bytes) in files {
+            let path = work + "/" + name
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            for arguments in [["verify", "--roots", work, path], ["inspect", path], ["inspect", "--json", path]] {
+                let result = try run(TSMFSBinary.path, arguments)
+                let output = (result.stdout + result.stderr).trimmingCharacters(in: .newlines)
+                #expect(result.status == 1, "\(arguments): \(result.status) \(output)")
+                #expect(!output.isEmpty && !output.contains("\n"), "\(arguments): one line expected, got \(output)")
+            }
+        }
+        for path in ["/nonexistent/file", work] {
+            let result = try run(TSMFSBinary.path, ["inspect", path])
+            #expect(result.status == 1 && result.stderr.contains("cannot read"), "\(result.stderr)")
+        }
+    }
+}
