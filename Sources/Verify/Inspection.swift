@@ -18,8 +18,8 @@ public enum Inspection {
 
         /// `{"kind": …, "fields": {name: value, …}}` with the fields in order.
         public var json: String {
-            let body = fields.map { "    \(Self.quote($0.name)): \(Self.quote($0.value))" }.joined(separator: ",\n")
-            return "{\n  \"kind\": \(Self.quote(kind.rawValue)),\n  \"fields\": {\n\(body)\n  }\n}"
+            let body = fields.map { "    \(jsonString($0.name)): \(jsonString($0.value))" }.joined(separator: ",\n")
+            return "{\n  \"kind\": \(jsonString(kind.rawValue)),\n  \"fields\": {\n\(body)\n  }\n}"
         }
 
         public var text: String {
@@ -27,20 +27,6 @@ public enum Inspection {
             return
                 ([kind.rawValue] + fields.map { $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.value })
                 .joined(separator: "\n")
-        }
-
-        static func quote(_ text: String) -> String {
-            var out = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out + "\""
         }
     }
 

@@ -1,4 +1,5 @@
 import ByteLayout
+import Foundation
 import Testing
 
 @Suite struct BlobTests {
@@ -75,5 +76,14 @@ import Testing
         var appended: [UInt8] = []
         appended.appendLittleEndian(UInt16(0xBEEF))
         #expect(appended == [0xEF, 0xBE])
+    }
+}
+
+@Suite struct JSONTextTests {
+    @Test func stringLiteralsEscapeWhatJSONRequires() throws {
+        let text = "a\"b\\c\nd\u{01}é"
+        #expect(jsonString(text) == "\"a\\\"b\\\\c\\nd\\u0001é\"")
+        let decoded = try JSONSerialization.jsonObject(with: Data(jsonString(text).utf8), options: .fragmentsAllowed) as? String
+        #expect(decoded == text)
     }
 }

@@ -19,23 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store
 
+# The DER walker of the independent Intel appraisal script beside this one.
+from intel_appraisal import der_children as der_items
+
 TCB_INFO = x509.ObjectIdentifier("2.23.133.5.4.1")
 SHA384_OID = bytes.fromhex("0609608648016503040202")
-
-
-def der_items(data):
-    """Top-level (tag, value) pairs of a DER sequence's contents."""
-    items, position = [], 0
-    while position < len(data):
-        tag, length = data[position], data[position + 1]
-        position += 2
-        if length & 0x80:
-            count = length & 0x7F
-            length = int.from_bytes(data[position:position + count], "big")
-            position += count
-        items.append((tag, data[position:position + length]))
-        position += length
-    return items
 
 
 def tcb_info(certificate):

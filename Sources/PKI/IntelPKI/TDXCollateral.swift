@@ -116,20 +116,3 @@ public struct TDXCollateral: Sendable {
 
 /// Upper-case hexadecimal, as Intel's collateral writes it.
 private func hex(_ bytes: [UInt8]) -> String { bytes.upperHexString }
-
-/// A JSON string literal.
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out + "\""
-}
