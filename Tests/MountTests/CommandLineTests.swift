@@ -28,7 +28,7 @@ import Testing
             ),
             (
                 ["roots", "--provider", "echo", "--out", empty],
-                "tsmfs: the echo provider signs nothing, so it has no roots; use --provider tdx or sev\n"
+                "tsmfs: the echo provider signs nothing, so it has no roots; use --provider tdx, sev or cca\n"
             ),
             (
                 ["collateral", "--provider", "sev", "--out", empty],
