@@ -15,7 +15,7 @@ import Testing
             rmdir(occupied)
         }
         let badConfig = makeTemporaryDirectory("tsmfs-config") + "/bad.toml"
-        try "[echo]\nlatency = 3\n".write(toFile: badConfig, atomically: true, encoding: .utf8)
+        try "[echo]\nlatency = 3\n".write(toFile: badConfig, atomically: false, encoding: .utf8)
 
         let cases: [([String], String)] = [
             (

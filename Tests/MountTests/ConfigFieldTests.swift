@@ -65,7 +65,7 @@ import Testing
                 let text = "# line 1\n[tsmfs]\nstate_dir = \"\(state)\"\n[\(field.section)]\n\(field.key) = \(value)\n"
                     .replacingOccurrences(of: "[tsmfs]\nstate_dir = \"\(state)\"\n[tsmfs]\n", with: "[tsmfs]\n")
                 let path = directory + "/bad.toml"
-                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                try text.write(toFile: path, atomically: false, encoding: .utf8)
                 let result = try run(TSMFSBinary.path, ["mount", "--provider", provider, "--config", path, mountpoint])
                 #expect(result.status == 1, "\(field.section).\(field.key) = \(value) was accepted")
                 let line = text.components(separatedBy: "\n").firstIndex { $0.hasPrefix("\(field.key) =") }! + 1
@@ -84,7 +84,7 @@ import Testing
         ]
         for (section, settings, key, line) in cases {
             let path = makeTemporaryDirectory("tsmfs-config") + "/combo.toml"
-            try "[\(section)]\n\(settings)\n".write(toFile: path, atomically: true, encoding: .utf8)
+            try "[\(section)]\n\(settings)\n".write(toFile: path, atomically: false, encoding: .utf8)
             let result = try run(
                 TSMFSBinary.path,
                 [

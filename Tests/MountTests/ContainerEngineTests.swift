@@ -38,7 +38,7 @@ import Testing
             .replacingOccurrences(
                 of: "mountPropagation: HostToContainer", with: "mountPropagation: HostToContainer\n          mountPropagatoin: x"
             )
-            .write(toFile: broken, atomically: true, encoding: .utf8)
+            .write(toFile: broken, atomically: false, encoding: .utf8)
         #expect(try run(validator, ["--strict", "--quiet", broken]).status != 0)
     }
 
@@ -66,8 +66,8 @@ import Testing
                 $0.offset == file ? $0.element.replacingOccurrences(of: from, with: to) : $0.element
             }
             #expect(texts[file] != [daemonset, workload][file], "\(from) is not in the recipe")
-            try texts[0].write(toFile: work + "/d.yaml", atomically: true, encoding: .utf8)
-            try texts[1].write(toFile: work + "/w.yaml", atomically: true, encoding: .utf8)
+            try texts[0].write(toFile: work + "/d.yaml", atomically: false, encoding: .utf8)
+            try texts[1].write(toFile: work + "/w.yaml", atomically: false, encoding: .utf8)
             #expect(try recipeCheck(work + "/d.yaml", work + "/w.yaml").status == 1, "not caught: \(from) → \(to)")
         }
     }

@@ -77,7 +77,7 @@ import Testing
         defer { rmdir(mountpoint) }
         let fstab = makeTemporaryDirectory("tsmfs-fstab") + "/fstab"
         try "tsmfs \(mountpoint) fuse.tsmfs provider=echo,owner=1000:1001,nofail 0 0\n"
-            .write(toFile: fstab, atomically: true, encoding: .utf8)
+            .write(toFile: fstab, atomically: false, encoding: .utf8)
         let result = try Self.withInstalledMountHelper(
             """
             mount -T \(fstab) \(mountpoint)
@@ -92,9 +92,9 @@ import Testing
         let units = makeTemporaryDirectory("tsmfs-units")
         let service = try String(contentsOfFile: Self.root + "/mount-helpers/systemd/tsmfs@.service", encoding: .utf8)
             .replacingOccurrences(of: "/usr/local/bin/tsmfs", with: TSMFSBinary.path)
-        try service.write(toFile: units + "/tsmfs@tdx.service", atomically: true, encoding: .utf8)
+        try service.write(toFile: units + "/tsmfs@tdx.service", atomically: false, encoding: .utf8)
         let mountUnit = try String(contentsOfFile: Self.root + "/mount-helpers/systemd/run-tsmfs.mount", encoding: .utf8)
-        try mountUnit.write(toFile: units + "/run-tsmfs.mount", atomically: true, encoding: .utf8)
+        try mountUnit.write(toFile: units + "/run-tsmfs.mount", atomically: false, encoding: .utf8)
         let result = try run(
             "/usr/bin/systemd-analyze",
             [
@@ -141,7 +141,7 @@ import Testing
 
     @Test func execReportsAFailingMountAndAMissingCommand() throws {
         let badConfig = makeTemporaryDirectory("tsmfs-config") + "/bad.toml"
-        try "[echo]\nnope = 1\n".write(toFile: badConfig, atomically: true, encoding: .utf8)
+        try "[echo]\nnope = 1\n".write(toFile: badConfig, atomically: false, encoding: .utf8)
         let failed = try run(TSMFSBinary.path, ["exec", "--config", badConfig, "--", "true"])
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("[echo] nope: unknown setting"))

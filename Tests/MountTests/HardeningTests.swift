@@ -99,7 +99,7 @@ import Testing
             #expect(result.status == 1 && result.stderr == message, "\(path): \(result.stderr)")
         }
         let huge = makeTemporaryDirectory("tsmfs-config") + "/huge.toml"
-        try String(repeating: "# padding\n", count: 200_000).write(toFile: huge, atomically: true, encoding: .utf8)
+        try String(repeating: "# padding\n", count: 200_000).write(toFile: huge, atomically: false, encoding: .utf8)
         let tooLarge = try tsmfs("mount", "--config", huge, empty)
         #expect(tooLarge.stderr == "tsmfs: config file \(huge) is larger than 1 MiB; is it the right file?\n")
         #expect(!MountTableSnapshot.tsmfsMounts().contains(empty))
@@ -121,13 +121,13 @@ import Testing
         ]
         for (index, (text, message)) in cases.enumerated() {
             let path = directory + "/case\(index).toml"
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            try text.write(toFile: path, atomically: false, encoding: .utf8)
             let result = try tsmfs("mount", "--config", path, empty)
             #expect(result.status == 1 && result.stderr == "tsmfs: \(path)\(message)", "\(result.stderr)")
         }
         let crlf = directory + "/crlf.toml"
         try "# made on Windows\r\n[tsmfs]\r\nprovider = \"echo\"\r\n[echo]\r\nname = \"crlf\"\r\n".write(
-            toFile: crlf, atomically: true, encoding: .utf8)
+            toFile: crlf, atomically: false, encoding: .utf8)
         try withMount(arguments: ["--config", crlf]) { fs in
             let entry = try fs.makeEntry()
             #expect(try Sys.readText(entry + "/provider") == "crlf\n")
@@ -143,7 +143,7 @@ import Testing
             #expect(result.stderr.contains("--owner must be UID:GID with numeric ids from 0 to 4294967294"), "\(owner)")
         }
         let config = makeTemporaryDirectory("tsmfs-config") + "/owner.toml"
-        try "[tsmfs]\nowner = \"4294967295:4294967295\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "[tsmfs]\nowner = \"4294967295:4294967295\"\n".write(toFile: config, atomically: false, encoding: .utf8)
         let result = try tsmfs("mount", "--config", config, empty)
         #expect(result.stderr.hasPrefix("tsmfs: \(config):2: [tsmfs] owner:"), "\(result.stderr)")
         #expect(!MountTableSnapshot.tsmfsMounts().contains(empty))

@@ -123,7 +123,7 @@ import Testing
         let mountpoint = makeTemporaryDirectory()
         defer { rmdir(mountpoint) }
         let config = makeTemporaryDirectory("tsmfs-config") + "/slow.toml"
-        try "[echo]\nlatency_ms = 2000\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "[echo]\nlatency_ms = 2000\n".write(toFile: config, atomically: false, encoding: .utf8)
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
         daemon.arguments = ["mount", "--foreground", "--config", config, mountpoint]

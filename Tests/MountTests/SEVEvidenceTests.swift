@@ -86,7 +86,7 @@ import Testing
         defer { rmdir(mountpoint) }
         let config = makeTemporaryDirectory("tsmfs-config") + "/sev.toml"
         try "[sev]\nchip_id = \"\(String(repeating: "04", count: 64))\"\n".write(
-            toFile: config, atomically: true, encoding: .utf8)
+            toFile: config, atomically: false, encoding: .utf8)
         let result = try tsmfs("mount", "--provider", "sev", "--config", config, mountpoint)
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("tsmfs: \(config):2: [sev] chip_id: a raw hwID starting with 04"), "\(result.stderr)")

@@ -90,7 +90,7 @@ import Testing
                 of: #""attributes":"11000000000000000000000000000000""#,
                 with: #""attributes":"15000000000000000000000000000000""#
             )
-            .write(toFile: path, atomically: true, encoding: .utf8)
+            .write(toFile: path, atomically: false, encoding: .utf8)
             let verdict = try Self.appraise(quote, trust: fixture.trust)
             let failures = try #require(verdict["failures"] as? [String])
             #expect(failures.contains("Quoting Enclave attributes do not match the QE identity under its mask"), "\(failures)")
