@@ -10,18 +10,20 @@ import Testing
         let result = try run(
             bench,
             [
-                "--seconds", "0.2", "--threads", "1,2", "--providers", "echo,tdx", "--entries", "50",
+                "--seconds", "0.2", "--threads", "1,2", "--providers", "echo,tdx,cca", "--entries", "50",
                 "--json", json,
             ])
         #expect(result.status == 0, "\(result.stderr)")
         for section in [
             "tmpfs (kernel floor)", "fuse-floor (minimal libfuse filesystem", "echo full cycle", "tdx full cycle",
-            "cached outblob reads", "RSS", "mount ready in", "targets (issue 6)",
+            "cached outblob reads", "RSS", "mount ready in", "targets (issue 6)", "cca full cycle",
+            "tdx_guest GET_REPORT0", "cached outblob reads ≥ 0.8 × fuse-floor's",
         ] {
             #expect(result.stdout.contains(section), "missing: \(section)")
         }
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
         #expect(report?["ratio_echo_fuse_floor"] != nil && report?["ratio_tdx_echo"] != nil)
+        #expect(report?["device_tdx"] != nil && report?["ratio_cca_echo_plus_signatures"] != nil)
         #expect(!MountTableSnapshot.tsmfsMounts().contains { $0.contains("tsmfs-bench") })
     }
 }
