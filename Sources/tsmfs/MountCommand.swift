@@ -177,7 +177,12 @@ struct MountCommand: ParsableCommand {
             surface: tree, options: MountOptions(fuseOptions: fuseOptions, timeouts: settings.timeouts), logger: logger)
         try surface.mount(at: directory)
         surface.serveInBackground()
-        logger.info("serving guest devices", metadata: ["directory": "\(directory)"])
+        // CUSE would make real character devices; these kernels lack it, so say what is served instead.
+        let transport =
+            access("/dev/cuse", F_OK) == 0
+            ? "regular files with ioctl in a FUSE mount (CUSE devices are not implemented)"
+            : "regular files with ioctl in a FUSE mount (no /dev/cuse on this kernel: CONFIG_CUSE is not set)"
+        logger.info("serving guest devices", metadata: ["directory": "\(directory)", "as": "\(transport)"])
         return surface
     }
 

@@ -24,7 +24,11 @@ struct TSMFS: ParsableCommand {
               # tsmfs unmount /run/tsmfs
 
             Clients that hard-code /sys/kernel/config need tsmfs mounted there; on hosts \
-            without configfs, do that in a private mount namespace (see the README).
+            without configfs, do that in a private mount namespace: 'tsmfs exec --provider tdx \
+            -- CMD' runs CMD with the whole guest surface at the kernel's paths \
+            (configfs-tsm, /dev/tdx_guest, the TDX measurement registers; /dev/sev-guest for \
+            sev). 'tsmfs roots' exports the simulated roots verifiers must trust, and 'tsmfs \
+            verify' checks any evidence against them.
             """,
         version: "0.1.0",
         subcommands: [
