@@ -275,6 +275,7 @@ let package = Package(
         .testTarget(
             name: "ProviderFaultTests",
             dependencies: [
+                "TestDirectories",
                 "AMDPKI", "ByteLayout", "IntelPKI", "ProviderKit", "SEVProvider", "SNPSigning", "SimulatedPKI",
                 "SigningKeys", "TDXProvider", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -290,11 +291,14 @@ let package = Package(
         .testTarget(
             name: "VerifyTests",
             dependencies: [
+                "TestDirectories",
                 "AMDPKI", "ByteLayout", "CBOR", "CCAProvider", "CCASigning", "DICEPKI", "IntelPKI", "ProviderKit",
                 "SEVProvider", "SimulatedPKI", "TDXDICEQuote", "TDXProvider", "TDXQuote", "Verify",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // One temporary directory per test run, removed when the run ends.
+        .target(name: "TestDirectories", path: "Tests/Support/TestDirectories"),
         // Random CBOR values for the encoder's tests, in-process and against cbor2.
         .target(name: "CBORFuzz", dependencies: ["CBOR"], path: "Tests/Support/CBORFuzz"),
         .testTarget(
@@ -308,6 +312,7 @@ let package = Package(
         .testTarget(
             name: "GuestDeviceTests",
             dependencies: [
+                "TestDirectories",
                 "AMDPKI", "ByteLayout", "GuestDeviceABI", "GuestSurface", "IntelPKI", "ProviderKit", "SEVGuest",
                 "SEVProvider", "SNPReport", "SimulatedPKI", "TDXGuest", "TDXProvider", "TDXQuote", "TDXSigning",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -318,6 +323,7 @@ let package = Package(
         .testTarget(
             name: "MountTests",
             dependencies: [
+                "TestDirectories",
                 "ByteLayout", "CBOR", "CBORFuzz", "ConfigfsTSM", "EchoProvider", "ProviderKit", "TSMConfig",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -7,6 +7,7 @@ import SimulatedPKI
 import Synchronization
 import SystemPackage
 import TDXProvider
+import TestDirectories
 
 /// A caller's address space in a dictionary of mapped regions: reads and writes outside them
 /// fault, as `copy_from_user`/`copy_to_user` would.
@@ -51,7 +52,7 @@ final class FakeMemory: CallerMemory {
 enum Fixtures {
     static func temporaryStore(_ name: String) -> KeyStore {
         KeyStore(
-            directory: FileManager.default.temporaryDirectory.appendingPathComponent("tsmfs-\(name)-\(UUID().uuidString)").path)
+            directory: makeTemporaryDirectory("tsmfs-\(name)"))
     }
 
     static let amdPKI: SimulatedAMDPKI = {

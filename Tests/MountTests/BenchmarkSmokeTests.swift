@@ -1,4 +1,5 @@
 import Foundation
+import TestDirectories
 import Testing
 
 /// The benchmark is a program, not a timed test; this only checks that it still runs end to end

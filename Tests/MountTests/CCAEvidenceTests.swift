@@ -3,6 +3,7 @@ import CBORFuzz
 import Foundation
 import Glibc
 import SystemPackage
+import TestDirectories
 import Testing
 
 /// The arm_cca_guest provider through a real mount: the driver's ABI, and tokens verified with

@@ -3,6 +3,7 @@ import EchoProvider
 import Foundation
 import Glibc
 import SystemPackage
+import TestDirectories
 import Testing
 
 /// With the cached-report cap in force, a generation still has exactly one report: a report dropped

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import SystemPackage
+import TestDirectories
 import Testing
 
 /// The `tsmfs` command's contract: one-line failures, readiness, clean shutdown, help.

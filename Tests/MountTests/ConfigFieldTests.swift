@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestDirectories
 import Testing
 
 /// Every setting of every section, fed values it must refuse: the error names the file, the line

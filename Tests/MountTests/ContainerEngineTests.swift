@@ -1,4 +1,5 @@
 import Foundation
+import TestDirectories
 import Testing
 
 /// Real container engines: podman containers against host tsmfs mounts, and the Kubernetes recipe

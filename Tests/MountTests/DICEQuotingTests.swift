@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import SystemPackage
+import TestDirectories
 import Testing
 
 /// DICE-based TDX quoting through a real mount, runtime module updates of the running daemon, and
@@ -113,6 +114,20 @@ import Testing
             #expect(updater.terminationStatus == 0)
             #expect(quote[0x30] == 9, "a quote requested while the TD is paused comes from the new module")
         }
+    }
+
+    @Test func updateModuleInsideExecReachesThatNamespacesDaemon() throws {
+        let state = makeTemporaryDirectory("tsmfs-state")
+        let tsmfs = TSMFSBinary.path
+        let result = try run(
+            tsmfs,
+            [
+                "exec", "--provider", "tdx", "--state-dir", state, "--", "sh", "-ec",
+                "\(tsmfs) update-module /sys/kernel/config --svn 6 >/dev/null; r=/sys/kernel/config/tsm/report/r; mkdir $r; "
+                    + "head -c 64 /dev/zero > $r/inblob; \(tsmfs) inspect --json $r/outblob",
+            ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\"tee_tcb_svn\": \"06010200"), "\(result.stdout)")
     }
 
     @Test func theQuoteBufferFixedAtStartBoundsUpdates() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import SystemPackage
+import TestDirectories
 import Testing
 
 /// Every deployment recipe the README shows, run for real.
@@ -30,7 +31,7 @@ import Testing
         try shell(
             """
             unshare --mount --propagation private bash -ec '
-                shadow=$(mktemp -d)
+                shadow=$(mktemp -d -p \(testRunDirectory))
                 for file in /usr/sbin/*; do ln -s "$file" "$shadow/${file##*/}"; done
                 cp \(root)/mount-helpers/mount.fuse.tsmfs "$shadow/"
                 mount --bind "$shadow" /usr/sbin

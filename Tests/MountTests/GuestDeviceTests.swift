@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Glibc
 import SystemPackage
+import TestDirectories
 import Testing
 
 /// The guest surface beyond configfs — /dev/tdx_guest, /dev/sev-guest and the TDX measurement

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Synchronization
 import SystemPackage
+import TestDirectories
 import Testing
 
 /// Inputs and situations that must neither hang, leak nor be silently accepted.

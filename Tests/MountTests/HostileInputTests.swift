@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import SystemPackage
 import TSMConfig
+import TestDirectories
 import Testing
 
 /// Malformed, huge, binary and hostile input: the right errno or a clear error, never a crash.

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import ProviderKit
 import SystemPackage
+import TestDirectories
 import Testing
 
 /// Verifies SEV-SNP reports and auxblobs read through the mounted filesystem with omne-attest

@@ -2,6 +2,7 @@ import ByteLayout
 import Foundation
 import Glibc
 import SystemPackage
+import TestDirectories
 import Testing
 
 /// Verifies TDX quotes read through the mounted filesystem with the third-party dcap-qvl,

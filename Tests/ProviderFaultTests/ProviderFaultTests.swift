@@ -8,6 +8,7 @@ import SNPSigning
 import SimulatedPKI
 import SystemPackage
 import TDXProvider
+import TestDirectories
 import Testing
 
 /// Each simulated host or firmware fault reaches the client as the errno the kernel driver
@@ -16,7 +17,7 @@ import Testing
     static let nonce = [UInt8](repeating: 0x5A, count: 64)
 
     static func temporaryStore(_ name: String) -> KeyStore {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tsmfs-\(name)-\(UUID().uuidString)").path
+        let directory = makeTemporaryDirectory("tsmfs-\(name)")
         return KeyStore(directory: directory)
     }
 

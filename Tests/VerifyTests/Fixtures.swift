@@ -10,6 +10,7 @@ import SEVProvider
 import SimulatedPKI
 import TDXProvider
 import TDXQuote
+import TestDirectories
 import Verify
 
 /// Evidence of every kind with the roots that verify it, written where `tsmfs roots` would write them.
@@ -17,7 +18,7 @@ enum Fixtures {
     static let reportData = (0..<64).map { UInt8($0 ^ 0xA5) }
 
     static func directory(_ name: String) -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tsmfs-\(name)-\(UUID().uuidString)").path
+        let path = makeTemporaryDirectory("tsmfs-\(name)")
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
