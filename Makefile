@@ -67,6 +67,8 @@ run: release
 	@echo
 	@echo "tsmfs is still mounted at $(MOUNTPOINT). Try it:  ls $(MOUNTPOINT)/tsm/report"
 	@echo "Trust material for verifiers:  $(RELEASE_BIN) roots --provider $(PROVIDER) --out DIR; $(RELEASE_BIN) collateral --provider $(PROVIDER) --out DIR"
+	@echo "Check evidence with them:      $(RELEASE_BIN) verify --roots DIR --collateral DIR FILE   ($(RELEASE_BIN) inspect FILE shows its fields)"
+	@echo "The whole guest surface (configfs, /dev/tdx_guest, RTMRs) for one command:  $(RELEASE_BIN) exec --provider tdx -- CMD"
 	@echo "Unmount with:  $(RELEASE_BIN) unmount $(MOUNTPOINT)   (or: make stop)"
 
 stop:
