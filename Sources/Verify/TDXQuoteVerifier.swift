@@ -100,10 +100,12 @@ struct Collateral {
     func appraise(_ quote: TDQuote, pck: Certificate, checks: inout [String]) throws(VerificationFailure) -> [String] {
         let tcbInfo = try signedBody("tcb_info")
         checks.append("TCB info signature")
-        let fmspc = Self.fmspc(of: pck)
+        guard let platform = PCKPlatform(pck) else {
+            throw VerificationFailure("PCK SGX extension", "the PCK certificate has no readable FMSPC and TCB")
+        }
         try require(
-            (tcbInfo["fmspc"] as? String)?.uppercased() == fmspc?.upperHexString, "FMSPC",
-            "the TCB info is for FMSPC \(tcbInfo["fmspc"] ?? "-"), the PCK's is \(fmspc?.upperHexString ?? "unreadable")",
+            (tcbInfo["fmspc"] as? String)?.uppercased() == platform.fmspc.upperHexString, "FMSPC",
+            "the TCB info is for FMSPC \(tcbInfo["fmspc"] ?? "-"), the PCK's is \(platform.fmspc.upperHexString)",
             into: &checks)
         let svn = quote.body.teeTCBSVN
         var statuses: [String] = []
@@ -123,17 +125,26 @@ struct Collateral {
             }
             statuses.append(status)
         }
+        // Intel's rule: the first level whose SGX components and PCE SVN the PCK meets and whose TDX
+        // components TEE_TCB_SVN meets (byte 1 selects the module identity instead, when there are any).
         let levels = (tcbInfo["tcbLevels"] as? [[String: Any]]) ?? []
+        func svns(_ level: [String: Any], _ key: String) -> [Int] {
+            (((level["tcb"] as? [String: Any])?[key] as? [[String: Any]]) ?? []).map { $0["svn"] as? Int ?? Int.max }
+        }
         let platformLevel = levels.first { level in
-            let components = ((level["tcb"] as? [String: Any])?["tdxtcbcomponents"] as? [[String: Any]]) ?? []
-            return components.count == 16
-                && components.enumerated().allSatisfy { index, component in
-                    // With module identities, byte 1 selects the identity instead of being compared.
-                    index == 1 && tcbInfo["tdxModuleIdentities"] != nil || (component["svn"] as? Int ?? 256) <= Int(svn[index])
+            let sgx = svns(level, "sgxtcbcomponents")
+            let tdx = svns(level, "tdxtcbcomponents")
+            let pce = ((level["tcb"] as? [String: Any])?["pcesvn"] as? Int) ?? Int.max
+            return sgx.count == 16 && tdx.count == 16 && pce <= platform.pceSVN
+                && zip(sgx, platform.sgxComponents).allSatisfy { $0 <= $1 }
+                && tdx.enumerated().allSatisfy { index, value in
+                    index == 1 && tcbInfo["tdxModuleIdentities"] != nil || value <= Int(svn[index])
                 }
         }
         guard let platformStatus = platformLevel?["tcbStatus"] as? String else {
-            throw VerificationFailure("TCB level", "TEE_TCB_SVN \(svn.hexString) is below every TCB level")
+            throw VerificationFailure(
+                "TCB level",
+                "no TCB level is met by the PCK's SGX TCB and PCE SVN \(platform.pceSVN) with TEE_TCB_SVN \(svn.hexString)")
         }
         statuses.append(platformStatus)
         checks.append("TCB level")
@@ -165,15 +176,5 @@ struct Collateral {
         if statuses.contains("Revoked") { throw VerificationFailure("TCB status", "Revoked") }
         let status = statuses.first { $0 != "UpToDate" } ?? "UpToDate"
         return ["TCB status \(status)"]
-    }
-
-    /// The FMSPC in the PCK's SGX extension (1.2.840.113741.1.13.1, item .4).
-    static func fmspc(of certificate: Certificate) -> [UInt8]? {
-        guard let sgx = certificate.extensions.first(where: { $0.oid == [1, 2, 840, 113_741, 1, 13, 1] }) else { return nil }
-        let value = Array(sgx.value)
-        // OID 1.2.840.113741.1.13.1.4 then OCTET STRING of 6.
-        let marker: [UInt8] = [0x06, 0x0A, 0x2A, 0x86, 0x48, 0x86, 0xF8, 0x4D, 0x01, 0x0D, 0x01, 0x04, 0x04, 0x06]
-        guard let range = value.firstRange(of: marker), range.upperBound + 6 <= value.count else { return nil }
-        return Array(value[range.upperBound..<range.upperBound + 6])
     }
 }

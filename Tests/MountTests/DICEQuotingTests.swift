@@ -169,6 +169,24 @@ import Testing
         }
     }
 
+    @Test func tsmfsVerifyReportsTheTCBStatusTheCollateralGives() throws {
+        let state = makeTemporaryDirectory("tsmfs-state")
+        try TDXEvidenceTests.withTDX(config: "tcb_status = \"OutOfDate\"\n", stateDirectory: state) { fixture in
+            let quote = try Self.save(try TDXEvidenceTests.takeQuote(fixture.filesystem, nonce: nonce))
+            let result = try Self.tsmfsVerify(quote, trust: fixture.trust, ["--collateral", fixture.trust])
+            #expect(result.status == 0 && result.stdout.contains("TCB status OutOfDate"), "\(result.stdout)")
+            // Collateral of the same roots for another platform family (FMSPC) does not apply.
+            let other = makeTemporaryDirectory("tsmfs-trust")
+            let config = makeTemporaryDirectory("tsmfs-config") + "/other.toml"
+            try "[tsmfs]\nstate_dir = \"\(state)\"\n[tdx]\nfmspc = \"00906ED50000\"\n"
+                .write(toFile: config, atomically: false, encoding: .utf8)
+            #expect(
+                try run(TSMFSBinary.path, ["collateral", "--provider", "tdx", "--config", config, "--out", other]).status == 0)
+            let foreign = try Self.tsmfsVerify(quote, trust: fixture.trust, ["--collateral", other])
+            #expect(foreign.status == 1 && foreign.stdout.contains("invalid: FMSPC"), "\(foreign.stdout)")
+        }
+    }
+
     @Test func tsmfsVerifyAcceptsEveryKindAndRefusesForeignRoots() throws {
         try SEVEvidenceTests.withSEV { fixture in
             let (report, aux) = try SEVEvidenceTests.takeReport(fixture.filesystem, nonce: nonce)
