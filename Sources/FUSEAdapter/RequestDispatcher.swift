@@ -15,25 +15,12 @@ import SystemPackage
 final class RequestDispatcher: Sendable {
     let tree: ReportTree
     let timeouts: MountOptions.Timeouts
-    let logger: Logger
-    private let tracing: Bool
+    let log: RequestLog
 
     init(tree: ReportTree, timeouts: MountOptions.Timeouts, logger: Logger) {
         self.tree = tree
         self.timeouts = timeouts
-        self.logger = logger
-        self.tracing = logger.logLevel <= .trace
-    }
-
-    /// Logs one request and its outcome at trace level (`--verbose`); free when not tracing.
-    private func trace(_ request: @autoclosure () -> String, _ outcome: @autoclosure () -> String) {
-        guard tracing else { return }
-        logger.trace("\(request()) -> \(outcome())")
-    }
-
-    private func fail(_ reply: some FUSEReply, _ request: @autoclosure () -> String, _ errno: Errno) {
-        trace(request(), "error \(errno.rawValue) (\(errno))")
-        reply.error(errno.rawValue)
+        self.log = RequestLog(logger)
     }
 
     private func replyEntry(_ reply: some FUSEReply, _ attributes: NodeStat) {
@@ -56,10 +43,10 @@ final class RequestDispatcher: Sendable {
         let name = FileName(cString: name!)
         do throws(Errno) {
             let attributes = try resolve(Inode(rawValue: parent), name)
-            trace("\(operation) \(parent)/\(name)", "ino \(attributes.inode.rawValue)")
+            log.trace("\(operation) \(parent)/\(name)", "ino \(attributes.inode.rawValue)")
             replyEntry(reply, attributes)
         } catch {
-            fail(reply, "\(operation) \(parent)/\(name)", error)
+            log.fail(reply, "\(operation) \(parent)/\(name)", error)
         }
     }
 
@@ -78,10 +65,10 @@ final class RequestDispatcher: Sendable {
                 attributes = try tree.nodeStat(of: Inode(rawValue: ino))
             }
             var answer = stat(attributes)
-            trace("GETATTR \(ino)", "mode \(String(answer.st_mode, radix: 8))")
+            log.trace("GETATTR \(ino)", "mode \(String(answer.st_mode, radix: 8))")
             reply.attr(&answer, timeout: timeouts.attributes)
         } catch {
-            fail(reply, "GETATTR \(ino)", error)
+            log.fail(reply, "GETATTR \(ino)", error)
         }
     }
 
@@ -107,10 +94,10 @@ final class RequestDispatcher: Sendable {
         }
         do {
             var answer = stat(try tree.changeMetadata(of: Inode(rawValue: ino), change))
-            trace("SETATTR \(ino) valid=0x\(String(valid, radix: 16))", "ok")
+            log.trace("SETATTR \(ino) valid=0x\(String(valid, radix: 16))", "ok")
             reply.attr(&answer, timeout: timeouts.attributes)
         } catch {
-            fail(reply, "SETATTR \(ino)", error)
+            log.fail(reply, "SETATTR \(ino)", error)
         }
     }
 
@@ -124,12 +111,12 @@ final class RequestDispatcher: Sendable {
         let name = FileName(cString: name!)
         do {
             try tree.removeDirectory(parent: Inode(rawValue: parent), name: name)
-            trace("RMDIR \(parent)/\(name)", "ok")
+            log.trace("RMDIR \(parent)/\(name)", "ok")
             reply.error(0)
             // glibc keeps freed memory; hand it back once the last entry (and its reports) is gone.
             if tree.entryCount == 0 { tsmfs_release_free_memory() }
         } catch {
-            fail(reply, "RMDIR \(parent)/\(name)", error)
+            log.fail(reply, "RMDIR \(parent)/\(name)", error)
         }
     }
 
@@ -137,7 +124,7 @@ final class RequestDispatcher: Sendable {
     /// creating a new file (EACCES, the directory has no `create`).
     func refuse(_ reply: some FUSEReply, _ operation: String, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ errno: Errno)
     {
-        fail(reply, "\(operation) \(parent)/\(FileName(cString: name!))", errno)
+        log.fail(reply, "\(operation) \(parent)/\(FileName(cString: name!))", errno)
     }
 
     // MARK: files
@@ -156,10 +143,10 @@ final class RequestDispatcher: Sendable {
             // only refuse both or allow both. Report blobs refuse both (clients read them
             // sequentially and probe lseek); inblob allows both, so pwrite can leave holes.
             tsmfs_fi_set_nonseekable(fi, file.attribute.isReportBlob ? 1 : 0)
-            trace("OPEN \(ino) flags=0o\(String(fi.pointee.flags, radix: 8))", "fh \(fi.pointee.fh)")
+            log.trace("OPEN \(ino) flags=0o\(String(fi.pointee.flags, radix: 8))", "fh \(fi.pointee.fh)")
             reply.open(fi)
         } catch {
-            fail(reply, "OPEN \(ino) flags=0o\(String(fi.pointee.flags, radix: 8))", error)
+            log.fail(reply, "OPEN \(ino) flags=0o\(String(fi.pointee.flags, radix: 8))", error)
         }
     }
 
@@ -172,15 +159,15 @@ final class RequestDispatcher: Sendable {
         _ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
         _ fi: UnsafeMutablePointer<fuse_file_info>?
     ) {
-        guard let file = openFile(fi) else { return fail(reply, "READ \(ino)", .badFileDescriptor) }
+        guard let file = openFile(fi) else { return log.fail(reply, "READ \(ino)", .badFileDescriptor) }
         do {
             let count = try file.read(at: Int(offset), count: size) { pieces in
                 reply.iov(pieces)
                 return pieces.reduce(0) { $0 + $1.count }
             }
-            trace("READ \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", "\(count) bytes")
+            log.trace("READ \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", "\(count) bytes")
         } catch {
-            fail(reply, "READ \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", error)
+            log.fail(reply, "READ \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", error)
         }
     }
 
@@ -188,22 +175,22 @@ final class RequestDispatcher: Sendable {
         _ reply: some FUSEReply, _ ino: fuse_ino_t, _ buf: UnsafePointer<CChar>?, _ size: Int,
         _ offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?
     ) {
-        guard let file = openFile(fi) else { return fail(reply, "WRITE \(ino)", .badFileDescriptor) }
+        guard let file = openFile(fi) else { return log.fail(reply, "WRITE \(ino)", .badFileDescriptor) }
         do {
             // Direct I/O writes carry the writer's lock owner (its file table), as FLUSH does.
             let written = try file.write(
                 UnsafeRawBufferPointer(start: buf, count: size), at: Int(offset),
                 owner: fi!.pointee.lock_owner)
-            trace("WRITE \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", "\(written) bytes")
+            log.trace("WRITE \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", "\(written) bytes")
             reply.write(written)
         } catch {
-            fail(reply, "WRITE \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", error)
+            log.fail(reply, "WRITE \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", error)
         }
     }
 
     func flush(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         openFile(fi)?.flush(owner: fi!.pointee.lock_owner)
-        trace("FLUSH \(ino)", "ok")
+        log.trace("FLUSH \(ino)", "ok")
         reply.error(0)
     }
 
@@ -212,19 +199,19 @@ final class RequestDispatcher: Sendable {
             file.release()
             Unmanaged.passUnretained(file).release()
         }
-        trace("RELEASE \(ino)", "ok")
+        log.trace("RELEASE \(ino)", "ok")
         reply.error(0)
     }
 
     /// configfs has no `fsync` for attributes or directories: the VFS answers EINVAL.
     func fsync(_ reply: some FUSEReply, _ ino: fuse_ino_t) {
-        fail(reply, "FSYNC \(ino)", .invalidArgument)
+        log.fail(reply, "FSYNC \(ino)", .invalidArgument)
     }
 
     /// configfs has no xattr handlers: listing succeeds and is empty (getxattr and setxattr stay
     /// unimplemented, which the kernel turns into EOPNOTSUPP, configfs' answer).
     func listxattr(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int) {
-        trace("LISTXATTR \(ino) size=\(size)", "empty")
+        log.trace("LISTXATTR \(ino) size=\(size)", "empty")
         if size == 0 { reply.xattrSize(0) } else { reply.buffer(UnsafeRawBufferPointer(start: nil, count: 0)) }
     }
 
@@ -244,10 +231,10 @@ final class RequestDispatcher: Sendable {
         do {
             _ = try tree.listDirectory(Inode(rawValue: ino))
             fi!.pointee.fh = UInt64(UInt(bitPattern: Unmanaged.passRetained(DirectoryHandle()).toOpaque()))
-            trace("OPENDIR \(ino)", "ok")
+            log.trace("OPENDIR \(ino)", "ok")
             reply.open(fi!)
         } catch {
-            fail(reply, "OPENDIR \(ino)", error)
+            log.fail(reply, "OPENDIR \(ino)", error)
         }
     }
 
@@ -255,7 +242,7 @@ final class RequestDispatcher: Sendable {
         _ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t,
         _ fi: UnsafeMutablePointer<fuse_file_info>?
     ) {
-        guard let handle = directoryHandle(fi) else { return fail(reply, "READDIR \(ino)", .badFileDescriptor) }
+        guard let handle = directoryHandle(fi) else { return log.fail(reply, "READDIR \(ino)", .badFileDescriptor) }
         do {
             let listing = try handle.listing.withLock { (listing: inout [DirectoryEntry]?) throws(Errno) -> [DirectoryEntry] in
                 // Offset 0 is a fresh listing (opendir or rewinddir); later offsets continue it.
@@ -279,10 +266,10 @@ final class RequestDispatcher: Sendable {
                 used += needed
                 index += 1
             }
-            trace("READDIR \(ino) off=\(offset)", "\(index - Int(offset)) entries")
+            log.trace("READDIR \(ino) off=\(offset)", "\(index - Int(offset)) entries")
             buffer.withUnsafeBytes { reply.buffer(UnsafeRawBufferPointer(rebasing: $0.prefix(used))) }
         } catch {
-            fail(reply, "READDIR \(ino)", error)
+            log.fail(reply, "READDIR \(ino)", error)
         }
     }
 
@@ -297,7 +284,7 @@ final class RequestDispatcher: Sendable {
         info.f_bsize = UInt(ReportTree.pageSize)
         info.f_frsize = UInt(ReportTree.pageSize)
         info.f_namemax = UInt(ReportTree.nameMax)
-        trace("STATFS \(ino)", "ok")
+        log.trace("STATFS \(ino)", "ok")
         reply.statfs(&info)
     }
 }

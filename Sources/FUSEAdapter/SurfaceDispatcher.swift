@@ -13,23 +13,12 @@ import SystemPackage
 final class SurfaceDispatcher: Sendable {
     let tree: SurfaceTree
     let timeouts: MountOptions.Timeouts
-    let logger: Logger
-    private let tracing: Bool
+    let log: RequestLog
 
     init(tree: SurfaceTree, timeouts: MountOptions.Timeouts, logger: Logger) {
         self.tree = tree
         self.timeouts = timeouts
-        self.logger = logger
-        self.tracing = logger.logLevel <= .trace
-    }
-
-    private func fail(_ reply: some FUSEReply, _ request: @autoclosure () -> String, _ errno: Errno) {
-        if tracing { logger.trace("\(request()) -> error \(errno.rawValue) (\(errno))") }
-        reply.error(errno.rawValue)
-    }
-
-    private func trace(_ request: @autoclosure () -> String, _ outcome: @autoclosure () -> String) {
-        if tracing { logger.trace("\(request()) -> \(outcome())") }
+        self.log = RequestLog(logger)
     }
 
     func stat(of node: SurfaceTree.Node) -> stat {
@@ -66,21 +55,21 @@ final class SurfaceDispatcher: Sendable {
 
     func lookup(_ reply: some FUSEReply, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
         let bytes = Array(UnsafeRawBufferPointer(start: name!, count: strlen(name!)))
-        guard tree.node(parent) != nil else { return fail(reply, "LOOKUP \(parent)", .noSuchFileOrDirectory) }
+        guard tree.node(parent) != nil else { return log.fail(reply, "LOOKUP \(parent)", .noSuchFileOrDirectory) }
         guard let node = tree.lookup(parent: parent, name: bytes) else {
-            return fail(reply, "LOOKUP \(parent)/\(String(decoding: bytes, as: UTF8.self))", .noSuchFileOrDirectory)
+            return log.fail(reply, "LOOKUP \(parent)/\(String(decoding: bytes, as: UTF8.self))", .noSuchFileOrDirectory)
         }
         var entry = fuse_entry_param()
         entry.ino = node.inode
         entry.attr = stat(of: node)
         entry.attr_timeout = timeouts.attributes
         entry.entry_timeout = timeouts.entries
-        trace("LOOKUP \(parent)/\(node.name)", "ino \(node.inode)")
+        log.trace("LOOKUP \(parent)/\(node.name)", "ino \(node.inode)")
         reply.entry(&entry)
     }
 
     func getattr(_ reply: some FUSEReply, _ ino: fuse_ino_t) {
-        guard let node = tree.node(ino) else { return fail(reply, "GETATTR \(ino)", .noSuchFileOrDirectory) }
+        guard let node = tree.node(ino) else { return log.fail(reply, "GETATTR \(ino)", .noSuchFileOrDirectory) }
         var answer = stat(of: node)
         reply.attr(&answer, timeout: timeouts.attributes)
     }
@@ -98,14 +87,14 @@ final class SurfaceDispatcher: Sendable {
             if valid & FUSE_SET_ATTR_MTIME != 0 { metadata.modificationSeconds = requested.st_mtim.tv_sec }
             metadata.changeSeconds = now
         }
-        guard changed != nil, let node = tree.node(ino) else { return fail(reply, "SETATTR \(ino)", .noSuchFileOrDirectory) }
+        guard changed != nil, let node = tree.node(ino) else { return log.fail(reply, "SETATTR \(ino)", .noSuchFileOrDirectory) }
         var answer = stat(of: node)
         reply.attr(&answer, timeout: timeouts.attributes)
     }
 
     func readlink(_ reply: some FUSEReply, _ ino: fuse_ino_t) {
         guard case .symlink(let target)? = tree.node(ino)?.content else {
-            return fail(reply, "READLINK \(ino)", .invalidArgument)
+            return log.fail(reply, "READLINK \(ino)", .invalidArgument)
         }
         reply.readlink(target)
     }
@@ -114,7 +103,7 @@ final class SurfaceDispatcher: Sendable {
 
     func open(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         let fi = fi!
-        guard let node = tree.node(ino) else { return fail(reply, "OPEN \(ino)", .noSuchFileOrDirectory) }
+        guard let node = tree.node(ino) else { return log.fail(reply, "OPEN \(ino)", .noSuchFileOrDirectory) }
         let access = fi.pointee.flags & O_ACCMODE
         switch node.content {
         case .register(let register):
@@ -122,73 +111,73 @@ final class SurfaceDispatcher: Sendable {
             // root included.
             let permissions = tree.metadata(of: ino)!.permissions
             if access != O_RDONLY && (!register.isWritable || permissions & 0o222 == 0) {
-                return fail(reply, "OPEN \(ino) \(node.name) for writing", .permissionDenied)
+                return log.fail(reply, "OPEN \(ino) \(node.name) for writing", .permissionDenied)
             }
             tsmfs_fi_set_nonseekable(fi, 0)
         case .device:
             // Misc devices have no llseek: lseek fails with ESPIPE.
             tsmfs_fi_set_nonseekable(fi, 1)
         case .directory, .symlink:
-            return fail(reply, "OPEN \(ino)", .isDirectory)
+            return log.fail(reply, "OPEN \(ino)", .isDirectory)
         }
         tsmfs_fi_set_direct_io(fi, 1)
         tsmfs_fi_set_keep_cache(fi, 0)
-        trace("OPEN \(ino) \(node.name) flags=0o\(String(fi.pointee.flags, radix: 8))", "ok")
+        log.trace("OPEN \(ino) \(node.name) flags=0o\(String(fi.pointee.flags, radix: 8))", "ok")
         reply.open(fi)
     }
 
     func read(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t) {
-        guard let node = tree.node(ino) else { return fail(reply, "READ \(ino)", .noSuchFileOrDirectory) }
+        guard let node = tree.node(ino) else { return log.fail(reply, "READ \(ino)", .noSuchFileOrDirectory) }
         switch node.content {
         case .register(let register):
             do {
                 let bytes = try SysfsBinaryAttribute.read(register, count: size, at: Int(offset))
-                trace("READ \(node.name) off=\(offset) size=\(size)", "\(bytes.count) bytes")
+                log.trace("READ \(node.name) off=\(offset) size=\(size)", "\(bytes.count) bytes")
                 bytes.withUnsafeBytes { reply.buffer($0) }
             } catch {
-                fail(reply, "READ \(node.name)", error)
+                log.fail(reply, "READ \(node.name)", error)
             }
         default:
             // A device without read: the VFS answers EINVAL.
-            fail(reply, "READ \(node.name)", .invalidArgument)
+            log.fail(reply, "READ \(node.name)", .invalidArgument)
         }
     }
 
     func write(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ buf: UnsafePointer<CChar>?, _ size: Int, _ offset: off_t) {
-        guard let node = tree.node(ino) else { return fail(reply, "WRITE \(ino)", .noSuchFileOrDirectory) }
+        guard let node = tree.node(ino) else { return log.fail(reply, "WRITE \(ino)", .noSuchFileOrDirectory) }
         switch node.content {
         case .register(let register):
             do {
                 let data = Array(UnsafeRawBufferPointer(start: buf, count: size))
                 let written = try SysfsBinaryAttribute.write(register, data, at: Int(offset))
-                trace("WRITE \(node.name) off=\(offset) size=\(size)", "\(written) bytes")
+                log.trace("WRITE \(node.name) off=\(offset) size=\(size)", "\(written) bytes")
                 reply.write(written)
             } catch {
-                fail(reply, "WRITE \(node.name) off=\(offset) size=\(size)", error)
+                log.fail(reply, "WRITE \(node.name) off=\(offset) size=\(size)", error)
             }
         default:
-            fail(reply, "WRITE \(node.name)", .invalidArgument)
+            log.fail(reply, "WRITE \(node.name)", .invalidArgument)
         }
     }
 
     /// kernfs files sync as a no-op; a character device without fsync fails with EINVAL.
     func fsync(_ reply: some FUSEReply, _ ino: fuse_ino_t) {
         if case .register? = tree.node(ino)?.content { return reply.error(0) }
-        fail(reply, "FSYNC \(ino)", .invalidArgument)
+        log.fail(reply, "FSYNC \(ino)", .invalidArgument)
     }
 
     func ioctl(
         _ reply: some FUSEReply, _ ino: fuse_ino_t, _ command: UInt32, _ argument: UInt64,
         _ input: UnsafeRawPointer?, _ inputSize: Int, _ outputSize: Int, caller: pid_t
     ) {
-        guard let node = tree.node(ino) else { return fail(reply, "IOCTL \(ino)", .noSuchFileOrDirectory) }
+        guard let node = tree.node(ino) else { return log.fail(reply, "IOCTL \(ino)", .noSuchFileOrDirectory) }
         guard case .device(let device) = node.content else {
             // sysfs files have no ioctl.
-            return fail(reply, "IOCTL \(node.name) 0x\(String(command, radix: 16))", .inappropriateIOCTLForDevice)
+            return log.fail(reply, "IOCTL \(node.name) 0x\(String(command, radix: 16))", .inappropriateIOCTLForDevice)
         }
         let bytes = input.map { Array(UnsafeRawBufferPointer(start: $0, count: inputSize)) } ?? []
         let outcome = device.ioctl(command, argument: argument, input: bytes, memory: ProcessMemory(pid: caller))
-        trace("IOCTL \(node.name) 0x\(String(command, radix: 16)) pid \(caller)", "result \(outcome.result)")
+        log.trace("IOCTL \(node.name) 0x\(String(command, radix: 16)) pid \(caller)", "result \(outcome.result)")
         if outcome.output.isEmpty || outputSize == 0 {
             // Nothing to copy back: a failure is a plain error reply.
             if outcome.result < 0 { return reply.error(-outcome.result) }
@@ -200,13 +189,13 @@ final class SurfaceDispatcher: Sendable {
     // MARK: directories
 
     func opendir(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        guard case .directory? = tree.node(ino)?.content else { return fail(reply, "OPENDIR \(ino)", .notDirectory) }
+        guard case .directory? = tree.node(ino)?.content else { return log.fail(reply, "OPENDIR \(ino)", .notDirectory) }
         reply.open(fi!)
     }
 
     /// The listing never changes, so offsets index it directly.
     func readdir(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t) {
-        guard let node = tree.node(ino) else { return fail(reply, "READDIR \(ino)", .noSuchFileOrDirectory) }
+        guard let node = tree.node(ino) else { return log.fail(reply, "READDIR \(ino)", .noSuchFileOrDirectory) }
         let listing = [(".", node), ("..", tree.node(node.parent)!)] + tree.children(of: ino).map { ($0.name, $0) }
         var buffer = [CChar](repeating: 0, count: size)
         var used = 0
