@@ -31,9 +31,9 @@ public enum DICEQuoteVerifier {
         try require(
             key.isValidSignature(signature, for: signed), "quote signature", "not signed by the DICE chain's quoting key",
             into: &checks)
-        guard let extensionValue = chain[1].extensions.first(where: { $0.oid == DICEExtensions.tcbInfoOID })?.value,
-            let info = try? DICEExtensions.TcbInfo(derEncoded: Array(extensionValue))
-        else { throw VerificationFailure("module TcbInfo", "the module certificate has no readable tcg-dice-TcbInfo") }
+        guard let info = DICEExtensions.TcbInfo(in: chain[1]) else {
+            throw VerificationFailure("module TcbInfo", "the module certificate has no readable tcg-dice-TcbInfo")
+        }
         try require(
             info.svn == Int(quote.body.teeTCBSVN[0]), "module SVN",
             "the module certificate says SVN \(info.svn), the body's TEE_TCB_SVN[0] is \(quote.body.teeTCBSVN[0])", into: &checks)

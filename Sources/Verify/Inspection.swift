@@ -60,9 +60,8 @@ public enum Inspection {
                     ("certification_data_type", "\(DICEQuoteLayout.certificationDataType) (DICE chain, provisional)"),
                 ]
                 fields += chain(quote.certificateChainPEM, "dice_chain")
-                if let certificates = try? pemCertificates(quote.certificateChainPEM), certificates.count > 1,
-                    let value = certificates[1].extensions.first(where: { $0.oid == DICEExtensions.tcbInfoOID })?.value,
-                    let info = try? DICEExtensions.TcbInfo(derEncoded: Array(value))
+                if let certificates = try? CertificatePath.certificates(pem: quote.certificateChainPEM, name: "DICE chain"),
+                    certificates.count > 1, let info = DICEExtensions.TcbInfo(in: certificates[1])
                 {
                     fields += [
                         ("module.vendor", info.vendor), ("module.model", info.model), ("module.version", info.version),
@@ -165,14 +164,12 @@ public enum Inspection {
         return fields
     }
 
-    static func pemCertificates(_ pem: [UInt8]) throws -> [Certificate] {
-        let text = String(decoding: pem, as: UTF8.self)
-        let marker = "-----END CERTIFICATE-----"
-        return try text.components(separatedBy: marker).dropLast().map { try Certificate(pemEncoded: $0 + marker) }
-    }
-
     static func chain(_ pem: [UInt8], _ name: String) -> [(name: String, value: String)] {
-        guard let certificates = try? pemCertificates(pem) else { return [("\(name)", "\(pem.count) bytes (unparsable PEM)")] }
+        // An empty chain lists no certificates (the shared splitter calls it an error).
+        if pem.isEmpty { return [] }
+        guard let certificates = try? CertificatePath.certificates(pem: pem, name: name) else {
+            return [("\(name)", "\(pem.count) bytes (unparsable PEM)")]
+        }
         return certificates.enumerated().map { ("\(name)[\($0.offset)]", $0.element.subject.description) }
     }
 }

@@ -56,6 +56,14 @@ public enum DICEExtensions {
                 oid: [2, 23, 133, 5, 4, 1] as ASN1ObjectIdentifier, critical: false, value: ArraySlice(try der))
         }
 
+        /// The DiceTcbInfo a certificate carries, if it has a readable one.
+        public init?(in certificate: Certificate) {
+            guard let value = certificate.extensions.first(where: { $0.oid == DICEExtensions.tcbInfoOID })?.value,
+                let info = try? TcbInfo(derEncoded: Array(value))
+            else { return nil }
+            self = info
+        }
+
         /// Reads a DiceTcbInfo back (for verifiers and `tsmfs inspect`).
         public init(derEncoded bytes: [UInt8]) throws {
             let root = try DER.parse(bytes)
