@@ -78,10 +78,10 @@ struct RootsCommand: TrustMaterialCommand {
             ]
         case .cca:
             let (key, cca) = try resolved.ccaPlatform()
-            let provider = CCAProvider(configuration: cca.configuration, platformKey: key)
+            let platform = cca.configuration.platformClaims(for: key)
             return [
                 ("cpak.pem", Array((key.publicKeyPEM + "\n").utf8)),
-                ("cpak-trust-anchors.json", Array(Self.trustAnchorJSON(key, provider: provider).utf8)),
+                ("cpak-trust-anchors.json", Array(Self.trustAnchorJSON(key, platform: platform).utf8)),
                 ("VERIFIERS.txt", Array(Self.ccaVerifierNotes(key.algorithm).utf8)),
             ]
         case .echo, .none:
@@ -93,14 +93,14 @@ struct RootsCommand: TrustMaterialCommand {
 
     /// The CPAK as Veraison's CCA verifiers take trust anchors: an array of entries naming the
     /// platform by instance and implementation id (hex), with the key as a JWK.
-    static func trustAnchorJSON(_ key: TokenSigner.PlatformKey, provider: CCAProvider) -> String {
+    static func trustAnchorJSON(_ key: TokenSigner.PlatformKey, platform: PlatformClaims) -> String {
         let (x, y) = key.coordinates
         let curve = key.algorithm == .es256 ? "P-256" : "P-384"
         return """
             [
               {
-                "instance-id": "\(provider.instanceID.hexString)",
-                "implementation-id": "\(provider.implementationID.hexString)",
+                "instance-id": "\(platform.instanceID.hexString)",
+                "implementation-id": "\(platform.implementationID.hexString)",
                 "pkey": {
                   "kty": "EC",
                   "crv": "\(curve)",

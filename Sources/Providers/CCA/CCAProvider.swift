@@ -50,6 +50,14 @@ public final class CCAProvider: ReportProvider {
             profile: Profile.p2023.realmProfile)
         public var faults = FaultSimulation()
         public init() {}
+
+        /// The platform claims a platform with this CPAK reports (the instance id derived from it
+        /// unless configured); what trust anchor stores name the platform by.
+        public func platformClaims(for key: TokenSigner.PlatformKey) -> PlatformClaims {
+            var claims = platform
+            if claims.instanceID.isEmpty { claims.instanceID = CCAProvider.instanceID(of: key) }
+            return claims
+        }
     }
 
     /// How the RMM can fail the guest's RSI calls, as the driver reports it.
@@ -73,9 +81,7 @@ public final class CCAProvider: ReportProvider {
     ) {
         self.configuration = configuration
         self.signer = TokenSigner(platformKey: platformKey, realmKey: realmKey, rakEncoding: configuration.profile.rakEncoding)
-        var platform = configuration.platform
-        if platform.instanceID.isEmpty { platform.instanceID = Self.instanceID(of: platformKey) }
-        self.platform = platform
+        self.platform = configuration.platformClaims(for: platformKey)
     }
 
     /// The UEID a platform with this CPAK reports: 0x01 (RAND type) ‖ SHA-256 of the public key.
@@ -83,10 +89,6 @@ public final class CCAProvider: ReportProvider {
         let (x, y) = key.coordinates
         return [0x01] + Array(SHA256.hash(data: [0x04] + x + y))
     }
-
-    /// The instance id in the platform claims (for the trust anchor store).
-    public var instanceID: [UInt8] { platform.instanceID }
-    public var implementationID: [UInt8] { platform.implementationID }
 
     public var name: String { "arm_cca_guest" }
     public var privlevelFloor: UInt32 { 0 }
