@@ -154,17 +154,17 @@ public struct SEVGuestDevice: GuestDevice {
     ) throws(Errno) -> (SEVGuestABI.ReportResponse, [UInt8]) {
         try checkMessagingWorks(&request)
         request.exitInfo2 = 0
-        let refused = SEVGuestABI.ReportResponse(status: SEVGuestABI.statusInvalidParameter, report: [])
-        let noCertificates = provider.configuration.faults.noCertificates
         // The certificates come from the host whatever the firmware answers.
-        let certificates = noCertificates ? [] : provider.certificates
-        guard reportRequest.vmpl <= 3 else { return (refused, certificates) }
+        let refused = (
+            SEVGuestABI.ReportResponse(status: SEVGuestABI.statusInvalidParameter, report: []), provider.hostCertificates.bytes
+        )
+        guard reportRequest.vmpl <= 3 else { return refused }
         do throws(ProviderError) {
             let report = try provider.generateReport(
                 for: ReportRequest(inblob: reportRequest.userData, privlevel: reportRequest.vmpl))
             return (SEVGuestABI.ReportResponse(status: 0, report: report.outblob), report.auxblob)
         } catch  where error.errno == .invalidArgument {
-            return (refused, certificates)
+            return refused
         } catch {
             throw error.errno
         }

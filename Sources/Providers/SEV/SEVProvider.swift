@@ -75,8 +75,9 @@ public final class SEVProvider: ReportProvider {
         self.certificateTable = Blob(signer.certificateTable.bytes)
     }
 
-    /// The certificate table the host hands out (configfs auxblob, the extended report's certificates).
-    public var certificates: [UInt8] { certificateTable.bytes }
+    /// The certificate table the host hands out (configfs auxblob, the extended report's
+    /// certificates): none when the host is set to supply none.
+    public var hostCertificates: Blob { configuration.faults.noCertificates ? .empty : certificateTable }
 
     public var name: String { "sev_guest" }
     public var privlevelFloor: UInt32 { configuration.guestVMPL }
@@ -103,7 +104,7 @@ public final class SEVProvider: ReportProvider {
         if faults.invalidParameters {
             throw ProviderError(.invalidArgument, "firmware rejected the report request (SEV_RET_INVALID_PARAM)")
         }
-        let certificates = faults.noCertificates ? Blob.empty : certificateTable
+        let certificates = hostCertificates
         if let serviceProvider = request.serviceProvider {
             return try svsmReport(request, serviceProvider: serviceProvider, certificates: certificates)
         }
