@@ -148,10 +148,38 @@ public final class TDXProvider: ReportProvider {
     /// The RTMRs and the module at the start of a generation: guests extend the RTMRs and the host
     /// updates the module, and a rebuilt quote must show what its generation saw. While a module
     /// update runs this waits, as the TD is paused.
-    public func capturePlatformState() -> [UInt8] {
-        var state = MeasurementRegisters.flatten(registers.snapshot)
-        state.appendLittleEndian(UInt32(modules.withLock { $0.count - 1 }))
-        return state
+    public func capturePlatformState() -> [UInt8] { currentState().bytes }
+
+    private func currentState() -> GenerationState {
+        GenerationState(rtmrs: registers.snapshot, module: modules.withLock { $0.count - 1 })
+    }
+
+    /// What a generation saw, in the form a request carries it: RTMR0…3 (192 bytes), then the
+    /// index of the module (u32, little-endian).
+    struct GenerationState {
+        var rtmrs: [[UInt8]]
+        var module: Int
+
+        var bytes: [UInt8] {
+            var out = MeasurementRegisters.flatten(rtmrs)
+            out.appendLittleEndian(UInt32(module))
+            return out
+        }
+
+        static let size = MeasurementRegisters.count * MeasurementRegisters.width + 4
+
+        init(rtmrs: [[UInt8]], module: Int) {
+            self.rtmrs = rtmrs
+            self.module = module
+        }
+
+        init?(_ bytes: [UInt8]) {
+            let registerBytes = MeasurementRegisters.count * MeasurementRegisters.width
+            guard bytes.count == Self.size, let rtmrs = MeasurementRegisters.unflatten(Array(bytes[0..<registerBytes])) else {
+                return nil
+            }
+            self.init(rtmrs: rtmrs, module: Int(bytes.loadLittleEndian(UInt32.self, at: registerBytes)))
+        }
     }
 
     public func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
@@ -175,16 +203,13 @@ public final class TDXProvider: ReportProvider {
         if faults.serviceUnavailable {
             return try failedQuote("the host's quoting service is unavailable")
         }
-        let captured = request.platformState.count == 196 ? request.platformState : capturePlatformState()
-        let epoch = Int(captured.loadLittleEndian(UInt32.self, at: 192))
-        let module = modules.withLock { $0[min(epoch, $0.count - 1)] }
+        // A request built outside a filesystem carries no state: use what is current.
+        let state = GenerationState(request.platformState) ?? currentState()
+        let module = modules.withLock { $0[min(state.module, $0.count - 1)] }
         do {
             return GeneratedReport(
                 outblob: try module.signer.quote(
-                    body: body(
-                        reportData: request.inblob, rtmrs: MeasurementRegisters.unflatten(Array(captured[0..<192])),
-                        module: module),
-                    format: configuration.format))
+                    body: body(reportData: request.inblob, rtmrs: state.rtmrs, module: module), format: configuration.format))
         } catch {
             throw ProviderError(.ioError, "quote signing failed: \(error)")
         }
