@@ -72,8 +72,7 @@ extension TDXProvider {
             if let mrSeam = update.mrSeam { next.mrSeam = mrSeam }
             do {
                 if case .dice = current.signer, let dice {
-                    let identity = SimulatedDICEPKI.ModuleIdentity(
-                        svn: next.teeTCBSVN[0], majorVersion: next.teeTCBSVN[1], mrSeam: next.mrSeam)
+                    let identity = Module.diceIdentity(teeTCBSVN: next.teeTCBSVN, mrSeam: next.mrSeam)
                     next.signer = .dice(try DICEQuoteSigner(pki: dice, module: identity, generation: modules.count))
                 }
             } catch {

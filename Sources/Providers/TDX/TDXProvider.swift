@@ -67,6 +67,12 @@ public final class TDXProvider: ReportProvider {
         var teeTCBSVN2: [UInt8]
         var mrSeam: [UInt8]
         var signer: Signer
+
+        /// How the DICE chain names a module with this TCB: SVN and major version from
+        /// TEE_TCB_SVN bytes 0 and 1, the measurement as its FWID.
+        static func diceIdentity(teeTCBSVN: [UInt8], mrSeam: [UInt8]) -> SimulatedDICEPKI.ModuleIdentity {
+            SimulatedDICEPKI.ModuleIdentity(svn: teeTCBSVN[0], majorVersion: teeTCBSVN[1], mrSeam: mrSeam)
+        }
     }
 
     enum Signer: Sendable {
@@ -110,8 +116,7 @@ public final class TDXProvider: ReportProvider {
                     pckCertificateChain: Array(try pki.pckCertificateChainPEM.utf8)))
         case .dice:
             guard let dice else { throw ModuleUpdateError.noDICEChain }
-            let identity = SimulatedDICEPKI.ModuleIdentity(
-                svn: platform.teeTCBSVN[0], majorVersion: platform.teeTCBSVN[1], mrSeam: platform.mrSeam)
+            let identity = Module.diceIdentity(teeTCBSVN: platform.teeTCBSVN, mrSeam: platform.mrSeam)
             signer = .dice(try DICEQuoteSigner(pki: dice, module: identity, generation: 0))
         }
         let module = Module(
