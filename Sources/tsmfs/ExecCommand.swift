@@ -90,7 +90,7 @@ struct ExecCommand: ParsableCommand {
         }
         // Devices are served at a staging directory and bound into place from there.
         let provider = try providerOptions.resolve().settings.provider
-        let staging = provider == .tdx || provider == .sev ? try makeStagingDirectory() : nil
+        let staging = provider == .tdx || provider == .sev ? try NamespacePlacement.stagingDirectory("devices") : nil
         defer { if let staging { rmdir(staging) } }
         // The daemon is this process's own child, so every way out below can stop and reap it.
         let daemon = try Daemon.start(
@@ -110,14 +110,6 @@ struct ExecCommand: ParsableCommand {
             _ = exitWithMessage(failure.description)
             return failure.exitStatus
         }
-    }
-
-    private func makeStagingDirectory() throws -> String {
-        var template = Array("/tmp/tsmfs-exec-devices.XXXXXX".utf8CString)
-        guard let path = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw CLIError("cannot create a directory in /tmp for the guest devices: \(systemError(errno))")
-        }
-        return String(cString: path)
     }
 
     /// Binds the daemon's devices and registers at the kernel's paths, then drops the staging

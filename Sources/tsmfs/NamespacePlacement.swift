@@ -47,11 +47,7 @@ final class NamespacePlacement {
         var info = stat()
         guard stat(directory, &info) == 0 else { throw failure("inspect", directory) }
         // Keep the original reachable while the tmpfs covers it.
-        var template = Array("/tmp/tsmfs-exec-original.XXXXXX".utf8CString)
-        guard let original = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) })
-        else {
-            throw failure("create a staging directory in", "/tmp")
-        }
+        let original = try Self.stagingDirectory("original")
         defer {
             umount2(original, Int32(MNT_DETACH))
             rmdir(original)
@@ -83,6 +79,15 @@ final class NamespacePlacement {
                 _ = mount(from, to, nil, UInt(MS_BIND | MS_REC), nil)
             }
         }
+    }
+
+    /// A fresh empty directory in /tmp for exec's staging (removed by whoever made it).
+    static func stagingDirectory(_ purpose: String) throws -> String {
+        var template = Array("/tmp/tsmfs-exec-\(purpose).XXXXXX".utf8CString)
+        guard let path = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw CLIError("cannot create a staging directory in /tmp for tsmfs exec: \(systemError(errno))")
+        }
+        return String(cString: path)
     }
 
     private func exists(_ path: String) -> Bool {
