@@ -249,25 +249,14 @@ final class RequestDispatcher: Sendable {
                 if offset == 0 || listing == nil { listing = try tree.listDirectory(Inode(rawValue: ino)) }
                 return listing!
             }
-            var buffer = [CChar](repeating: 0, count: size)
-            var used = 0
-            var index = Int(offset)
-            while index < listing.count {
+            let sent = DirectoryPage.reply(reply, size: size, offset: Int(offset), count: listing.count) { index, add in
                 let item = listing[index]
                 var attributes = stat()
                 attributes.st_ino = UInt(item.inode.rawValue)
                 attributes.st_mode = item.kind == .directory ? S_IFDIR : S_IFREG
-                let needed = buffer.withUnsafeMutableBufferPointer { storage in
-                    item.name.withCString { name in
-                        fuse_add_direntry(nil, storage.baseAddress! + used, size - used, name, &attributes, off_t(index + 1))
-                    }
-                }
-                if needed > size - used { break }
-                used += needed
-                index += 1
+                return item.name.withCString { add($0, &attributes) }
             }
-            log.trace("READDIR \(ino) off=\(offset)", "\(index - Int(offset)) entries")
-            buffer.withUnsafeBytes { reply.buffer(UnsafeRawBufferPointer(rebasing: $0.prefix(used))) }
+            log.trace("READDIR \(ino) off=\(offset)", "\(sent) entries")
         } catch {
             log.fail(reply, "READDIR \(ino)", error)
         }

@@ -197,19 +197,10 @@ final class SurfaceDispatcher: Sendable {
     func readdir(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t) {
         guard let node = tree.node(ino) else { return log.fail(reply, "READDIR \(ino)", .noSuchFileOrDirectory) }
         let listing = [(".", node), ("..", tree.node(node.parent)!)] + tree.children(of: ino).map { ($0.name, $0) }
-        var buffer = [CChar](repeating: 0, count: size)
-        var used = 0
-        var index = Int(offset)
-        while index < listing.count {
+        DirectoryPage.reply(reply, size: size, offset: Int(offset), count: listing.count) { index, add in
             var attributes = stat(of: listing[index].1)
-            let needed = buffer.withUnsafeMutableBufferPointer { storage in
-                fuse_add_direntry(nil, storage.baseAddress! + used, size - used, listing[index].0, &attributes, off_t(index + 1))
-            }
-            if needed > size - used { break }
-            used += needed
-            index += 1
+            return listing[index].0.withCString { add($0, &attributes) }
         }
-        buffer.withUnsafeBytes { reply.buffer(UnsafeRawBufferPointer(rebasing: $0.prefix(used))) }
     }
 
     func statfs(_ reply: some FUSEReply) {
