@@ -25,10 +25,4 @@ public enum DICEQuoteLayout {
     public static let certificationDataType: UInt16 = 8
     /// Raw r ‖ s.
     public static let signatureLength = 64
-    /// OID of tcg-dice-TcbInfo.
-    public static let tcbInfoOID: [UInt] = [2, 23, 133, 5, 4, 1]
-    /// OID of tcg-dice-MultiTcbInfo.
-    public static let multiTcbInfoOID: [UInt] = [2, 23, 133, 5, 4, 5]
-    /// OID of tcg-dice-Ueid.
-    public static let ueidOID: [UInt] = [2, 23, 133, 5, 4, 4]
 }
