@@ -54,12 +54,15 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let trust = TrustRoots(directory: roots, collateralDirectory: collateral)
         let expected = reportData.flatMap { [UInt8](hex: $0) }
+        // Read once; a failure to read it is each file's failure, in its place.
+        let certificates = auxblob.map { path in
+            Result { () throws(VerificationFailure) -> [UInt8] in try readEvidence(path) }
+        }
         var failed = false
         for file in files {
             do throws(VerificationFailure) {
                 let bytes = try readEvidence(file)
-                var table: [UInt8]? = nil
-                if let auxblob { table = try readEvidence(auxblob) }
+                let table = try certificates?.get()
                 let verdict = try Self.verify(bytes, trust: trust, auxblob: table, reportData: expected)
                 let notes = verdict.notes.isEmpty ? "" : "; " + verdict.notes.joined(separator: ", ")
                 print("\(file): valid \(verdict.kind.rawValue) (\(verdict.checks.count) checks)\(notes)")
