@@ -95,7 +95,7 @@ enum CCASettings {
     private static func parseComponents(_ text: String, _ section: ConfigSection, hash: String) throws(ConfigError)
         -> [SoftwareComponent]
     {
-        let signer = CCAProvider.Configuration().platform.softwareComponents[0].signerID
+        let signer = CCAProvider.Configuration.firmwareSignerID
         var components: [SoftwareComponent] = []
         for item in text.split(separator: ",") {
             let parts = item.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)

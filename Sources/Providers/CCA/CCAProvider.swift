@@ -39,7 +39,7 @@ public final class CCAProvider: ReportProvider {
             softwareComponents: ["BL", "M1", "M2", "RMM"].map { type in
                 SoftwareComponent(
                     type: type, measurement: Array(SHA256.hash(data: Array("tsmfs \(type) image".utf8))), version: "1.0.0",
-                    signerID: Array(SHA256.hash(data: Array("tsmfs firmware signer".utf8))), hashAlgorithm: "sha-256")
+                    signerID: Configuration.firmwareSignerID, hashAlgorithm: "sha-256")
             },
             verificationService: "https://veraison.example/.well-known/veraison/verification", hashAlgorithm: "sha-256")
         /// The realm claims; challenge and RAK are filled per token.
@@ -50,6 +50,9 @@ public final class CCAProvider: ReportProvider {
             profile: Profile.p2023.realmProfile)
         public var faults = FaultSimulation()
         public init() {}
+
+        /// The signer id of the simulated platform's firmware, in every software component it measures.
+        public static let firmwareSignerID = Array(SHA256.hash(data: Array("tsmfs firmware signer".utf8)))
 
         /// The platform claims a platform with this CPAK reports (the instance id derived from it
         /// unless configured); what trust anchor stores name the platform by.
