@@ -9,6 +9,10 @@ public enum CBORError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A length beyond the bytes that remain.
     case lengthTooLarge(UInt64, at: Int)
     case trailingBytes(count: Int)
+    /// A head whose argument fits a shorter form (RFC 8949 §4.2.1: one value, one encoding).
+    case nonShortestHead(at: Int)
+    /// A map key that appears twice in one map (RFC 8949 §5.6: such a map is not valid).
+    case duplicateKey(at: Int)
 
     public var description: String {
         switch self {
@@ -18,12 +22,15 @@ public enum CBORError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooDeep(let offset): "CBOR nested too deeply at byte \(offset)"
         case .lengthTooLarge(let length, let offset): "CBOR length \(length) at byte \(offset) exceeds the data"
         case .trailingBytes(let count): "\(count) bytes after the CBOR item"
+        case .nonShortestHead(let offset): "CBOR head at byte \(offset) is not in its shortest form"
+        case .duplicateKey(let offset): "CBOR map key at byte \(offset) appears twice in its map"
         }
     }
 }
 
 /// Decodes one CBOR item from untrusted bytes: every length is checked against what remains before
 /// anything is allocated, and nesting is bounded, so hostile input fails with a ``CBORError``.
+/// Only well-formed, valid, shortest-form items are accepted: a signed item has one reading.
 public struct CBORDecoder {
     public static let maximumDepth = 32
 
@@ -60,6 +67,9 @@ public struct CBORDecoder {
             guard width <= bytes.count - position else { throw .truncated(at: bytes.count) }
             var value: UInt64 = 0
             for _ in 0..<width { value = value << 8 | UInt64(try byte()) }
+            // The smallest value each width may carry: anything less had a shorter head.
+            let floor: UInt64 = info == 24 ? 24 : 1 << (4 * UInt64(width))
+            guard value >= floor else { throw .nonShortestHead(at: start) }
             return value
         default: throw .unsupported(initialByte: initial, at: start)
         }
@@ -96,8 +106,12 @@ public struct CBORDecoder {
         case 5:
             guard value <= UInt64(bytes.count - position) / 2 else { throw .lengthTooLarge(value, at: start) }
             var entries: [(key: CBORValue, value: CBORValue)] = []
+            // With every head in shortest form, equal keys have equal bytes.
+            var seenKeys = Set<ArraySlice<UInt8>>()
             for _ in 0..<value {
+                let keyStart = position
                 let key = try item(depth: depth + 1)
+                guard seenKeys.insert(bytes[keyStart..<position]).inserted else { throw .duplicateKey(at: keyStart) }
                 entries.append((key, try item(depth: depth + 1)))
             }
             return .map(entries)
