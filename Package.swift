@@ -9,7 +9,8 @@ import PackageDescription
 //   ConfigfsTSM   the configfs-tsm state machine: tree, entries, attributes, per-open handles
 //   ProviderKit   the provider contract: the protocol every TEE backend implements, and its types
 //   TDXQuote      the Intel DCAP TD quote v4/v5 layout (Sources/Evidence/TDXQuote): encode, parse
-//   TDXDICEQuote  tsmfs's provisional layout of DICE-based TDX quotes (Sources/Evidence/TDXDICEQuote)
+//   TDXDICEQuote  the DICE-based TDX quote: CWT / COSE_Sign1 with EAT claims and CoRIM concise
+//                 evidence, as go-tdx-guest parses it (Sources/Evidence/TDXDICEQuote)
 //   SNPReport     the SEV-SNP report and certificate table layouts (Sources/Evidence/SNPReport)
 //   CBOR          deterministic CBOR encoding and a bounded decoder (Sources/Evidence/CBOR)
 //   CCAToken      the Arm CCA token: COSE_Sign1, platform and realm claims, collections (no keys)
@@ -75,7 +76,7 @@ let package = Package(
         ),
         .target(name: "TDXQuote", dependencies: ["ByteLayout"], path: "Sources/Evidence/TDXQuote"),
         .target(name: "SNPReport", dependencies: ["ByteLayout"], path: "Sources/Evidence/SNPReport"),
-        .target(name: "TDXDICEQuote", dependencies: ["ByteLayout", "TDXQuote"], path: "Sources/Evidence/TDXDICEQuote"),
+        .target(name: "TDXDICEQuote", dependencies: ["CBOR", "TDXQuote"], path: "Sources/Evidence/TDXDICEQuote"),
         .target(name: "CBOR", path: "Sources/Evidence/CBOR"),
         .target(name: "CCAToken", dependencies: ["CBOR"], path: "Sources/Evidence/CCAToken"),
         .target(
@@ -132,8 +133,8 @@ let package = Package(
         .target(
             name: "TDXSigning",
             dependencies: [
-                "ByteLayout", "TDXQuote", "TDXDICEQuote", "DICEPKI", "SigningKeys", "SimulatedPKI",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "ByteLayout", "CBOR", "TDXQuote", "TDXDICEQuote", "DICEPKI", "SigningKeys", "SimulatedPKI",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
             ],
             path: "Sources/Signing/TDX"
         ),
@@ -160,7 +161,7 @@ let package = Package(
         .target(
             name: "TDXProvider",
             dependencies: [
-                "ByteLayout", "ProviderKit", "TDXQuote", "TDXSigning", "IntelPKI", "DICEPKI", "SigningKeys",
+                "ByteLayout", "ProviderKit", "TDXQuote", "TDXDICEQuote", "TDXSigning", "IntelPKI", "DICEPKI", "SigningKeys",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -202,7 +203,7 @@ let package = Package(
         .target(
             name: "Verify",
             dependencies: [
-                "ByteLayout", "CBOR", "CCAToken", "CCASigning", "DICEPKI", "SNPReport", "TDXDICEQuote", "TDXQuote",
+                "ByteLayout", "CBOR", "CCAToken", "CCASigning", "SNPReport", "TDXDICEQuote", "TDXQuote",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
@@ -294,7 +295,8 @@ let package = Package(
                 "TestDirectories",
                 "AMDPKI", "ByteLayout", "CBOR", "CCAProvider", "CCASigning", "DICEPKI", "IntelPKI", "ProviderKit",
                 "SEVProvider", "SimulatedPKI", "TDXDICEQuote", "TDXProvider", "TDXQuote", "Verify",
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
         // One temporary directory per test run, removed when the run ends.

@@ -10,34 +10,48 @@ struct DERCertificate {
     let subject: [UInt8]
     let subjectPublicKeyInfo: [UInt8]
     let extensions: [(oid: ASN1ObjectIdentifier, value: [UInt8])]
+    /// Whether the outer signatureAlgorithm is byte for byte the one inside tbsCertificate (RFC 5280
+    /// §4.1.1.2): the outer copy is not signed, so a certificate whose copies differ is refused.
+    let algorithmsAgree: Bool
+    /// The signature BIT STRING's unused-bit count. Signatures are whole octets, so it must be 0;
+    /// it is outside what the issuer signed, and a 1 there would change the bytes undetected.
+    let signaturePaddingBits: Int
 
     init(der bytes: [UInt8]) throws {
         let root = try DER.parse(bytes)
-        var parts: (tbs: [UInt8], signature: [UInt8])? = nil
-        var fields: (issuer: [UInt8], subject: [UInt8], spki: [UInt8], extensions: [(ASN1ObjectIdentifier, [UInt8])])? = nil
+        var parts: (tbs: [UInt8], signature: [UInt8], outerAlgorithm: [UInt8])? = nil
+        var padding = 0
+        var fields:
+            (
+                algorithm: [UInt8], issuer: [UInt8], subject: [UInt8], spki: [UInt8],
+                extensions: [(ASN1ObjectIdentifier, [UInt8])]
+            )? = nil
         try DER.sequence(root, identifier: .sequence) { nodes in
             guard let tbsNode = nodes.next(), let algorithm = nodes.next() else {
                 throw ASN1Error.invalidASN1Object(reason: "short certificate")
             }
-            _ = algorithm
             let signature = try ASN1BitString(derEncoded: &nodes)
-            parts = (Array(tbsNode.encodedBytes), Array(signature.bytes))
+            guard nodes.next() == nil else { throw ASN1Error.invalidASN1Object(reason: "data after the signature") }
+            parts = (Array(tbsNode.encodedBytes), Array(signature.bytes), Array(algorithm.encodedBytes))
+            padding = signature.paddingBits
             fields = try Self.parseTBS(tbsNode)
         }
         guard let parts, let fields else { throw ASN1Error.invalidASN1Object(reason: "no certificate") }
-        (tbs, signature) = parts
+        (tbs, signature) = (parts.tbs, parts.signature)
+        algorithmsAgree = parts.outerAlgorithm == fields.algorithm
+        signaturePaddingBits = padding
         (issuer, subject, subjectPublicKeyInfo) = (fields.issuer, fields.subject, fields.spki)
         extensions = fields.extensions.map { (oid: $0.0, value: $0.1) }
     }
 
     private static func parseTBS(_ node: ASN1Node) throws -> (
-        issuer: [UInt8], subject: [UInt8], spki: [UInt8], extensions: [(ASN1ObjectIdentifier, [UInt8])]
+        algorithm: [UInt8], issuer: [UInt8], subject: [UInt8], spki: [UInt8], extensions: [(ASN1ObjectIdentifier, [UInt8])]
     ) {
         try DER.sequence(node, identifier: .sequence) { nodes in
             // [0] version (optional), serialNumber, signature, issuer, validity, subject, SPKI, …, [3] extensions.
-            let first = nodes.next()
-            if first?.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) { _ = nodes.next() }
-            guard nodes.next() != nil, let issuer = nodes.next(), nodes.next() != nil,
+            var first = nodes.next()
+            if first?.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) { first = nodes.next() }
+            guard first != nil, let algorithm = nodes.next(), let issuer = nodes.next(), nodes.next() != nil,
                 let subject = nodes.next(), let spki = nodes.next()
             else { throw ASN1Error.invalidASN1Object(reason: "short tbsCertificate") }
             var extensions: [(ASN1ObjectIdentifier, [UInt8])] = []
@@ -57,7 +71,10 @@ struct DERCertificate {
                     }
                 }
             }
-            return (Array(issuer.encodedBytes), Array(subject.encodedBytes), Array(spki.encodedBytes), extensions)
+            return (
+                Array(algorithm.encodedBytes), Array(issuer.encodedBytes), Array(subject.encodedBytes), Array(spki.encodedBytes),
+                extensions
+            )
         }
     }
 

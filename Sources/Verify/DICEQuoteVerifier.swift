@@ -1,15 +1,20 @@
 import ByteLayout
 import Crypto
-import DICEPKI
 import Foundation
 import TDXDICEQuote
-import TDXQuote
 import X509
 
-/// A DICE-based TDX quote (tsmfs's provisional layout): the DICE chain to the trusted DICE root,
-/// the quote signed by the chain's leaf (the quoting key), and the TDX module's TcbInfo (SVN, FWID)
-/// equal to the body's TEE_TCB_SVN and MRSEAM. No collateral is needed.
+/// A DICE-based TDX quote (a CWT / COSE_Sign1 as Intel's quoting extension makes it): the
+/// certificates of the unprotected header form one path to the trusted DICE root, the quoting key
+/// (the path's end entity) signed the Sig_structure over the protected header and payload as
+/// received, and the TDX module certificate's tcg-dice-TcbInfo names the module the claims call
+/// current. No collateral is needed. The unprotected header is not signed, so every item in it
+/// must be accounted for: no label beyond kid, content type and certificates, each certificate on
+/// the path, the kid naming the quoting key, a known content type.
 public enum DICEQuoteVerifier {
+    /// The content types a DICE quote may name: EAT in a CWT, with or without Intel's profile.
+    static let contentTypes = ["application/eat+cwt", "application/eat+cwt; eat_profile=2.16.840.1.113741.1.16.1"]
+
     public static func verify(_ bytes: [UInt8], roots: TrustRoots, reportData: [UInt8]?, now: Date = Date())
         throws(VerificationFailure) -> Verdict
     {
@@ -17,33 +22,97 @@ public enum DICEQuoteVerifier {
         let quote: DICEQuote
         do { quote = try DICEQuote(parsing: bytes) } catch { throw VerificationFailure("quote layout", "\(error)") }
         checks.append("quote layout")
+        let known = [DICEQuoteLabels.Header.keyID, DICEQuoteLabels.Header.contentType, DICEQuoteLabels.Header.x5bag]
+        if let unknown = quote.unprotectedLabels.first(where: { label in label.map { !known.contains($0) } ?? true }) {
+            throw VerificationFailure(
+                "unprotected header",
+                "\(unknown.map { "label \($0)" } ?? "a text label") is not kid, content type or x5bag (the unprotected header is not signed)"
+            )
+        }
+        try require(
+            !quote.certificatesOrdered, "certificates",
+            "the certificates are an x5chain (label 33); Intel's DICE quotes carry them as an x5bag (label 32)", into: &checks)
+        if let contentType = quote.contentType {
+            try require(
+                contentTypes.contains(contentType), "content type",
+                "\"\(contentType)\" is not \(contentTypes.map { "\"\($0)\"" }.joined(separator: " or "))", into: &checks)
+        }
         let root = try CertificatePath.certificate(
             der: try roots.file("dice-root-ca.der", check: "DICE chain"), name: "DICE root")
-        let chain = try CertificatePath.canonicalCertificates(pem: quote.certificateChainPEM, name: "DICE chain")
-        try require(chain.count >= 3, "DICE chain", "expected quoting key, module and DeviceID certificates", into: &checks)
-        try CertificatePath.validate(chain, to: root, at: now, name: "DICE chain")
-        guard let key = P256.Signing.PublicKey(chain[0].publicKey),
-            let signature = try? P256.Signing.ECDSASignature(rawRepresentation: quote.signature),
-            let signedLength = try? TDQuote.parseSignedPart(bytes).length
-        else { throw VerificationFailure("quote signature", "the quoting key or signature is not P-256") }
-        // The signature covers the bytes as received, reserved fields included.
-        let signed = Array(bytes[0..<signedLength])
-        try require(
-            key.isValidSignature(signature, for: signed), "quote signature", "not signed by the DICE chain's quoting key",
-            into: &checks)
-        guard let info = DICEExtensions.TcbInfo(in: chain[1]) else {
-            throw VerificationFailure("module TcbInfo", "the module certificate has no readable tcg-dice-TcbInfo")
+        let path = try path(quote.certificates, to: root)
+        try CertificatePath.validate(path, to: root, at: now, name: "DICE chain")
+        checks.append("DICE chain")
+        let leaf = path[0]
+        if let keyID = quote.keyID {
+            let identifier = (try? leaf.extensions.subjectKeyIdentifier).flatMap { $0 }.map { Array($0.keyIdentifier) }
+            try require(
+                identifier == keyID, "key id", "kid \(keyID.hexString) is not the quoting key's subject key identifier",
+                into: &checks)
         }
+        guard let key = P384.Signing.PublicKey(leaf.publicKey),
+            let signature = try? P384.Signing.ECDSASignature(rawRepresentation: quote.signature)
+        else { throw VerificationFailure("quote signature", "the quoting key is not P-384 or the signature is not r ‖ s") }
         try require(
-            info.svn == Int(quote.body.teeTCBSVN[0]), "module SVN",
-            "the module certificate says SVN \(info.svn), the body's TEE_TCB_SVN[0] is \(quote.body.teeTCBSVN[0])", into: &checks)
-        try require(
-            info.fwids == [quote.body.mrSeam], "module measurement", "the module certificate's FWID is not the body's MRSEAM",
+            key.isValidSignature(signature, for: quote.toBeSigned), "quote signature",
+            "the COSE signature is not the quoting key's (ES384 over the protected header and payload as received)",
             into: &checks)
+
+        let claims = quote.claims
+        guard path.count > 1, let extensionValue = path[1].extensions.first(where: { $0.oid == DICETcbInfo.oid })?.value,
+            let info = try? DICETcbInfo(derEncoded: Array(extensionValue)), let svn = info.svn
+        else { throw VerificationFailure("module TcbInfo", "the quoting key's issuer has no readable tcg-dice-TcbInfo") }
+        let current = claims.currentSEAM ?? claims.originSEAM
+        try require(
+            svn == Int(claims.body.teeTCBSVN2[0]), "module SVN",
+            "the module certificate says SVN \(svn), the claims' current tee_tcb_svn[0] is \(claims.body.teeTCBSVN2[0])",
+            into: &checks)
+        try require(
+            info.sha384Digests == [current.mrSeam], "module measurement",
+            "the module certificate's FWID is not the claims' current MRSEAM", into: &checks)
         if let reportData {
             try require(
-                quote.body.reportData == reportData, "report data", "REPORTDATA differs from --report-data", into: &checks)
+                claims.body.reportData == reportData, "report data", "report_data differs from --report-data", into: &checks)
         }
-        return Verdict(kind: .tdxDICEQuote, checks: checks, notes: ["module SVN \(info.svn)"])
+        var notes = ["\(claims.form.rawValue) form", "module SVN \(svn)"]
+        if claims.body.teeTCBSVN != claims.body.teeTCBSVN2 || current != claims.originSEAM {
+            notes.append("module updated since launch (origin SVN \(claims.body.teeTCBSVN[0]))")
+        }
+        return Verdict(kind: .tdxDICEQuote, checks: checks, notes: notes)
+    }
+
+    /// The certificates ordered from the end entity to the root: the bag's one certificate that
+    /// issues no other is the end entity, each next one is its issuer by name, and every
+    /// certificate of the bag must be on that path (a copy of the root included).
+    static func path(_ ders: [[UInt8]], to root: Certificate) throws(VerificationFailure) -> [Certificate] {
+        var certificates: [Certificate] = []
+        for (index, der) in ders.enumerated() {
+            let certificate = try CertificatePath.certificate(der: der, name: "DICE chain")
+            let parts = try? DERCertificate(der: der)
+            guard parts?.algorithmsAgree == true else {
+                throw VerificationFailure("DICE chain", "certificate \(index): its outer signatureAlgorithm is not its TBS one")
+            }
+            guard parts?.signaturePaddingBits == 0 else {
+                throw VerificationFailure("DICE chain", "certificate \(index): its signature BIT STRING has unused bits")
+            }
+            certificates.append(certificate)
+        }
+        let ends = certificates.filter { candidate in
+            !certificates.contains { $0 != candidate && $0.issuer == candidate.subject }
+        }
+        guard ends.count == 1, var current = ends.first else {
+            throw VerificationFailure("DICE chain", "the certificates hold \(ends.count) end entities, not one path")
+        }
+        var path = [current]
+        while current != root, current.issuer != current.subject,
+            let issuer = certificates.first(where: { $0.subject == current.issuer && !path.contains($0) })
+        {
+            path.append(issuer)
+            current = issuer
+        }
+        guard path.count == certificates.count else {
+            throw VerificationFailure(
+                "DICE chain", "\(certificates.count - path.count) certificate(s) of the unprotected header are not on the path")
+        }
+        return path
     }
 }

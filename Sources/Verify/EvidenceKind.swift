@@ -16,14 +16,16 @@ public enum EvidenceKind: String, Sendable, CaseIterable {
         if bytes.count >= 3, bytes[0] == 0xD9, (bytes[1], bytes[2]) == (0x01, 0x8F) || (bytes[1], bytes[2]) == (0x03, 0x8B) {
             return .ccaToken
         }
+        if DICEQuote.hasDICEPrefix(bytes) { return .tdxDICEQuote }
         if bytes.count >= 8, [4, 5].contains(bytes.loadLittleEndian(UInt16.self, at: 0)),
-            bytes.loadLittleEndian(UInt32.self, at: 4) == QuoteHeader.teeTypeTDX
+            bytes.loadLittleEndian(UInt32.self, at: 4) == QuoteHeader.teeTypeTDX, let signed = try? TDQuote.parseSignedPart(bytes)
         {
-            switch DICEQuote.certificationDataType(of: bytes) {
-            case DICEQuoteLayout.certificationDataType: return .tdxDICEQuote
-            case TDQuote.certificationDataQEReport: return .tdxQuote
-            default: return nil
-            }
+            // The certification data type follows the signature data length, signature and key (4 + 128 bytes).
+            let typeOffset = signed.length + 4 + 128
+            guard typeOffset + 2 <= bytes.count,
+                bytes.loadLittleEndian(UInt16.self, at: typeOffset) == TDQuote.certificationDataQEReport
+            else { return nil }
+            return .tdxQuote
         }
         if bytes.count == AttestationReport.size, (2...5).contains(bytes.loadLittleEndian(UInt32.self, at: 0)) {
             return .snpReport

@@ -2,7 +2,6 @@ import ByteLayout
 import CBOR
 import CCAToken
 import Crypto
-import DICEPKI
 import Foundation
 import SNPReport
 import TDXDICEQuote
@@ -53,22 +52,7 @@ public enum Inspection {
                         ("qe_report_signature", quote.qeReportSignature.hexString), ("qe_auth_data", quote.qeAuthData.hexString),
                     ] + chain(quote.pckCertificateChain, "pck_chain"))
             case .tdxDICEQuote:
-                let quote = try DICEQuote(parsing: bytes)
-                var fields = header(quote.header, quote.format) + body(quote.body, quote.format)
-                fields += [
-                    ("signature", quote.signature.hexString),
-                    ("certification_data_type", "\(DICEQuoteLayout.certificationDataType) (DICE chain, provisional)"),
-                ]
-                fields += chain(quote.certificateChainPEM, "dice_chain")
-                if let certificates = try? CertificatePath.certificates(pem: quote.certificateChainPEM, name: "DICE chain"),
-                    certificates.count > 1, let info = DICEExtensions.TcbInfo(in: certificates[1])
-                {
-                    fields += [
-                        ("module.vendor", info.vendor), ("module.model", info.model), ("module.version", info.version),
-                        ("module.svn", "\(info.svn)"), ("module.fwid_sha384", info.fwids.map(\.hexString).joined(separator: ",")),
-                    ]
-                }
-                return Report(kind: kind, fields: fields)
+                return Report(kind: kind, fields: diceQuote(try DICEQuote(parsing: bytes)))
             case .snpReport:
                 let report = try AttestationReport(parsing: bytes)
                 func tcb(_ value: TCBVersion) -> String {
@@ -138,6 +122,53 @@ public enum Inspection {
         } catch {
             throw VerificationFailure("\(kind.rawValue) layout", "\(error)")
         }
+    }
+
+    /// A DICE quote: its envelope, every claim (origin and current where they differ in meaning),
+    /// the certificates and the module's TcbInfo.
+    static func diceQuote(_ quote: DICEQuote) -> [(name: String, value: String)] {
+        let claims = quote.claims
+        let body = claims.body
+        var fields: [(name: String, value: String)] = [
+            ("format", "CWT / COSE_Sign1, \(claims.form.rawValue) form\(quote.cwtTagged ? "" : " (no CWT tag)")"),
+            ("algorithm", quote.algorithm == DICEQuoteLabels.algorithmES384 ? "ES384" : "\(quote.algorithm)"),
+            ("kid", quote.keyID?.hexString ?? "(none)"), ("content_type", quote.contentType ?? "(none)"),
+            ("issuer", claims.issuer ?? "(none)"), ("eat_profile", claims.eatProfile ?? "(none)"),
+            ("report_data", body.reportData.hexString),
+            ("origin.tee_tcb_svn", body.teeTCBSVN.hexString), ("current.tee_tcb_svn", body.teeTCBSVN2.hexString),
+        ]
+        for (state, seam) in [("origin", claims.originSEAM), ("current", claims.currentSEAM)] {
+            guard let seam else { continue }
+            fields += [
+                ("\(state).seam_attributes", seam.attributes.hexString), ("\(state).mr_seam", seam.mrSeam.hexString),
+                ("\(state).mr_signer_seam", seam.mrSignerSeam.hexString),
+            ]
+        }
+        fields += [
+            ("td_attributes", body.tdAttributes.hexString), ("xfam", body.xfam.hexString), ("mr_td", body.mrTD.hexString),
+            ("mr_config_id", body.mrConfigID.hexString), ("mr_owner", body.mrOwner.hexString),
+            ("mr_owner_config", body.mrOwnerConfig.hexString),
+        ]
+        for (index, rtmr) in body.rtmrs.enumerated() { fields.append(("rtmr\(index)", rtmr.hexString)) }
+        fields += [("mr_service_td", body.mrServiceTD.hexString), ("signature", quote.signature.hexString)]
+        for (index, der) in quote.certificates.enumerated() {
+            let subject = (try? Certificate(derEncoded: der))?.subject.description ?? "\(der.count) bytes (unparsable DER)"
+            fields.append(("certificate[\(index)]", subject))
+        }
+        let infos = quote.certificates.compactMap { der -> DICETcbInfo? in
+            guard let certificate = try? Certificate(derEncoded: der),
+                let value = certificate.extensions.first(where: { $0.oid == DICETcbInfo.oid })?.value
+            else { return nil }
+            return try? DICETcbInfo(derEncoded: Array(value))
+        }
+        if let module = infos.first(where: { $0.layer == 1 }) {
+            fields += [
+                ("module.vendor", module.vendor ?? ""), ("module.model", module.model ?? ""),
+                ("module.version", module.version ?? ""), ("module.svn", module.svn.map(String.init) ?? ""),
+                ("module.fwid_sha384", module.sha384Digests.map(\.hexString).joined(separator: ",")),
+            ]
+        }
+        return fields
     }
 
     static func header(_ header: QuoteHeader, _ format: TDQuote.Format) -> [(name: String, value: String)] {

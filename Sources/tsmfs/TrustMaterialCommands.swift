@@ -174,8 +174,8 @@ struct RootsCommand: TrustMaterialCommand {
         go-tdx-guest:
             check -in quote.dat -trusted_roots intel-sgx-root-ca.pem -get_collateral=false -check_crl=false
 
-        With [tdx] quoting = "dice", quotes carry a DICE certificate chain instead of a PCK chain
-        (tsmfs's provisional layout; no third-party verifier knows it yet) and need no collateral:
+        With [tdx] quoting = "dice", quotes are CBOR Web Tokens signed by the TDX module's quoting
+        key, with a P-384 DICE certificate chain instead of a PCK chain, and need no collateral:
             tsmfs verify --roots DIR quote.dat          (dice-root-ca.der is the trusted root)
 
         """

@@ -12,9 +12,10 @@ struct VerifyCommand: ParsableCommand {
             Each FILE's kind is recognised from its bytes. Checks: TDX QE quotes — the PCK chain to \\
             intel-sgx-root-ca.der, the QE report's PCK signature and attestation-key binding, the \\
             quote signature, and with --collateral the signed TCB info and QE identity applied to \\
-            the quote (FMSPC, TDX module identity, TCB level, QE identity). DICE quotes — the DICE \\
-            chain to dice-root-ca.der, the quote signature by its leaf, the module certificate's \\
-            SVN and FWID against TEE_TCB_SVN and MRSEAM (no collateral). SNP reports (with \\
+            the quote (FMSPC, TDX module identity, TCB level, QE identity). DICE quotes (CWT / \\
+            COSE_Sign1) — the x5bag's certificates as one path to dice-root-ca.der, the ES384 \\
+            signature by its end entity, the module certificate's SVN and FWID against the current \\
+            TCB the claims state (no collateral). SNP reports (with \\
             --auxblob) — ARK (one of DIR/<line>/ark.der) → ASK → VCEK in RSASSA-PSS, the report \\
             signature, the VCEK's hwID and TCB. CCA tokens — the platform token against cpak.pem, \\
             the realm token against its RAK, their binding. --report-data checks REPORTDATA (or the \\

@@ -16,6 +16,8 @@ import Verify
 /// Evidence of every kind with the roots that verify it, written where `tsmfs roots` would write them.
 enum Fixtures {
     static let reportData = (0..<64).map { UInt8($0 ^ 0xA5) }
+    /// The simulated platform's MRSEAM at launch.
+    static let launchMRSEAM = TDXPlatform().mrSeam
 
     static func directory(_ name: String) -> String {
         let path = makeTemporaryDirectory("tsmfs-\(name)")

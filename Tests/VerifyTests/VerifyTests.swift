@@ -1,5 +1,6 @@
 import ByteLayout
 import CBOR
+import Crypto
 import DICEPKI
 import Foundation
 import ProviderKit
@@ -8,7 +9,9 @@ import TDXDICEQuote
 import TDXProvider
 import TDXQuote
 import Testing
-import Verify
+import X509
+
+@testable import Verify
 
 /// tsmfs verify and inspect, in-process: they accept what tsmfs emits, and refuse every changed
 /// byte and every hostile file with a named check.
@@ -57,19 +60,55 @@ import Verify
         #expect(failure?.check == "DICE chain")
     }
 
-    @Test func anUpdateRenewsTheQuotingKeyAndTheModuleTCB() throws {
+    @Test func anUpdateRenewsTheQuotingKeyAndChangesCurrentButNotOrigin() throws {
         let provider = try Fixtures.tdx(.dice)
         let before = try DICEQuote(parsing: try provider.generateReport(for: ReportRequest(inblob: Fixtures.reportData)).outblob)
         let result = try provider.updateModule(ModuleUpdate(svn: 7, mrSeam: [UInt8](repeating: 0x77, count: 48)))
         #expect(result.previousSVN == 3 && result.svn == 7 && result.generation == 2)
         let after = try provider.generateReport(for: ReportRequest(inblob: Fixtures.reportData)).outblob
         let quote = try DICEQuote(parsing: after)
-        #expect(quote.body.teeTCBSVN[0] == 7 && quote.body.mrSeam == [UInt8](repeating: 0x77, count: 48))
-        #expect(quote.certificateChainPEM != before.certificateChainPEM)
-        #expect(quote.certificateChainPEM.prefix(300) != before.certificateChainPEM.prefix(300), "a new quoting-key certificate")
-        _ = try DICEQuoteVerifier.verify(after, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)
+        // Origin: the module the TD was launched under. Current: the one running now.
+        #expect(quote.claims.body.teeTCBSVN == before.claims.body.teeTCBSVN && quote.claims.body.teeTCBSVN[0] == 3)
+        #expect(quote.claims.originSEAM == before.claims.originSEAM && quote.claims.body.mrSeam == Fixtures.launchMRSEAM)
+        #expect(quote.claims.body.teeTCBSVN2[0] == 7)
+        #expect(quote.claims.currentSEAM?.mrSeam == [UInt8](repeating: 0x77, count: 48))
+        #expect(before.claims.currentSEAM == before.claims.originSEAM, "before any update, current is origin")
+        #expect(quote.certificates[0] != before.certificates[0], "a new quoting-key certificate")
+        #expect(quote.certificates[1] != before.certificates[1], "a new module certificate")
+        #expect(quote.certificates[2] == before.certificates[2], "the same DeviceID")
+        #expect(quote.keyID != before.keyID)
+        let verdict = try DICEQuoteVerifier.verify(after, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)
+        #expect(verdict.notes.contains("module updated since launch (origin SVN 3)"), "\(verdict.notes)")
         #expect(throws: ModuleUpdateError.wouldDropQuoting) { try provider.updateModule(ModuleUpdate(svn: 8, hasQuoting: false)) }
         #expect(throws: ModuleUpdateError.invalidMeasurement(3)) { try provider.updateModule(ModuleUpdate(mrSeam: [1, 2, 3])) }
+    }
+
+    /// A TDX 1.5 report keeps the launch module in TEE_TCB_SVN and MRSEAM and shows the running one in
+    /// TEE_TCB_SVN2, in QE quotes (v5, body type 3), TDREPORTs and DICE quotes alike; the DICE claims are
+    /// field for field the QE quote's body and the TDREPORT's, at every moment.
+    @Test func diceClaimsEqualTheQEQuoteAndTheTDReportBeforeAndAfterAnUpdate() throws {
+        var configuration = TDXProvider.Configuration()
+        configuration.format = .v5(.tdx15)
+        let qe = try TDXProvider(configuration: configuration, pki: Fixtures.intel, dice: Fixtures.dice)
+        let dice = try Fixtures.tdx(.dice)
+        let extend = [UInt8](repeating: 0xE1, count: 48)
+        for provider in [qe, dice] { try provider.registers.extend(2, with: extend) }
+        for step in 0..<2 {
+            if step == 1 {
+                for provider in [qe, dice] {
+                    _ = try provider.updateModule(ModuleUpdate(svn: 9, mrSeam: [UInt8](repeating: 9, count: 48)))
+                }
+            }
+            let claims = try DICEQuote(parsing: try dice.generateReport(for: ReportRequest(inblob: Fixtures.reportData)).outblob)
+                .claims
+            let qeQuote = try TDQuote(parsing: try qe.generateReport(for: ReportRequest(inblob: Fixtures.reportData)).outblob)
+            #expect(claims.body == qeQuote.body, "step \(step)")
+            #expect(claims.body == dice.tdReport(reportData: Fixtures.reportData).body, "step \(step)")
+            #expect(claims.body.rtmrs == dice.registers.snapshot)
+            #expect(qeQuote.body.teeTCBSVN[0] == 3 && qeQuote.body.teeTCBSVN2[0] == (step == 0 ? 3 : 9))
+            #expect(qeQuote.body.mrSeam == Fixtures.launchMRSEAM)
+            #expect(claims.currentSEAM?.mrSeam == (step == 0 ? Fixtures.launchMRSEAM : [UInt8](repeating: 9, count: 48)))
+        }
     }
 
     @Test func anUpdateThatOutgrowsTheQuoteBufferIsRefused() throws {
@@ -91,7 +130,7 @@ import Verify
         let bounded = try provider(maximum: size)
         #expect(throws: ModuleUpdateError.self) { try bounded.updateModule(ModuleUpdate(svn: svn)) }
         let quote = try DICEQuote(parsing: try bounded.generateReport(for: ReportRequest(inblob: Fixtures.reportData)).outblob)
-        #expect(quote.body.teeTCBSVN[0] == 3, "a refused update changes nothing")
+        #expect(quote.claims.body.teeTCBSVN2[0] == 3, "a refused update changes nothing")
         #expect(throws: ModuleUpdateError.quoteTooLarge(size: size, maximum: size - 1)) { try provider(maximum: size - 1) }
     }
 
@@ -104,23 +143,78 @@ import Verify
         #expect(try provider.generateReport(for: request).outblob == first)
     }
 
-    @Test func theDICELayoutRoundTripsAndRefusesWhatDoesNotFit() throws {
+    @Test func theDICELayoutIsTheSpecificationFormAndRefusesWhatDoesNotFit() throws {
         let bytes = try Fixtures.quote(.dice)
         let quote = try DICEQuote(parsing: bytes)
-        #expect(try quote.bytes == bytes)
-        #expect(bytes.count == DICEQuote.size(format: .v4, chainLength: quote.certificateChainPEM.count))
-        var wrongType = bytes
-        wrongType[0x278 + 4 + 64] = 7
-        #expect(throws: QuoteFormatError.notDICEChain(type: 7)) { try DICEQuote(parsing: wrongType) }
-        #expect(throws: QuoteFormatError.self) { try DICEQuote(parsing: Array(bytes.prefix(700))) }
-        var hugeLength = bytes
-        hugeLength.storeLittleEndian(UInt32.max, at: 0x278)
-        #expect(throws: QuoteFormatError.signatureDataLength(declared: Int(UInt32.max), present: bytes.count - 0x27C)) {
-            try DICEQuote(parsing: hugeLength)
+        #expect(
+            Array(bytes.prefix(9)) == [0xD8, 0x3D, 0xD2, 0x84, 0x44, 0xA1, 0x01, 0x38, 0x22], "tag 61, tag 18, [<<{1: -35}>>")
+        #expect(quote.cwtTagged && !quote.certificatesOrdered && quote.claims.form == .specification)
+        #expect(quote.contentType == "application/eat+cwt" && quote.certificates.count == 3)
+        #expect(quote.claims.eatProfile == "2.16.840.1.113741.1.16.1" && quote.claims.body.reportData == Fixtures.reportData)
+        // The bare COSE_Sign1 (no CWT tag) is the same quote.
+        let bare = try DICEQuote(parsing: Array(bytes.dropFirst(2)))
+        #expect(!bare.cwtTagged && bare.claims == quote.claims && bare.signature == quote.signature)
+        #expect(EvidenceKind.detect(Array(bytes.dropFirst(2))) == .tdxDICEQuote)
+
+        #expect(throws: DICEQuoteError.cbor(.trailingBytes(count: 1), in: "the quote")) { try DICEQuote(parsing: bytes + [0]) }
+        #expect(throws: DICEQuoteError.self) { try DICEQuote(parsing: Array(bytes.prefix(bytes.count - 1))) }
+        var otherAlgorithm = bytes
+        otherAlgorithm[8] = 0x18  // 38 18: -25 instead of 38 22: -35
+        #expect(throws: DICEQuoteError.unsupportedAlgorithm(-25)) { try DICEQuote(parsing: otherAlgorithm) }
+        // The signature's head: bstr of 96 (58 60), made 95 with one byte dropped from the end.
+        var shortSignature = Array(bytes.prefix(bytes.count - 1))
+        shortSignature[bytes.count - 97] = 0x5F
+        #expect(throws: DICEQuoteError.signatureLength(95)) { try DICEQuote(parsing: shortSignature) }
+        var untagged = bytes
+        untagged[2] = 0xD1  // tag 17 instead of 18
+        #expect(
+            throws: DICEQuoteError.wrongType("the quote", expected: "a COSE_Sign1 (tag 18), optionally inside a CWT (tag 61)")
+        ) {
+            try DICEQuote(parsing: untagged)
         }
-        let info = DICEExtensions.TcbInfo(
-            vendor: "Intel", model: "TDX module", version: "1.3", svn: 3, layer: 1, fwids: [[UInt8](repeating: 9, count: 48)])
-        #expect(try DICEExtensions.TcbInfo(derEncoded: try info.der) == info)
+        // A head that is not the shortest: the protected header's length 4 written as 58 04.
+        let longHead = Array(bytes.prefix(4)) + [0x58, 0x04] + Array(bytes.dropFirst(5))
+        #expect(throws: DICEQuoteError.cbor(.nonShortestHead(at: 4), in: "the quote")) { try DICEQuote(parsing: longHead) }
+        // A duplicate key in the unprotected header: the content type (label 3) said twice.
+        let duplicated: [UInt8] = [
+            0xD2, 0x84, 0x44, 0xA1, 0x01, 0x38, 0x22, 0xA2, 0x03, 0x61, 0x61, 0x03, 0x61, 0x61, 0x40, 0x40,
+        ]
+        #expect(throws: DICEQuoteError.cbor(.duplicateKey(at: 11), in: "the quote")) { try DICEQuote(parsing: duplicated) }
+        let deep = [0xD2, 0x84] + [UInt8](repeating: 0x81, count: 40) + [0x00]
+        #expect(throws: DICEQuoteError.self) { try DICEQuote(parsing: deep) }
+        #expect(throws: DICEQuoteError.wrongType("the COSE_Sign1", expected: "an array of 4 elements")) {
+            try DICEQuote(parsing: [0xD2, 0x83, 0x40, 0xA0, 0x40])
+        }
+        // The module certificate's TcbInfo, as DICEPKI wrote it, read back by the verifier's own decoder.
+        let info = SimulatedDICEPKI.ModuleIdentity(svn: 3, majorVersion: 1, mrSeam: [UInt8](repeating: 9, count: 48)).tcbInfo
+        let decoded = try DICETcbInfo(derEncoded: try info.der)
+        #expect(decoded.vendor == "Intel" && decoded.model == "TDX module" && decoded.version == "1.3" && decoded.svn == 3)
+        #expect(decoded.layer == 1 && decoded.sha384Digests == [[UInt8](repeating: 9, count: 48)])
+    }
+
+    @Test func theDICEChainHasTheRootProfileAndEveryCertificateIsOnThePath() throws {
+        let root = try Certificate(derEncoded: try Fixtures.dice.rootDER)
+        #expect(root.subject == root.issuer && root.serialNumber == Certificate.SerialNumber(bytes: [1]))
+        #expect(root.signatureAlgorithm == .ecdsaWithSHA384 && P384.Signing.PublicKey(root.publicKey) != nil)
+        #expect(root.notValidAfter == Date(timeIntervalSince1970: 253_402_300_799))
+        #expect(root.subject.description.contains("Simulated") && !root.subject.description.contains("DCP DICE Global Root CA"))
+        #expect(root.extensions.first { $0.oid == .X509ExtensionID.basicConstraints }?.critical == true)
+        #expect(root.extensions.first { $0.oid == .X509ExtensionID.keyUsage }?.critical == true)
+        let quote = try DICEQuote(parsing: try Fixtures.quote(.dice))
+        for der in quote.certificates {
+            let certificate = try Certificate(derEncoded: der)
+            #expect(certificate.signatureAlgorithm == .ecdsaWithSHA384)
+            for dice in certificate.extensions where dice.oid.description.hasPrefix("2.23.133.5.4") {
+                #expect(!dice.critical, "DICE extensions are non-critical, for strict RFC 5280 path validators")
+            }
+        }
+        // A certificate that is not on the path (a second DeviceID copy of another platform) is refused.
+        let other = try SimulatedDICEPKI.load(from: .init(directory: Fixtures.directory("stray-keys")), platformIdentity: [7])
+        let stray = try CertificateIssuer.der(other.deviceID.certificate)
+        #expect(throws: VerificationFailure.self) {
+            try DICEQuoteVerifier.path(quote.certificates + [stray], to: root)
+        }
+        #expect(try DICEQuoteVerifier.path(quote.certificates, to: root).count == 3)
     }
 
     @Test func hostileFilesAreRefusedWithANamedCheck() throws {
@@ -134,7 +228,8 @@ import Verify
         }
         // Plausible starts with garbage after them: quote headers, CBOR tags, certificate-table GUIDs.
         for prefix in [
-            Array(quote.prefix(0x30 + 584)), [0xD9, 0x01, 0x8F, 0xA2],
+            Array(quote.prefix(400)), [0xD8, 0x3D, 0xD2, 0x84], [0xD2, 0x84, 0x44, 0xA1, 0x01, 0x38, 0x22],
+            [0xD9, 0x01, 0x8F, 0xA2],
             [0xD9, 0x03, 0x8B, 0xBB, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
         ] {
             for _ in 0..<50 {

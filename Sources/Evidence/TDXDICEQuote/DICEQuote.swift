@@ -1,94 +1,130 @@
-import ByteLayout
-import TDXQuote
+import CBOR
 
-/// A TD quote produced by the TDX module's DICE quoting extension, in tsmfs's provisional layout
-/// (``DICEQuoteLayout``): DCAP header and TD body, the quoting key's signature, and the DICE
-/// certificate chain as certification data. Layout only: TDXSigning signs, `tsmfs verify` checks.
+/// A TD quote made by the TDX module's DICE quoting extension:
+/// `61(18([protected, unprotected, payload, signature]))` — a CBOR Web Token around a COSE_Sign1
+/// signed ES384 by the quoting key, whose DICE certificate chain (DER) rides in the unprotected
+/// header and whose payload holds the ``DICEClaims``. Layout only: TDXSigning signs, `tsmfs verify`
+/// checks. The quote is exactly one CBOR item: nothing may follow it.
 public struct DICEQuote: Equatable, Sendable {
-    public var format: TDQuote.Format
-    public var header: QuoteHeader
-    public var body: TDReportBody
-    /// ECDSA P-256 r ‖ s over ``signedBytes``.
+    /// Whether the COSE_Sign1 is wrapped in the CWT tag 61.
+    public var cwtTagged: Bool
+    /// The protected header's bytes as received: what the signature covers.
+    public var protectedHeader: [UInt8]
+    public var algorithm: Int64
+    public var keyID: [UInt8]?
+    public var contentType: String?
+    /// The certificates, DER, as the header lists them.
+    public var certificates: [[UInt8]]
+    /// x5chain (ordered, end entity first) rather than x5bag.
+    public var certificatesOrdered: Bool
+    /// Every label of the unprotected header, in the order received (integers; text labels as nil).
+    public var unprotectedLabels: [Int64?]
+    /// The payload's bytes as received: what the signature covers.
+    public var payload: [UInt8]
+    public var claims: DICEClaims
+    /// r ‖ s, 48 bytes each.
     public var signature: [UInt8]
-    /// The PEM certificates, leaf (quoting key) first.
-    public var certificateChainPEM: [UInt8]
 
-    public init(format: TDQuote.Format, header: QuoteHeader, body: TDReportBody, signature: [UInt8], certificateChainPEM: [UInt8])
-    {
-        self.format = format
-        self.header = header
-        self.body = body
+    /// `{1: -35}`: the only protected header tsmfs writes.
+    public static let protectedHeaderES384 = CBOREncoder.encode(
+        .map([(.int(DICEQuoteLabels.Header.algorithm), .int(DICEQuoteLabels.algorithmES384))]))
+
+    /// The COSE Sig_structure ES384 signs (RFC 9052 §4.4): `["Signature1", protected, h'', payload]`
+    /// over the exact bytes of the protected header and payload.
+    public static func toBeSigned(protectedHeader: [UInt8], payload: [UInt8]) -> [UInt8] {
+        CBOREncoder.encode(.array([.text("Signature1"), .bytes(protectedHeader), .bytes([]), .bytes(payload)]))
+    }
+
+    /// Whether `bytes` start as a DICE quote does (go-tdx-guest's test): tag 61, or tag 18 and a 4-array.
+    public static func hasDICEPrefix(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 2 && [DICEQuoteLabels.cwtPrefix, DICEQuoteLabels.coseSign1Prefix].contains(Array(bytes[0..<2]))
+    }
+
+    /// The unprotected header tsmfs writes: kid, content type and the certificates as an x5bag.
+    public static func unprotectedHeader(keyID: [UInt8], contentType: String, certificates: [[UInt8]]) -> CBORValue {
+        .map([
+            (.int(DICEQuoteLabels.Header.keyID), .bytes(keyID)),
+            (.int(DICEQuoteLabels.Header.contentType), .text(contentType)),
+            (.int(DICEQuoteLabels.Header.x5bag), .array(certificates.map(CBORValue.bytes))),
+        ])
+    }
+
+    /// Everything before the payload: tags, array head, protected and unprotected headers — the
+    /// same for every quote of one quoting key, so it can be stored once.
+    public static func head(unprotectedHeader: CBORValue) -> [UInt8] {
+        DICEQuoteLabels.cwtPrefix + DICEQuoteLabels.coseSign1Prefix + CBOREncoder.encode(.bytes(protectedHeaderES384))
+            + CBOREncoder.encode(unprotectedHeader)
+    }
+
+    /// The payload and signature that end a quote.
+    public static func tail(payload: [UInt8], signature: [UInt8]) -> [UInt8] {
+        CBOREncoder.encode(.bytes(payload)) + CBOREncoder.encode(.bytes(signature))
+    }
+
+    /// Parses a quote by go-tdx-guest's rules — tag 61 optional, tag 18 and 4 elements required,
+    /// ES384, certificates as x5bag (32, preferred) or x5chain (33), a 96-byte signature — on a
+    /// decoder that also refuses what RFC 8949 calls invalid (duplicate keys, non-shortest heads).
+    public init(parsing bytes: [UInt8]) throws(DICEQuoteError) {
+        var item = try DICEQuoteError.decode(bytes, in: "the quote")
+        cwtTagged = false
+        if case .tagged(DICEQuoteLabels.Tag.cwt, let inner) = item {
+            cwtTagged = true
+            item = inner
+        }
+        guard case .tagged(DICEQuoteLabels.Tag.coseSign1, let array) = item else {
+            throw .wrongType("the quote", expected: "a COSE_Sign1 (tag 18), optionally inside a CWT (tag 61)")
+        }
+        guard let parts = array.arrayValue, parts.count == 4 else {
+            throw .wrongType("the COSE_Sign1", expected: "an array of 4 elements")
+        }
+        guard case .bytes(let protected) = parts[0], !protected.isEmpty else {
+            throw .wrongType("the protected header", expected: "a non-empty byte string")
+        }
+        let protectedMap = try DICEQuoteError.decode(protected, in: "the protected header")
+        guard protectedMap.mapValue != nil else { throw .wrongType("the protected header", expected: "a CBOR map") }
+        guard let algorithm = protectedMap[DICEQuoteLabels.Header.algorithm]?.int else {
+            throw .missing("the algorithm (label 1, an integer) of the protected header")
+        }
+        guard algorithm == DICEQuoteLabels.algorithmES384 else { throw .unsupportedAlgorithm(algorithm) }
+        let unprotected = parts[1]
+        guard let entries = unprotected.mapValue else { throw .wrongType("the unprotected header", expected: "a CBOR map") }
+        unprotectedLabels = entries.map(\.key.int)
+        if let kid = unprotected[DICEQuoteLabels.Header.keyID] {
+            guard case .bytes(let bytes) = kid else { throw .wrongType("kid (label 4)", expected: "a byte string") }
+            keyID = bytes
+        }
+        contentType = unprotected[DICEQuoteLabels.Header.contentType]?.textValue
+        let bag = unprotected[DICEQuoteLabels.Header.x5bag]
+        guard let certificateItem = bag ?? unprotected[DICEQuoteLabels.Header.x5chain] else {
+            throw .missing("the certificates (x5bag, label 32, or x5chain, label 33) of the unprotected header")
+        }
+        certificatesOrdered = bag == nil
+        switch certificateItem {
+        case .bytes(let one): certificates = [one]
+        case .array(let items):
+            certificates = []
+            for item in items {
+                guard case .bytes(let certificate) = item else {
+                    throw .wrongType("certificate \(certificates.count)", expected: "a byte string")
+                }
+                certificates.append(certificate)
+            }
+        default: throw .wrongType("the certificates", expected: "a byte string or an array of byte strings")
+        }
+        guard !certificates.isEmpty else { throw .missing("a certificate in the unprotected header") }
+        if let empty = certificates.firstIndex(where: \.isEmpty) { throw .emptyCertificate(index: empty) }
+        guard case .bytes(let payload) = parts[2], !payload.isEmpty else {
+            throw .wrongType("the payload", expected: "a non-empty byte string")
+        }
+        guard case .bytes(let signature) = parts[3] else { throw .wrongType("the signature", expected: "a byte string") }
+        guard signature.count == DICEQuoteLabels.signatureLength else { throw .signatureLength(signature.count) }
+        self.protectedHeader = protected
+        self.algorithm = algorithm
+        self.payload = payload
         self.signature = signature
-        self.certificateChainPEM = certificateChainPEM
+        self.claims = try DICEClaims(parsing: payload)
     }
 
-    /// Header ‖ framed body: what the quoting key signs.
-    public var signedBytes: [UInt8] {
-        get throws(LayoutError) { try TDQuote.signedBytes(header: header, format: format, body: body) }
-    }
-
-    public var bytes: [UInt8] {
-        get throws(LayoutError) { Self.assemble(signedBytes: try signedBytes, signature: signature, chain: certificateChainPEM) }
-    }
-
-    /// signed part ‖ signature data length ‖ signature ‖ type 8 ‖ size ‖ chain.
-    public static func assemble(signedBytes: [UInt8], signature: [UInt8], chain: [UInt8]) -> [UInt8] {
-        head(signedBytes: signedBytes, signature: signature, chainLength: chain.count) + chain
-    }
-
-    /// Everything before the chain, so the chain can be stored once and shared.
-    public static func head(signedBytes: [UInt8], signature: [UInt8], chainLength: Int) -> [UInt8] {
-        var out = signedBytes
-        out.appendLittleEndian(UInt32(signature.count + 6 + chainLength))
-        out += signature
-        out.appendLittleEndian(DICEQuoteLayout.certificationDataType)
-        out.appendLittleEndian(UInt32(chainLength))
-        return out
-    }
-
-    /// The quote's size for a chain of `chainLength` bytes.
-    public static func size(format: TDQuote.Format, chainLength: Int) -> Int {
-        QuoteHeader.size + (format.version == 5 ? 6 : 0) + format.bodyKind.size + 4 + DICEQuoteLayout.signatureLength + 6
-            + chainLength
-    }
-
-    /// Parses a DICE quote, checking every length field against the bytes present.
-    public init(parsing bytes: [UInt8]) throws(QuoteFormatError) {
-        let signed = try TDQuote.parseSignedPart(bytes)
-        (header, format, body) = (signed.header, signed.format, signed.body)
-        var position = signed.length
-        func take(_ count: Int) throws(QuoteFormatError) -> [UInt8] {
-            guard count >= 0, count <= bytes.count - position else { throw .truncated(at: bytes.count) }
-            defer { position += count }
-            return Array(bytes[position..<position + count])
-        }
-        let declared = Int(try take(4).loadLittleEndian(UInt32.self, at: 0))
-        guard declared == bytes.count - position else {
-            throw .signatureDataLength(declared: declared, present: bytes.count - position)
-        }
-        signature = try take(DICEQuoteLayout.signatureLength)
-        let type = try take(2).loadLittleEndian(UInt16.self, at: 0)
-        guard type == DICEQuoteLayout.certificationDataType else { throw .notDICEChain(type: type) }
-        let size = Int(try take(4).loadLittleEndian(UInt32.self, at: 0))
-        guard size == bytes.count - position else {
-            throw .certificationDataSize(type: type, declared: size, present: bytes.count - position)
-        }
-        certificateChainPEM = try take(size)
-    }
-
-    /// The certification data type a quote's signature data carries, read without parsing the
-    /// rest: 6 for a QE-based quote, 8 for a DICE quote, `nil` if the bytes are not a quote.
-    public static func certificationDataType(of bytes: [UInt8]) -> UInt16? {
-        guard let signed = try? TDQuote.parseSignedPart(bytes) else { return nil }
-        // QE quotes put 128 bytes (signature and attestation key) before the type; DICE quotes 64.
-        let qeOffset = signed.length + 4 + 128
-        let diceOffset = signed.length + 4 + DICEQuoteLayout.signatureLength
-        if diceOffset + 2 <= bytes.count,
-            bytes.loadLittleEndian(UInt16.self, at: diceOffset) == DICEQuoteLayout.certificationDataType
-        {
-            return DICEQuoteLayout.certificationDataType
-        }
-        guard qeOffset + 2 <= bytes.count else { return nil }
-        return bytes.loadLittleEndian(UInt16.self, at: qeOffset)
-    }
+    /// The bytes ES384 signed for this quote.
+    public var toBeSigned: [UInt8] { Self.toBeSigned(protectedHeader: protectedHeader, payload: payload) }
 }

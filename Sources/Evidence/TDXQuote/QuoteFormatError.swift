@@ -14,8 +14,6 @@ public enum QuoteFormatError: Error, Equatable, Sendable, CustomStringConvertibl
     case notQEReportCertification(type: UInt16)
     /// Nested certification data of a type other than 5 (PEM PCK chain).
     case notPCKChain(type: UInt16)
-    /// DICE quote certification data of a type other than 8 (tsmfs's provisional DICE chain).
-    case notDICEChain(type: UInt16)
     /// A certification data size field disagrees with the bytes present.
     case certificationDataSize(type: UInt16, declared: Int, present: Int)
     /// A field value of the wrong width.
@@ -30,7 +28,6 @@ public enum QuoteFormatError: Error, Equatable, Sendable, CustomStringConvertibl
         case .signatureDataLength(let declared, let present): "signature data length \(declared) but \(present) bytes follow"
         case .notQEReportCertification(let type): "certification data type \(type) is not a QE report (6)"
         case .notPCKChain(let type): "nested certification data type \(type) is not a PCK chain (5)"
-        case .notDICEChain(let type): "certification data type \(type) is not a DICE certificate chain (8)"
         case .certificationDataSize(let type, let declared, let present):
             "certification data type \(type) declares \(declared) bytes but \(present) are present"
         case .layout(let error): error.description

@@ -2,7 +2,9 @@ import SwiftASN1
 import X509
 
 /// The TCG DICE certificate extensions (TCG DICE Attestation Architecture, §6.1), DER-encoded by
-/// hand: swift-certificates has no types for them.
+/// hand: swift-certificates has no types for them. Both are non-critical, so strict RFC 5280 path
+/// validators (Go's crypto/x509, pyca cryptography) that reject unknown critical extensions accept
+/// the chain. tsmfs verify reads them with a decoder of its own.
 public enum DICEExtensions {
     /// A measured layer: `DiceTcbInfo ::= SEQUENCE { vendor [0] UTF8String, model [1] UTF8String,
     /// version [2] UTF8String, svn [3] INTEGER, layer [4] INTEGER, fwids [6] SEQUENCE OF FWID, … }`
@@ -54,41 +56,6 @@ public enum DICEExtensions {
         public func certificateExtension() throws -> Certificate.Extension {
             Certificate.Extension(
                 oid: [2, 23, 133, 5, 4, 1] as ASN1ObjectIdentifier, critical: false, value: ArraySlice(try der))
-        }
-
-        /// The DiceTcbInfo a certificate carries, if it has a readable one.
-        public init?(in certificate: Certificate) {
-            guard let value = certificate.extensions.first(where: { $0.oid == DICEExtensions.tcbInfoOID })?.value,
-                let info = try? TcbInfo(derEncoded: Array(value))
-            else { return nil }
-            self = info
-        }
-
-        /// Reads a DiceTcbInfo back (for verifiers and `tsmfs inspect`).
-        public init(derEncoded bytes: [UInt8]) throws {
-            let root = try DER.parse(bytes)
-            var (vendor, model, version, svn, layer, fwids) = ("", "", "", 0, 0, [[UInt8]]())
-            try DER.sequence(root, identifier: .sequence) { nodes in
-                while let node = nodes.next() {
-                    switch node.identifier {
-                    case Self.tag(0): vendor = String(try ASN1UTF8String(derEncoded: node, withIdentifier: Self.tag(0)))
-                    case Self.tag(1): model = String(try ASN1UTF8String(derEncoded: node, withIdentifier: Self.tag(1)))
-                    case Self.tag(2): version = String(try ASN1UTF8String(derEncoded: node, withIdentifier: Self.tag(2)))
-                    case Self.tag(3): svn = try Int(derEncoded: node, withIdentifier: Self.tag(3))
-                    case Self.tag(4): layer = try Int(derEncoded: node, withIdentifier: Self.tag(4))
-                    case Self.tag(6):
-                        guard case .constructed(let list) = node.content else { continue }
-                        for item in list {
-                            try DER.sequence(item, identifier: .sequence) { parts in
-                                _ = try ASN1ObjectIdentifier(derEncoded: &parts)
-                                fwids.append(Array(try ASN1OctetString(derEncoded: &parts).bytes))
-                            }
-                        }
-                    default: continue
-                    }
-                }
-            }
-            self.init(vendor: vendor, model: model, version: version, svn: svn, layer: layer, fwids: fwids)
         }
     }
 

@@ -72,14 +72,15 @@ extension TDXProvider {
             if let mrSeam = update.mrSeam { next.mrSeam = mrSeam }
             do {
                 if case .dice = current.signer, let dice {
-                    let identity = Module.diceIdentity(teeTCBSVN: next.teeTCBSVN, mrSeam: next.mrSeam)
-                    next.signer = .dice(try DICEQuoteSigner(pki: dice, module: identity, generation: modules.count))
+                    next.signer = .dice(try DICEQuoteSigner(pki: dice, module: next.diceIdentity, generation: modules.count))
                 }
             } catch {
                 throw .signing("\(error)")
             }
             let size: Int
-            do { size = try Self.quoteSize(next, configuration: configuration) } catch { throw .signing("\(error)") }
+            do {
+                size = try Self.quoteSize(next, launch: launchModule, configuration: configuration, platform: pki.platform)
+            } catch { throw .signing("\(error)") }
             guard size <= maxQuoteSize else { throw .quoteTooLarge(size: size, maximum: maxQuoteSize) }
             if update.duration > .zero {
                 Thread.sleep(
@@ -88,7 +89,7 @@ extension TDXProvider {
             }
             modules.append(next)
             return ModuleUpdateResult(
-                previousSVN: current.teeTCBSVN[0], svn: next.teeTCBSVN[0], mrSeam: next.mrSeam, quoteSize: size,
+                previousSVN: current.teeTCBSVN2[0], svn: next.teeTCBSVN2[0], mrSeam: next.mrSeam, quoteSize: size,
                 maxQuoteSize: maxQuoteSize, generation: modules.count)
         }
     }

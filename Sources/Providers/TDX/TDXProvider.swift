@@ -7,6 +7,7 @@ import ProviderKit
 import SigningKeys
 import Synchronization
 import SystemPackage
+import TDXDICEQuote
 import TDXQuote
 import TDXSigning
 
@@ -53,6 +54,9 @@ public final class TDXProvider: ReportProvider {
     public let dice: SimulatedDICEPKI?
     /// RTMR0…3, shared with /dev/tdx_guest and the tsm-mr files.
     public let registers: MeasurementRegisters
+    /// The module the TD was launched under: a TDX 1.5 report's TEE_TCB_SVN and MRSEAM, and a DICE
+    /// quote's origin state, stay its own across runtime updates.
+    let launchModule: Module
     /// Every module the TD has run under, the current one last; a quote's generation names its
     /// module by index, so a quote rebuilt after an update is still its own module's.
     private let modules: Mutex<[Module]>
@@ -61,30 +65,35 @@ public final class TDXProvider: ReportProvider {
     /// The shared GetQuote buffer still owned by the host after a timed-out request.
     private let bufferInFlight = Atomic<Bool>(false)
 
-    /// A loaded TDX module: its TCB as quote bodies show it, and its way of signing quotes.
+    /// A loaded TDX module: its TCB, and its way of signing quotes.
     struct Module: Sendable {
+        /// What a TDX 1.0 body's TEE_TCB_SVN shows while this module runs.
         var teeTCBSVN: [UInt8]
+        /// This module's SVNs as TEE_TCB_SVN2 (TDX 1.5) and the DICE quote's current state show them.
         var teeTCBSVN2: [UInt8]
         var mrSeam: [UInt8]
         var signer: Signer
 
-        /// How the DICE chain names a module with this TCB: SVN and major version from
-        /// TEE_TCB_SVN bytes 0 and 1, the measurement as its FWID.
-        static func diceIdentity(teeTCBSVN: [UInt8], mrSeam: [UInt8]) -> SimulatedDICEPKI.ModuleIdentity {
-            SimulatedDICEPKI.ModuleIdentity(svn: teeTCBSVN[0], majorVersion: teeTCBSVN[1], mrSeam: mrSeam)
+        /// How the DICE chain names this module: SVN and major version from its TEE_TCB_SVN2
+        /// bytes 0 and 1, the measurement as its FWID.
+        var diceIdentity: SimulatedDICEPKI.ModuleIdentity {
+            SimulatedDICEPKI.ModuleIdentity(svn: teeTCBSVN2[0], majorVersion: teeTCBSVN2[1], mrSeam: mrSeam)
+        }
+
+        /// A quote of `body` signed the way this module signs; a DICE quote's SEAM "1" is this module.
+        func quote(body: TDReportBody, format: TDQuote.Format) throws -> Blob {
+            switch signer {
+            case .qe(let signer): return try signer.quoteSegments(body: body, format: format)
+            case .dice(let signer):
+                let running = SEAMMeasurements(attributes: body.seamAttributes, mrSeam: mrSeam, mrSignerSeam: body.mrSignerSeam)
+                return try signer.quoteSegments(claims: DICEClaims(body: body, currentSEAM: running))
+            }
         }
     }
 
     enum Signer: Sendable {
         case qe(QuoteSigner)
         case dice(DICEQuoteSigner)
-
-        func quote(body: TDReportBody, format: TDQuote.Format) throws -> Blob {
-            switch self {
-            case .qe(let signer): try signer.quoteSegments(body: body, format: format)
-            case .dice(let signer): try signer.quoteSegments(body: body, format: format)
-            }
-        }
     }
 
     /// - Parameter attestationKey: the per-boot key; a fresh one unless reproducibility is wanted.
@@ -116,13 +125,15 @@ public final class TDXProvider: ReportProvider {
                     pckCertificateChain: Array(try pki.pckCertificateChainPEM.utf8)))
         case .dice:
             guard let dice else { throw ModuleUpdateError.noDICEChain }
-            let identity = Module.diceIdentity(teeTCBSVN: platform.teeTCBSVN, mrSeam: platform.mrSeam)
+            let identity = SimulatedDICEPKI.ModuleIdentity(
+                svn: platform.teeTCBSVN2[0], majorVersion: platform.teeTCBSVN2[1], mrSeam: platform.mrSeam)
             signer = .dice(try DICEQuoteSigner(pki: dice, module: identity, generation: 0))
         }
         let module = Module(
             teeTCBSVN: platform.teeTCBSVN, teeTCBSVN2: platform.teeTCBSVN2, mrSeam: platform.mrSeam, signer: signer)
+        launchModule = module
         modules = Mutex([module])
-        let firstSize = try Self.quoteSize(module, configuration: configuration)
+        let firstSize = try Self.quoteSize(module, launch: module, configuration: configuration, platform: platform)
         maxQuoteSize = configuration.maxQuoteSize > 0 ? configuration.maxQuoteSize : (firstSize + 4095) / 4096 * 4096
         guard firstSize <= maxQuoteSize else { throw ModuleUpdateError.quoteTooLarge(size: firstSize, maximum: maxQuoteSize) }
     }
@@ -133,11 +144,22 @@ public final class TDXProvider: ReportProvider {
     }
 
     /// The size of this module's quotes (all quotes of one module and format have one size).
-    static func quoteSize(_ module: Module, configuration: Configuration) throws -> Int {
-        var body = TDReportBody()
-        body.teeTCBSVN = module.teeTCBSVN
-        body.mrSeam = module.mrSeam
-        return try module.signer.quote(body: body, format: configuration.format).count
+    static func quoteSize(_ module: Module, launch: Module, configuration: Configuration, platform: TDXPlatform) throws
+        -> Int
+    {
+        let body = body(
+            reportData: [UInt8](repeating: 0, count: 64), rtmrs: configuration.identity.rtmrs, module: module, launch: launch,
+            configuration: configuration, platform: platform)
+        return try module.quote(body: body, format: configuration.format).count
+    }
+
+    /// Whether the TD's reports have the TDX 1.5 fields (TEE_TCB_SVN2, MRSERVICETD): a v5 quote
+    /// with body type 3 asks for them, and so does DICE quoting, which only TDX 1.5 modules and
+    /// later offer.
+    public var reportsTDX15: Bool { Self.reportsTDX15(configuration) }
+
+    static func reportsTDX15(_ configuration: Configuration) -> Bool {
+        configuration.quoting == .dice || configuration.format.bodyKind == .tdx15
     }
 
     public var name: String { "tdx_guest" }
@@ -213,7 +235,7 @@ public final class TDXProvider: ReportProvider {
         let module = modules.withLock { $0[min(state.module, $0.count - 1)] }
         do {
             return GeneratedReport(
-                outblob: try module.signer.quote(
+                outblob: try module.quote(
                     body: body(reportData: request.inblob, rtmrs: state.rtmrs, module: module), format: configuration.format))
         } catch {
             throw ProviderError(.ioError, "quote signing failed: \(error)")
@@ -233,11 +255,24 @@ public final class TDXProvider: ReportProvider {
     }
 
     func body(reportData: [UInt8], rtmrs: [[UInt8]]?, module: Module) -> TDReportBody {
-        let platform = pki.platform
+        Self.body(
+            reportData: reportData, rtmrs: rtmrs ?? registers.snapshot, module: module, launch: launchModule,
+            configuration: configuration, platform: pki.platform)
+    }
+
+    /// The body as TDG.MR.REPORT fills it. A TDX 1.5 body keeps the launch module in TEE_TCB_SVN
+    /// and MRSEAM and shows the running one in TEE_TCB_SVN2 (Intel's QVL advises a TD relaunch
+    /// when the first is out of date and the second is not); a TDX 1.0 body has one TCB field, which
+    /// shows the running module.
+    static func body(
+        reportData: [UInt8], rtmrs: [[UInt8]], module: Module, launch: Module, configuration: Configuration,
+        platform: TDXPlatform
+    ) -> TDReportBody {
         let identity = configuration.identity
+        let tdx15 = reportsTDX15(configuration)
         var body = TDReportBody()
-        body.teeTCBSVN = module.teeTCBSVN
-        body.mrSeam = module.mrSeam
+        body.teeTCBSVN = tdx15 ? launch.teeTCBSVN : module.teeTCBSVN
+        body.mrSeam = tdx15 ? launch.mrSeam : module.mrSeam
         body.mrSignerSeam = platform.mrSignerSeam
         body.seamAttributes = platform.seamAttributes
         body.tdAttributes = identity.tdAttributes
@@ -246,7 +281,7 @@ public final class TDXProvider: ReportProvider {
         body.mrConfigID = identity.mrConfigID
         body.mrOwner = identity.mrOwner
         body.mrOwnerConfig = identity.mrOwnerConfig
-        body.rtmrs = rtmrs ?? registers.snapshot
+        body.rtmrs = rtmrs
         body.reportData = reportData
         body.teeTCBSVN2 = module.teeTCBSVN2
         body.mrServiceTD = identity.mrServiceTD
@@ -261,7 +296,7 @@ extension TDXProvider {
         var report = TDReport()
         report.cpuSVN = pki.platform.sgxTCBComponents
         report.body = body(reportData: reportData)
-        if configuration.format.bodyKind == .tdx15 {
+        if reportsTDX15 {
             report.reportVersion = 1
             report.validFields = TDReport.validTDX15
         } else {
