@@ -192,6 +192,67 @@ import X509
         #expect(decoded.layer == 1 && decoded.sha384Digests == [[UInt8](repeating: 9, count: 48)])
     }
 
+    /// The older integration sample go-tdx-guest still accepts: `.1` submodule keys, tag 571 straight
+    /// around the concise-evidence map, one state per submodule, the SEAM fields and tee_tcb_svn2
+    /// (key -153) inside the Platform TCB map, eat_profile as text.
+    @Test func theIntegrationSampleFormIsReadToo() throws {
+        func evidence(_ values: [(key: CBORValue, value: CBORValue)]) -> CBORValue {
+            .tagged(
+                571,
+                .map([
+                    (
+                        .unsigned(0),
+                        .map([(.unsigned(0), .array([.array([.map([]), .array([.map([(.unsigned(1), .map(values))])])])]))])
+                    )
+                ]))
+        }
+        func digest(_ byte: UInt8) -> CBORValue { .bytes([UInt8](repeating: byte, count: 48)) }
+        let svn: CBORValue = .array((0..<16).map { .unsigned($0 == 0 ? 4 : 0) })
+        let svn2: CBORValue = .array((0..<16).map { .unsigned($0 == 0 ? 6 : 0) })
+        var td: [(key: CBORValue, value: CBORValue)] = [
+            (.int(-82), .bytes([0, 0, 0, 0x10, 0, 0, 0, 0])), (.int(-201), .bytes([0xE7, 0x1A, 6, 0, 0, 0, 0, 0])),
+            (.int(-83), digest(0x11)), (.int(-203), digest(0)), (.int(-204), digest(0)), (.int(-205), digest(0)),
+        ]
+        td += (0..<4).map { (.int(-206 - Int64($0)), digest(UInt8(0xA0 + $0))) }
+        let claims: CBORValue = .map([
+            (.int(265), .text("2.16.840.1.113741.1.16.1")), (.int(-212), .bytes(Fixtures.reportData)),
+            (
+                .int(-11),
+                .map([
+                    (
+                        .text("2.16.840.1.113741.1.13.2.1.1"),
+                        evidence([
+                            (.int(-125), svn), (.int(-153), svn2), (.int(-82), .bytes([UInt8](repeating: 0, count: 8))),
+                            (.int(-83), digest(0x5E)), (.int(-84), digest(0)),
+                        ])
+                    ),
+                    (.text("2.16.840.1.113741.1.13.2.4.1"), evidence(td)),
+                    (.text("2.16.840.1.113741.1.13.2.7.1"), evidence([(.int(-210), digest(0x77))])),
+                ])
+            ),
+        ])
+        let quote = CBOREncoder.encode(
+            .tagged(
+                18,
+                .array([
+                    .bytes(DICEQuote.protectedHeaderES384), .map([(.int(33), .array([.bytes([0x30, 0x00])]))]),
+                    .bytes(CBOREncoder.encode(claims)), .bytes([UInt8](repeating: 1, count: 96)),
+                ])))
+        let parsed = try DICEQuote(parsing: quote)
+        #expect(parsed.claims.form == .integration && parsed.certificatesOrdered && !parsed.cwtTagged)
+        #expect(parsed.claims.body.teeTCBSVN[0] == 4 && parsed.claims.body.teeTCBSVN2[0] == 6)
+        #expect(parsed.claims.body.mrSeam == [UInt8](repeating: 0x5E, count: 48) && parsed.claims.currentSEAM == nil)
+        #expect(parsed.claims.body.rtmrs[3] == [UInt8](repeating: 0xA3, count: 48))
+        #expect(parsed.claims.body.mrServiceTD == [UInt8](repeating: 0x77, count: 48))
+        #expect(parsed.claims.eatProfile == "2.16.840.1.113741.1.16.1")
+        let fields = try Inspection.inspect(quote).fields
+        #expect(fields.contains { $0.name == "format" && $0.value.contains("integration form (no CWT tag)") })
+        // Not signed by any chain: verification names the first check that fails.
+        #expect(throws: VerificationFailure.self) {
+            try DICEQuoteVerifier.verify(quote, roots: Fixtures.tdxRoots, reportData: nil)
+        }
+    }
+
     @Test func theDICEChainHasTheRootProfileAndEveryCertificateIsOnThePath() throws {
         let root = try Certificate(derEncoded: try Fixtures.dice.rootDER)
         #expect(root.subject == root.issuer && root.serialNumber == Certificate.SerialNumber(bytes: [1]))
