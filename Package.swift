@@ -294,7 +294,7 @@ let package = Package(
             dependencies: [
                 "TestDirectories",
                 "AMDPKI", "ByteLayout", "CBOR", "CCAProvider", "CCASigning", "DICEPKI", "IntelPKI", "ProviderKit",
-                "SEVProvider", "SimulatedPKI", "TDXDICEQuote", "TDXProvider", "TDXQuote", "Verify",
+                "SEVProvider", "SNPReport", "SimulatedPKI", "TDXDICEQuote", "TDXProvider", "TDXQuote", "Verify",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]

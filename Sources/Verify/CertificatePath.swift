@@ -69,5 +69,14 @@ enum CertificatePath {
         guard root.publicKey.isValidSignature(root.signature, for: root) else {
             throw VerificationFailure(name, "the trusted root is not self-signed")
         }
+        // What no signature covers: the outer copy of the algorithm and the BIT STRING's unused bits.
+        for certificate in path {
+            var serializer = DER.Serializer()
+            let parts = (try? serializer.serialize(certificate)).flatMap { try? DERCertificate(der: serializer.serializedBytes) }
+            guard let parts, parts.algorithmsAgree, parts.signaturePaddingBits == 0 else {
+                throw VerificationFailure(
+                    name, "\(certificate.subject): its outer signature algorithm or signature encoding differs from what was signed")
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ import X509
 /// received, and the TDX module certificate's tcg-dice-TcbInfo names the module the claims call
 /// current. No collateral is needed. The unprotected header is not signed, so every item in it
 /// must be accounted for: no label beyond kid, content type and certificates, each certificate on
-/// the path, the kid naming the quoting key, a known content type.
+/// the path (and exactly what its issuer signed), the kid naming the quoting key, a known content type.
 public enum DICEQuoteVerifier {
     /// The content types a DICE quote may name: EAT in a CWT, with or without Intel's profile.
     static let contentTypes = ["application/eat+cwt", "application/eat+cwt; eat_profile=2.16.840.1.113741.1.16.1"]
@@ -85,17 +85,7 @@ public enum DICEQuoteVerifier {
     /// certificate of the bag must be on that path (a copy of the root included).
     static func path(_ ders: [[UInt8]], to root: Certificate) throws(VerificationFailure) -> [Certificate] {
         var certificates: [Certificate] = []
-        for (index, der) in ders.enumerated() {
-            let certificate = try CertificatePath.certificate(der: der, name: "DICE chain")
-            let parts = try? DERCertificate(der: der)
-            guard parts?.algorithmsAgree == true else {
-                throw VerificationFailure("DICE chain", "certificate \(index): its outer signatureAlgorithm is not its TBS one")
-            }
-            guard parts?.signaturePaddingBits == 0 else {
-                throw VerificationFailure("DICE chain", "certificate \(index): its signature BIT STRING has unused bits")
-            }
-            certificates.append(certificate)
-        }
+        for der in ders { certificates.append(try CertificatePath.certificate(der: der, name: "DICE chain")) }
         let ends = certificates.filter { candidate in
             !certificates.contains { $0 != candidate && $0.issuer == candidate.subject }
         }

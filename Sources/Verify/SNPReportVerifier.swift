@@ -54,9 +54,10 @@ public enum SNPReportVerifier {
         try requirePSS(signer, signedBy: intermediate, "\(signerKind) signed by the ASK", &checks)
 
         guard let key = try? P384.Signing.PublicKey(derRepresentation: signer.subjectPublicKeyInfo),
-            let signature = try? P384.Signing.ECDSASignature(rawRepresentation: report.signatureR + report.signatureS),
-            let signed = try? report.signedBytes
+            let signature = try? P384.Signing.ECDSASignature(rawRepresentation: report.signatureR + report.signatureS)
         else { throw VerificationFailure("report signature", "the \(signerKind) key or the signature is not P-384") }
+        // The signature covers the bytes as received, not a re-encoding of what the parser read.
+        let signed = Array(bytes[0..<AttestationReport.signedSize])
         try require(key.isValidSignature(signature, for: signed), "report signature", "not the \(signerKind)'s", into: &checks)
         if signerKind == .vcek {
             let hwID = signer.extensionValue(hardwareID)
@@ -82,6 +83,9 @@ public enum SNPReportVerifier {
         _ certificate: DERCertificate, signedBy issuer: DERCertificate, _ name: String, _ checks: inout [String]
     ) throws(VerificationFailure) {
         guard certificate.issuer == issuer.subject else { throw VerificationFailure(name, "the issuer name is not the signer's") }
+        guard certificate.algorithmsAgree, certificate.signaturePaddingBits == 0 else {
+            throw VerificationFailure(name, "the outer signature algorithm or signature encoding differs from what was signed")
+        }
         guard let key = try? _RSA.Signing.PublicKey(derRepresentation: issuer.subjectPublicKeyInfo) else {
             throw VerificationFailure(name, "the issuer's key is not RSA")
         }

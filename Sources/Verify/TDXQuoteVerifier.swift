@@ -19,7 +19,7 @@ public enum TDXQuoteVerifier {
         checks.append("quote layout")
         let root = try CertificatePath.certificate(
             der: try roots.file("intel-sgx-root-ca.der", check: "PCK chain"), name: "Intel root")
-        let chain = try CertificatePath.certificates(pem: quote.pckCertificateChain, name: "PCK chain")
+        let chain = try CertificatePath.canonicalCertificates(pem: quote.pckCertificateChain, name: "PCK chain")
         try CertificatePath.validate(chain, to: root, at: now, name: "PCK chain")
         checks.append("PCK chain")
 

@@ -47,7 +47,48 @@ enum Fixtures {
         return TrustRoots(directory: path, collateralDirectory: nil)
     }()
 
-    static func quote(_ quoting: TDXProvider.Quoting) throws -> [UInt8] {
-        try tdx(quoting).generateReport(for: ReportRequest(inblob: reportData)).outblob
+    static func quote(_ quoting: TDXProvider.Quoting, format: TDQuote.Format = .v4) throws -> [UInt8] {
+        var configuration = TDXProvider.Configuration()
+        configuration.quoting = quoting
+        configuration.format = format
+        return try TDXProvider(configuration: configuration, pki: intel, dice: dice)
+            .generateReport(for: ReportRequest(inblob: reportData)).outblob
     }
+
+    static let amd: SimulatedAMDPKI = {
+        let configuration = SEVProvider.Configuration()
+        return try! SimulatedAMDPKI.load(
+            from: KeyStore(directory: directory("amd-keys")), productLine: configuration.productLine,
+            chipID: configuration.template.chipID, reportedTCB: SecurityPatchLevels(configuration.template.reportedTCB))
+    }()
+
+    /// An SNP report and its certificate table (configfs outblob and auxblob).
+    static func snpReport() throws -> (report: [UInt8], certificates: [UInt8]) {
+        let generated = try SEVProvider(configuration: SEVProvider.Configuration(), pki: amd, svsm: nil)
+            .generateReport(for: ReportRequest(inblob: reportData))
+        return (generated.outblob, generated.auxblob)
+    }
+
+    /// Roots for SEV: the product line's ARK where `tsmfs roots` puts it.
+    static let sevRoots: TrustRoots = {
+        let path = directory("sev-roots")
+        let line = SEVProvider.Configuration().productLine.rawValue
+        try? FileManager.default.createDirectory(atPath: path + "/" + line, withIntermediateDirectories: true)
+        write(try! amd.arkDER, path + "/\(line)/ark.der")
+        return TrustRoots(directory: path, collateralDirectory: nil)
+    }()
+
+    static let ccaKey = TokenSigner.PlatformKey.es384(P384.Signing.PrivateKey())
+    static let ccaChallenge = (0..<64).map { UInt8($0 ^ 0x3C) }
+
+    static func ccaToken() throws -> [UInt8] {
+        try CCAProvider(configuration: CCAProvider.Configuration(), platformKey: ccaKey)
+            .generateReport(for: ReportRequest(inblob: ccaChallenge)).outblob
+    }
+
+    static let ccaRoots: TrustRoots = {
+        let path = directory("cca-roots")
+        write(Array((ccaKey.publicKeyPEM + "\n").utf8), path + "/cpak.pem")
+        return TrustRoots(directory: path, collateralDirectory: nil)
+    }()
 }

@@ -1,9 +1,14 @@
+import AMDPKI
 import ByteLayout
 import CBOR
+import CCAProvider
+import CCASigning
 import Crypto
 import DICEPKI
 import Foundation
 import ProviderKit
+import SEVProvider
+import SNPReport
 import SimulatedPKI
 import TDXDICEQuote
 import TDXProvider
@@ -30,6 +35,84 @@ import X509
             }
         }
         #expect(accepted.isEmpty, "flipped bytes accepted at \(accepted.prefix(20))")
+    }
+
+    /// Every kind of signed evidence, and a verifier for it.
+    enum SignedEvidence: String, CaseIterable, Sendable {
+        case qeV4, qeV5TDX10, qeV5TDX15, snpReport, snpCertificateTable, ccaToken
+
+        func make() throws -> (bytes: [UInt8], verify: ([UInt8]) throws -> Verdict) {
+            switch self {
+            case .qeV4, .qeV5TDX10, .qeV5TDX15:
+                let format: TDQuote.Format = self == .qeV4 ? .v4 : .v5(self == .qeV5TDX10 ? .tdx10 : .tdx15)
+                return (
+                    try Fixtures.quote(.qe, format: format),
+                    { try TDXQuoteVerifier.verify($0, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData) }
+                )
+            case .snpReport:
+                let (report, table) = try Fixtures.snpReport()
+                return (
+                    report,
+                    {
+                        try SNPReportVerifier.verify(
+                            $0, certificates: table, roots: Fixtures.sevRoots, reportData: Fixtures.reportData)
+                    }
+                )
+            case .snpCertificateTable:
+                let (report, table) = try Fixtures.snpReport()
+                return (
+                    table,
+                    {
+                        try SNPReportVerifier.verify(
+                            report, certificates: $0, roots: Fixtures.sevRoots, reportData: Fixtures.reportData)
+                    }
+                )
+            case .ccaToken:
+                return (
+                    try Fixtures.ccaToken(),
+                    { try CCATokenVerifier.verify($0, roots: Fixtures.ccaRoots, challenge: Fixtures.ccaChallenge) }
+                )
+            }
+        }
+    }
+
+    /// The evidence verifies as made, and no single flipped bit of any byte does: every byte is either
+    /// signed or checked (lengths, types, must-be-zero ranges, canonical encodings).
+    @Test(arguments: SignedEvidence.allCases)
+    func everyFlippedByteOfSignedEvidenceFails(_ kind: SignedEvidence) throws {
+        let (bytes, verify) = try kind.make()
+        _ = try verify(bytes)
+        var accepted: [Int] = []
+        for offset in 0..<bytes.count {
+            var tampered = bytes
+            tampered[offset] ^= 0x01
+            if (try? verify(tampered)) != nil { accepted.append(offset) }
+        }
+        #expect(accepted.isEmpty, "\(kind): flipped bytes accepted at \(accepted.prefix(20)) of \(bytes.count)")
+    }
+
+    @Test func snpReservedBytesAreRefusedWithTheirName() throws {
+        let (report, _) = try Fixtures.snpReport()
+        for (offset, field) in [
+            (0x04C, "reserved 0x04C"), (0x183, "reported_tcb reserved bytes 2-5"), (0x190, "reserved 0x18B"),
+            (0x1F8, "reserved 0x1F8"), (0x29F, "reserved 0x1F8"), (0x2A0 + 50, "signature_r upper bytes"),
+            (0x400, "reserved signature area"),
+        ] {
+            var tampered = report
+            tampered[offset] = 0x80
+            #expect(throws: ReportFormatError.reservedNonZero(field: field, offset: offset)) {
+                try AttestationReport(parsing: tampered)
+            }
+        }
+        var signer = report
+        signer[0x48] |= 0x20
+        #expect(throws: ReportFormatError.reservedNonZero(field: "signer_info bits 31:5", offset: 0x48)) {
+            try AttestationReport(parsing: signer)
+        }
+        // MASK_CHIP_KEY is read, not ignored: setting it changes the signed bytes.
+        var masked = report
+        masked[0x48] |= 0x02
+        #expect(try AttestationReport(parsing: masked).maskChipKey)
     }
 
     @Test func aQEQuoteVerifiesAndTamperingFails() throws {

@@ -87,6 +87,8 @@ public struct AttestationReport: Equatable, Sendable {
     public var platformInfo: UInt64 = 0
     public var signingKey = SigningKey.vcek
     public var authorKeyEnabled = false
+    /// MASK_CHIP_KEY: the guest asked for CHIP_ID to be zeroed.
+    public var maskChipKey = false
     public var reportData = [UInt8](repeating: 0, count: 64)
     public var measurement = [UInt8](repeating: 0, count: 48)
     public var hostData = [UInt8](repeating: 0, count: 32)
@@ -131,7 +133,8 @@ public struct AttestationReport: Equatable, Sendable {
             out.storeLittleEndian(Self.signatureAlgorithmECDSAP384, at: Offset.signatureAlgorithm)
             try out.write(currentTCB.bytes, to: Fields.currentTCB)
             out.storeLittleEndian(platformInfo, at: Offset.platformInfo)
-            out.storeLittleEndian((authorKeyEnabled ? 1 : 0) | signingKey.rawValue << 2, at: Offset.signerInfo)
+            out.storeLittleEndian(
+                (authorKeyEnabled ? 1 : 0) | (maskChipKey ? 2 : 0) | signingKey.rawValue << 2, at: Offset.signerInfo)
             try out.write(reportData, to: Fields.reportData)
             try out.write(measurement, to: Fields.measurement)
             try out.write(hostData, to: Fields.hostData)
@@ -177,8 +180,13 @@ public struct AttestationReport: Equatable, Sendable {
         platformInfo = bytes.loadLittleEndian(UInt64.self, at: Offset.platformInfo)
         let signer = bytes.loadLittleEndian(UInt32.self, at: Offset.signerInfo)
         authorKeyEnabled = signer & 1 != 0
+        maskChipKey = signer & 2 != 0
         guard let key = SigningKey(rawValue: (signer >> 2) & 7) else { throw .unknownSigningKey((signer >> 2) & 7) }
         signingKey = key
+        guard signer >> 5 == 0 else { throw .reservedNonZero(field: "signer_info bits 31:5", offset: Offset.signerInfo) }
+        for (field, range) in Self.mustBeZero(version: version) {
+            if let offset = range.first(where: { bytes[$0] != 0 }) { throw .reservedNonZero(field: field, offset: offset) }
+        }
         reportData = bytes.read(Fields.reportData)
         measurement = bytes.read(Fields.measurement)
         hostData = bytes.read(Fields.hostData)
@@ -200,6 +208,34 @@ public struct AttestationReport: Equatable, Sendable {
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { (try? lhs.bytes) == (try? rhs.bytes) }
+
+    /// The reserved ranges of a report of `version`, which the firmware writes as zeros (SNP ABI,
+    /// ATTESTATION_REPORT): the signed ones, the reserved bytes of each TCB_VERSION, and the unused
+    /// upper bytes of R and S and the rest of the signature area. A parser that skipped them would let
+    /// bytes change unnoticed.
+    public static func mustBeZero(version: UInt32) -> [(field: String, range: Range<Int>)] {
+        var ranges: [(String, Range<Int>)] = [("reserved 0x04C", 0x04C..<0x050)]
+        for (name, offset) in [
+            ("current_tcb", Offset.currentTCB), ("reported_tcb", Offset.reportedTCB), ("committed_tcb", Offset.committedTCB),
+            ("launch_tcb", Offset.launchTCB),
+        ] {
+            ranges.append(("\(name) reserved bytes 2-5", offset + 2..<offset + 6))
+        }
+        if version >= 3 {
+            ranges += [
+                ("reserved 0x18B", 0x18B..<0x1A0), ("reserved 0x1EB", 0x1EB..<0x1EC), ("reserved 0x1EF", 0x1EF..<0x1F0),
+            ]
+        } else {
+            ranges += [("reserved 0x188", 0x188..<0x1A0), ("reserved 0x1E8", 0x1E8..<0x1F0)]
+        }
+        ranges.append(version >= 5 ? ("reserved 0x208", 0x208..<0x2A0) : ("reserved 0x1F8", 0x1F8..<0x2A0))
+        ranges += [
+            ("signature_r upper bytes", Offset.signatureR + 48..<Offset.signatureS),
+            ("signature_s upper bytes", Offset.signatureS + 48..<Offset.signatureS + 72),
+            ("reserved signature area", Offset.signatureS + 72..<size),
+        ]
+        return ranges
+    }
 }
 
 /// Why bytes are not a well-formed report or certificate table, or a report's fields do not fit.
@@ -215,6 +251,8 @@ public enum ReportFormatError: Error, Equatable, Sendable, CustomStringConvertib
     case unknownCertificateGUID([UInt8])
     /// A certificate table entry pointing past the table's end.
     case certificateOutOfBounds(offset: Int, length: Int, tableSize: Int)
+    /// A reserved (must-be-zero) byte or bit that is set.
+    case reservedNonZero(field: String, offset: Int)
 
     public var description: String {
         switch self {
@@ -224,6 +262,7 @@ public enum ReportFormatError: Error, Equatable, Sendable, CustomStringConvertib
         case .unknownSigningKey(let key): "unknown signing key \(key)"
         case .tableWithoutTerminator: "certificate table has no terminator"
         case .unknownCertificateGUID(let guid): "unknown certificate GUID \(guid.hexString)"
+        case .reservedNonZero(let field, let offset): "\(field) must be zero (byte 0x\(String(offset, radix: 16)) is not)"
         case .certificateOutOfBounds(let offset, let length, let size):
             "certificate at \(offset) (\(length) bytes) outside the \(size)-byte table"
         }
