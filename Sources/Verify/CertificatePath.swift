@@ -75,7 +75,8 @@ enum CertificatePath {
             let parts = (try? serializer.serialize(certificate)).flatMap { try? DERCertificate(der: serializer.serializedBytes) }
             guard let parts, parts.algorithmsAgree, parts.signaturePaddingBits == 0 else {
                 throw VerificationFailure(
-                    name, "\(certificate.subject): its outer signature algorithm or signature encoding differs from what was signed")
+                    name,
+                    "\(certificate.subject): its outer signature algorithm or signature encoding differs from what was signed")
             }
         }
     }
