@@ -85,6 +85,18 @@ public final class ConfigSection {
         }
     }
 
+    /// Certificate serial numbers (big-endian bytes) written as hexadecimal and separated by commas,
+    /// e.g. `"02, 7f3a"`; an odd digit count gets a leading zero.
+    public func serialNumbers(_ key: String) throws(ConfigError) -> [[UInt8]]? {
+        try parsed(key, expected: "hex serial numbers separated by commas, e.g. \"02\"") { text -> [[UInt8]]? in
+            let serials = text.split(separator: ",").map { part in
+                String(part.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+            }
+            let parsed = serials.map { serial in [UInt8](hex: serial.count % 2 == 0 ? serial : "0" + serial) }
+            return parsed.contains { $0 == nil || $0!.isEmpty } ? nil : parsed.compactMap { $0 }
+        }
+    }
+
     /// Fails on keys of this section that no reader asked for.
     public func finish() throws(ConfigError) {
         let unknown = settings.keys.filter { !consumed.contains($0) }.sorted()

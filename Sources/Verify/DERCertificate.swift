@@ -6,6 +6,8 @@ struct DERCertificate {
     /// The DER of tbsCertificate: what the issuer signed.
     let tbs: [UInt8]
     let signature: [UInt8]
+    /// The serial number's INTEGER content bytes.
+    let serial: [UInt8]
     let issuer: [UInt8]
     let subject: [UInt8]
     let subjectPublicKeyInfo: [UInt8]
@@ -23,7 +25,7 @@ struct DERCertificate {
         var padding = 0
         var fields:
             (
-                algorithm: [UInt8], issuer: [UInt8], subject: [UInt8], spki: [UInt8],
+                serial: [UInt8], algorithm: [UInt8], issuer: [UInt8], subject: [UInt8], spki: [UInt8],
                 extensions: [(ASN1ObjectIdentifier, [UInt8])]
             )? = nil
         try DER.sequence(root, identifier: .sequence) { nodes in
@@ -40,19 +42,20 @@ struct DERCertificate {
         (tbs, signature) = (parts.tbs, parts.signature)
         algorithmsAgree = parts.outerAlgorithm == fields.algorithm
         signaturePaddingBits = padding
-        (issuer, subject, subjectPublicKeyInfo) = (fields.issuer, fields.subject, fields.spki)
+        (serial, issuer, subject, subjectPublicKeyInfo) = (fields.serial, fields.issuer, fields.subject, fields.spki)
         extensions = fields.extensions.map { (oid: $0.0, value: $0.1) }
     }
 
     private static func parseTBS(_ node: ASN1Node) throws -> (
-        algorithm: [UInt8], issuer: [UInt8], subject: [UInt8], spki: [UInt8], extensions: [(ASN1ObjectIdentifier, [UInt8])]
+        serial: [UInt8], algorithm: [UInt8], issuer: [UInt8], subject: [UInt8], spki: [UInt8],
+        extensions: [(ASN1ObjectIdentifier, [UInt8])]
     ) {
         try DER.sequence(node, identifier: .sequence) { nodes in
             // [0] version (optional), serialNumber, signature, issuer, validity, subject, SPKI, …, [3] extensions.
             var first = nodes.next()
             if first?.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) { first = nodes.next() }
-            guard first != nil, let algorithm = nodes.next(), let issuer = nodes.next(), nodes.next() != nil,
-                let subject = nodes.next(), let spki = nodes.next()
+            guard let serialNode = first, case .primitive(let serial) = serialNode.content, let algorithm = nodes.next(),
+                let issuer = nodes.next(), nodes.next() != nil, let subject = nodes.next(), let spki = nodes.next()
             else { throw ASN1Error.invalidASN1Object(reason: "short tbsCertificate") }
             var extensions: [(ASN1ObjectIdentifier, [UInt8])] = []
             while let item = nodes.next() {
@@ -72,8 +75,8 @@ struct DERCertificate {
                 }
             }
             return (
-                Array(algorithm.encodedBytes), Array(issuer.encodedBytes), Array(subject.encodedBytes), Array(spki.encodedBytes),
-                extensions
+                Array(serial), Array(algorithm.encodedBytes), Array(issuer.encodedBytes), Array(subject.encodedBytes),
+                Array(spki.encodedBytes), extensions
             )
         }
     }

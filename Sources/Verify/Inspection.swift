@@ -201,6 +201,12 @@ public enum Inspection {
         guard let certificates = try? CertificatePath.certificates(pem: pem, name: name) else {
             return [("\(name)", "\(pem.count) bytes (unparsable PEM)")]
         }
-        return certificates.enumerated().map { ("\(name)[\($0.offset)]", $0.element.subject.description) }
+        // The serial is what a CRL (and `revoked_serials`) names a certificate by.
+        return certificates.enumerated().flatMap { index, certificate in
+            [
+                ("\(name)[\(index)]", certificate.subject.description),
+                ("\(name)[\(index)].serial", Array(certificate.serialNumber.bytes).hexString),
+            ]
+        }
     }
 }

@@ -52,6 +52,22 @@ public enum SNPReportVerifier {
         try requirePSS(ark, signedBy: ark, "ARK self-signature", &checks)
         try requirePSS(intermediate, signedBy: ark, "ASK signed by the ARK", &checks)
         try requirePSS(signer, signedBy: intermediate, "\(signerKind) signed by the ASK", &checks)
+        // The product line's CRL (AMD's KDS serves it; tsmfs roots writes it): the ARK's, current,
+        // revoking neither the intermediate nor the signing key.
+        let crlBytes = try roots.file("\(line)/crl.der", check: "\(line) CRL")
+        guard let crl = try? RevocationList(der: crlBytes) else {
+            throw VerificationFailure("\(line) CRL", "\(line)/crl.der is not a DER CRL")
+        }
+        let arkKey = try? _RSA.Signing.PublicKey(derRepresentation: ark.subjectPublicKeyInfo)
+        try crl.check(
+            "\(line) CRL", issuer: ark.subject, at: Date(),
+            isSignedByIssuer: arkKey?.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: crl.signature), for: SHA384.hash(data: crl.tbs), padding: .PSS)
+                == true,
+            certificates: [
+                (signerKind == .vcek ? "ASK" : "ASVK", intermediate.serial),
+                (signerKind == .vcek ? "VCEK" : "VLEK", signer.serial),
+            ], into: &checks)
 
         guard let key = try? P384.Signing.PublicKey(derRepresentation: signer.subjectPublicKeyInfo),
             let signature = try? P384.Signing.ECDSASignature(rawRepresentation: report.signatureR + report.signatureS)

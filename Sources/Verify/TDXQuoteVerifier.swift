@@ -1,6 +1,7 @@
 import ByteLayout
 import Crypto
 import Foundation
+import SwiftASN1
 import TDXQuote
 import X509
 
@@ -50,9 +51,9 @@ public enum TDXQuoteVerifier {
                 quote.body.reportData == reportData, "report data", "REPORTDATA differs from --report-data", into: &checks)
         }
         if let collateralDirectory = roots.collateralDirectory {
-            notes += try Collateral(
-                directory: collateralDirectory, roots: roots, root: root, now: now
-            ).appraise(quote, pck: chain[0], checks: &checks)
+            let collateral = try Collateral(directory: collateralDirectory, roots: roots, root: root, now: now)
+            try collateral.checkRevocation(chain: chain, checks: &checks)
+            notes += try collateral.appraise(quote, pck: chain[0], checks: &checks)
         }
         return Verdict(kind: .tdxQuote, checks: checks, notes: notes)
     }
@@ -95,6 +96,31 @@ struct Collateral {
             issued <= now, now <= next
         else { throw VerificationFailure("\(key) validity", "issued in the future or past its nextUpdate") }
         return body
+    }
+
+    /// The root CA CRL (the root's) must not revoke the Platform CA, the PCK CRL (the Platform CA's)
+    /// not the PCK; both signed and current.
+    func checkRevocation(chain: [Certificate], checks: inout [String]) throws(VerificationFailure) {
+        guard chain.count >= 2 else { throw VerificationFailure("PCK chain", "no Platform CA to check revocation against") }
+        for (key, issuer, subject, name) in [
+            ("root_ca_crl", root, (chain[1], "Platform CA"), "root CA CRL"), ("pck_crl", chain[1], (chain[0], "PCK"), "PCK CRL"),
+        ] {
+            guard let hex = json[key] as? String, let der = [UInt8](hex: hex), let crl = try? RevocationList(der: der) else {
+                throw VerificationFailure(name, "collateral.json has no readable \(key)")
+            }
+            let signature = try? P256.Signing.ECDSASignature(derRepresentation: crl.signature)
+            let signed =
+                signature.map { P256.Signing.PublicKey(issuer.publicKey)?.isValidSignature($0, for: crl.tbs) == true } ?? false
+            try crl.check(
+                name, issuer: Self.der(issuer.subject), at: now, isSignedByIssuer: signed,
+                certificates: [(subject.1, Array(subject.0.serialNumber.bytes))], into: &checks)
+        }
+    }
+
+    private static func der(_ name: DistinguishedName) -> [UInt8] {
+        var serializer = DER.Serializer()
+        try? serializer.serialize(name)
+        return serializer.serializedBytes
     }
 
     func appraise(_ quote: TDQuote, pck: Certificate, checks: inout [String]) throws(VerificationFailure) -> [String] {

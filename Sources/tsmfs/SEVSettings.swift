@@ -74,13 +74,7 @@ enum SEVSettings {
                 "a raw hwID starting with \(first == 2 ? "02" : "04") reads as DER to tools that "
                     + "sniff its first byte; start chip_id with another byte, or set hwid_encoding = \"octet-string\"")
         }
-        let revoked =
-            try section.parsed("revoked_serials", expected: "hex serial numbers separated by commas, e.g. \"02\"") {
-                text -> [[UInt8]]? in
-                let serials = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                let parsed = serials.map { serial in [UInt8](hex: serial.count % 2 == 0 ? serial : "0" + serial) }
-                return parsed.contains { $0 == nil || $0!.isEmpty } ? nil : parsed.compactMap { $0 }
-            } ?? []
+        let revoked = try section.serialNumbers("revoked_serials") ?? []
 
         var faults = configuration.faults
         faults.invalidParameters = try section.boolean("invalid_params") ?? faults.invalidParameters

@@ -49,6 +49,7 @@ enum TDXSettings {
         if let status = try section.choice("tcb_status", from: TDXPlatform.TCBStatus.allCases.map(\.rawValue)) {
             platform.tcbStatus = TDXPlatform.TCBStatus(rawValue: status)!
         }
+        platform.revokedSerials = try section.serialNumbers("revoked_serials") ?? []
 
         var faults = TDXProvider.FaultSimulation()
         if let service = try section.choice("quote_service", from: ["available", "unavailable"]) {

@@ -9,14 +9,14 @@ struct UpdateModuleCommand: ParsableCommand {
         commandName: "update-module",
         abstract: "Update the simulated TDX module of a running tsmfs (tdx provider), as a TD-preserving update.",
         discussion: """
-            The daemon serving MOUNTPOINT replaces its module: new quotes show the new SVN and \\
-            MRSEAM (TDX 1.5 reports in TEE_TCB_SVN2 and a DICE quote's current state, keeping the \\
-            launch module in TEE_TCB_SVN and the origin state; TDX 1.0 bodies in TEE_TCB_SVN), and \\
-            with quoting = "dice" a new module certificate and a new quoting key, as TDH.QUOTE.INIT \\
-            renews it; reports already generated stay as they were. \\
-            While the update runs (--duration-ms) the TD is paused: a quote requested meanwhile \\
-            waits and is then made by the new module. An update whose quotes would not fit the \\
-            quote buffer fixed when the TD started, or a module without the quoting feature \\
+            The daemon serving MOUNTPOINT replaces its module: new quotes show the new SVN and \
+            MRSEAM (TDX 1.5 reports in TEE_TCB_SVN2 and a DICE quote's current state, keeping the \
+            launch module in TEE_TCB_SVN and the origin state; TDX 1.0 bodies in TEE_TCB_SVN), and \
+            with quoting = "dice" a new module certificate and a new quoting key, as TDH.QUOTE.INIT \
+            renews it; reports already generated stay as they were. \
+            While the update runs (--duration-ms) the TD is paused: a quote requested meanwhile \
+            waits and is then made by the new module. An update whose quotes would not fit the \
+            quote buffer fixed when the TD started, or a module without the quoting feature \
             (--without-quoting), is refused and changes nothing.
 
             Examples:

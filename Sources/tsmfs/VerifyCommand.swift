@@ -9,19 +9,20 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Verify tsmfs evidence (TDX quotes, DICE quotes, SNP reports, CCA tokens) against exported roots.",
         discussion: """
-            Each FILE's kind is recognised from its bytes. Checks: TDX QE quotes — the PCK chain to \\
-            intel-sgx-root-ca.der, the QE report's PCK signature and attestation-key binding, the \\
-            quote signature, and with --collateral the signed TCB info and QE identity applied to \\
-            the quote (FMSPC, TDX module identity, TCB level, QE identity). DICE quotes (CWT / \\
-            COSE_Sign1) — the x5bag's certificates as one path to dice-root-ca.der, the ES384 \\
-            signature by its end entity, the module certificate's SVN and FWID against the current \\
-            TCB the claims state (no collateral). SNP reports (with \\
-            --auxblob) — ARK (one of DIR/<line>/ark.der) → ASK → VCEK in RSASSA-PSS, the report \\
-            signature, the VCEK's hwID and TCB. CCA tokens — the platform token against cpak.pem, \\
-            the realm token against its RAK, their binding. --report-data checks REPORTDATA (or the \\
-            CCA challenge, zero-padded to 64).
+            Each FILE's kind is recognised from its bytes. Checks: TDX QE quotes — the PCK chain to \
+            intel-sgx-root-ca.der, the QE report's PCK signature and attestation-key binding, the \
+            quote signature, and with --collateral the signed TCB info and QE identity applied to \
+            the quote (FMSPC, TDX module identity, TCB level, QE identity) and its CRLs (neither \
+            the PCK nor the Platform CA revoked). DICE quotes (CWT / COSE_Sign1) — the x5bag's \
+            certificates as one path to dice-root-ca.der, the ES384 signature by its end entity, \
+            the module certificate's SVN and FWID against the current TCB the claims state (no \
+            collateral). SNP reports (with --auxblob) — ARK (one of DIR/<line>/ark.der) → ASK → \
+            VCEK in RSASSA-PSS, the report signature, the VCEK's hwID and TCB, and \
+            DIR/<line>/crl.der (neither the ASK nor the VCEK revoked). CCA tokens — the platform \
+            token against cpak.pem, the realm token against its RAK, their binding. --report-data \
+            checks REPORTDATA (or the CCA challenge, zero-padded to 64).
 
-            Exit status: 0 when every FILE is valid, 1 when one is not (one line naming the failed \\
+            Exit status: 0 when every FILE is valid, 1 when one is not (one line naming the failed \
             check), 2 for usage errors.
 
             Examples:
@@ -103,8 +104,8 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Show the fields of tsmfs evidence (TDX quote, DICE quote, SNP report or certificate table, CCA token).",
         discussion: """
-            The kind is recognised from the bytes. Prints one field per line, or with --json an \\
-            object {"kind": …, "fields": {…}} with the fields in layout order. A file that is no \\
+            The kind is recognised from the bytes. Prints one field per line, or with --json an \
+            object {"kind": …, "fields": {…}} with the fields in layout order. A file that is no \
             evidence, or is truncated, is reported in one line (exit status 1).
 
             Example:

@@ -75,8 +75,21 @@ enum Fixtures {
         let line = SEVProvider.Configuration().productLine.rawValue
         try? FileManager.default.createDirectory(atPath: path + "/" + line, withIntermediateDirectories: true)
         write(try! amd.arkDER, path + "/\(line)/ark.der")
+        write(try! sevCRL(revoking: []), path + "/\(line)/crl.der")
         return TrustRoots(directory: path, collateralDirectory: nil)
     }()
+
+    static func sevCRL(revoking serials: [[UInt8]]) throws -> [UInt8] {
+        try amd.revocationList(
+            revoking: serials, thisUpdate: Date().addingTimeInterval(-60), nextUpdate: Date().addingTimeInterval(3600))
+    }
+
+    /// Collateral for the TDX fixtures, its CRLs listing `revoked`.
+    static func tdxCollateral(revoking revoked: [[UInt8]]) throws -> TrustRoots {
+        let path = directory("tdx-collateral")
+        write(Array(try TDXCollateral(pki: intel, revoked: revoked).collateralJSON.utf8), path + "/collateral.json")
+        return TrustRoots(directory: tdxRoots.directory, collateralDirectory: path)
+    }
 
     static let ccaKey = TokenSigner.PlatformKey.es384(P384.Signing.PrivateKey())
     static let ccaChallenge = (0..<64).map { UInt8($0 ^ 0x3C) }

@@ -91,6 +91,53 @@ import X509
         #expect(accepted.isEmpty, "\(kind): flipped bytes accepted at \(accepted.prefix(20)) of \(bytes.count)")
     }
 
+    @Test func aRevokedPCKOrPlatformCAFailsWithTheCheckNamed() throws {
+        let quote = try Fixtures.quote(.qe)
+        let verdict = try TDXQuoteVerifier.verify(quote, roots: try Fixtures.tdxCollateral(revoking: []), reportData: nil)
+        #expect(verdict.checks.contains("root CA CRL") && verdict.checks.contains("PCK CRL"), "\(verdict.checks)")
+        let pck = Array(Fixtures.intel.pck.certificate.serialNumber.bytes)
+        let platformCA = Array(Fixtures.intel.platformCA.certificate.serialNumber.bytes)
+        for (serial, check) in [(pck, "PCK revocation"), (platformCA, "Platform CA revocation")] {
+            let failure = #expect(throws: VerificationFailure.self) {
+                try TDXQuoteVerifier.verify(quote, roots: try Fixtures.tdxCollateral(revoking: [serial]), reportData: nil)
+            }
+            #expect(failure?.check == check, "\(String(describing: failure))")
+        }
+        // Another serial revoked: nothing of this chain.
+        _ = try TDXQuoteVerifier.verify(quote, roots: try Fixtures.tdxCollateral(revoking: [[0x7F, 1]]), reportData: nil)
+    }
+
+    @Test func aRevokedASKFailsAndTheCRLIsRequired() throws {
+        let (report, table) = try Fixtures.snpReport()
+        let line = SEVProvider.Configuration().productLine.rawValue
+        let verdict = try SNPReportVerifier.verify(report, certificates: table, roots: Fixtures.sevRoots, reportData: nil)
+        #expect(verdict.checks.contains("\(line) CRL"))
+        let roots = Fixtures.directory("sev-revoked")
+        try FileManager.default.createDirectory(atPath: roots + "/" + line, withIntermediateDirectories: true)
+        Fixtures.write(try Fixtures.amd.arkDER, roots + "/\(line)/ark.der")
+        let missing = #expect(throws: VerificationFailure.self) {
+            try SNPReportVerifier.verify(
+                report, certificates: table, roots: TrustRoots(directory: roots, collateralDirectory: nil), reportData: nil)
+        }
+        #expect(missing?.check == "\(line) CRL" && missing?.detail.contains("crl.der is missing") == true)
+        // The ASK's serial is 02, as AMD's are.
+        Fixtures.write(try Fixtures.sevCRL(revoking: [[0x02]]), roots + "/\(line)/crl.der")
+        let revoked = #expect(throws: VerificationFailure.self) {
+            try SNPReportVerifier.verify(
+                report, certificates: table, roots: TrustRoots(directory: roots, collateralDirectory: nil), reportData: nil)
+        }
+        #expect(revoked?.check == "ASK revocation", "\(String(describing: revoked))")
+        // A CRL signed by another key is refused.
+        var forged = try Fixtures.sevCRL(revoking: [])
+        forged[forged.count - 10] ^= 1
+        Fixtures.write(forged, roots + "/\(line)/crl.der")
+        let unsigned = #expect(throws: VerificationFailure.self) {
+            try SNPReportVerifier.verify(
+                report, certificates: table, roots: TrustRoots(directory: roots, collateralDirectory: nil), reportData: nil)
+        }
+        #expect(unsigned?.detail == "the CRL is not signed by its issuer", "\(String(describing: unsigned))")
+    }
+
     @Test func snpReservedBytesAreRefusedWithTheirName() throws {
         let (report, _) = try Fixtures.snpReport()
         for (offset, field) in [

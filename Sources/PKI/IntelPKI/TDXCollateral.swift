@@ -5,8 +5,9 @@ import SimulatedPKI
 
 /// Signed collateral for the simulated platform: what a verifier would otherwise fetch from
 /// Intel's PCS. TCB info (v3, id "TDX") and QE identity (v2, id "TD_QE") are compact JSON
-/// signed by the TCB signing key over their exact bytes; the CRLs are empty and signed by
-/// their CAs.
+/// signed by the TCB signing key over their exact bytes; the CRLs are signed by their CAs and
+/// list the platform's revoked serials (the Platform CA's in the root CA CRL, the rest in the
+/// PCK CRL).
 public struct TDXCollateral: Sendable {
     public var tcbInfo: String
     public var tcbInfoSignature: [UInt8]
@@ -22,7 +23,8 @@ public struct TDXCollateral: Sendable {
     /// How long the collateral stays valid.
     public static let validity: TimeInterval = 30 * 24 * 3600
 
-    public init(pki: SimulatedIntelPKI, now: Date = Date()) throws {
+    /// - Parameter revoked: the serials the CRLs list; the platform's `revokedSerials` unless given.
+    public init(pki: SimulatedIntelPKI, now: Date = Date(), revoked: [[UInt8]]? = nil) throws {
         let platform = pki.platform
         let issued = now.addingTimeInterval(-3600)
         let expires = now.addingTimeInterval(Self.validity)
@@ -30,14 +32,16 @@ public struct TDXCollateral: Sendable {
         qeIdentity = Self.qeIdentityJSON(platform, issued: issued, expires: expires)
         tcbInfoSignature = Array(try pki.tcbSigning.key.signature(for: Array(tcbInfo.utf8)).rawRepresentation)
         qeIdentitySignature = Array(try pki.tcbSigning.key.signature(for: Array(qeIdentity.utf8)).rawRepresentation)
-        rootCACRL = try CRLBuilder.emptyCRL(
+        let platformCASerial = Array(pki.platformCA.certificate.serialNumber.bytes)
+        let revoked = revoked ?? platform.revokedSerials
+        rootCACRL = try CRLBuilder.ecdsaCRL(
             issuer: pki.root.certificate.subject, issuerKey: pki.root.key,
             authorityKeyIdentifier: pki.root.keyIdentifier, number: 1,
-            thisUpdate: issued, nextUpdate: expires)
-        pckCRL = try CRLBuilder.emptyCRL(
+            thisUpdate: issued, nextUpdate: expires, revoked: revoked.filter { $0 == platformCASerial })
+        pckCRL = try CRLBuilder.ecdsaCRL(
             issuer: pki.platformCA.certificate.subject, issuerKey: pki.platformCA.key,
             authorityKeyIdentifier: pki.platformCA.keyIdentifier, number: 1,
-            thisUpdate: issued, nextUpdate: expires)
+            thisUpdate: issued, nextUpdate: expires, revoked: revoked.filter { $0 != platformCASerial })
         let rootPEM = try CertificateIssuer.pem(pki.root.certificate)
         tcbInfoIssuerChain = try CertificateIssuer.pem(pki.tcbSigning.certificate) + rootPEM
         pckCRLIssuerChain = try CertificateIssuer.pem(pki.platformCA.certificate) + rootPEM

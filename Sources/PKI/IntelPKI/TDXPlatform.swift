@@ -42,6 +42,9 @@ public struct TDXPlatform: Sendable, Equatable {
     }
 
     public var tcbStatus = TCBStatus.upToDate
+    /// Serial numbers (big-endian bytes) the collateral's CRLs list as revoked: the Platform CA's in
+    /// the root CA CRL, every other (a PCK's) in the PCK CRL.
+    public var revokedSerials: [[UInt8]] = []
 
     public init() {}
 }

@@ -11,15 +11,15 @@ public enum CRLBuilder {
     static let ecdsaWithSHA256: ASN1ObjectIdentifier = [1, 2, 840, 10045, 4, 3, 2]
     static let crlNumber: ASN1ObjectIdentifier = [2, 5, 29, 20]
 
-    /// An empty CRL signed with ECDSA-P256/SHA-256.
-    public static func emptyCRL(
+    /// A CRL signed with ECDSA-P256/SHA-256 listing `revoked` (serials, big-endian bytes).
+    public static func ecdsaCRL(
         issuer: DistinguishedName, issuerKey: SigningKey,
         authorityKeyIdentifier: [UInt8], number: Int,
-        thisUpdate: Date, nextUpdate: Date
+        thisUpdate: Date, nextUpdate: Date, revoked: [[UInt8]] = []
     ) throws -> [UInt8] {
         try revocationList(
             issuer: issuer, authorityKeyIdentifier: authorityKeyIdentifier, number: number,
-            thisUpdate: thisUpdate, nextUpdate: nextUpdate, revoked: [],
+            thisUpdate: thisUpdate, nextUpdate: nextUpdate, revoked: revoked,
             algorithm: { try $0.appendConstructedNode(identifier: .sequence) { try $0.serialize(ecdsaWithSHA256) } },
             sign: { Array(try issuerKey.signature(for: $0).derRepresentation) })
     }
