@@ -237,6 +237,8 @@ extension TrustMaterialCommand {
     func run() throws {
         try withOneLineErrors {
             let resolved = try providerOptions.resolve()
+            // Checked as given: resolving a link first would hide that it is one.
+            try KeyStore.checkExportDirectory(out)
             let store = KeyStore(directory: absolutePath(out))
             for (name, bytes) in try files(for: resolved) {
                 try store.writeAtomically("\(store.directory)/\(name)", bytes)

@@ -151,30 +151,67 @@ public struct KeyStore: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Writes `bytes` to `path` so that readers see either the old file or the whole new one.
+    /// Writes `bytes` to `path` so that readers see either the old file or the whole new one, and
+    /// never through a symbolic link: the directory is opened without following one, the temporary
+    /// file is created there exclusively under an unpredictable name (O_EXCL | O_NOFOLLOW), and the
+    /// rename replaces whatever entry `path` names (a planted symlink included) instead of its target.
     public func writeAtomically(_ path: String, _ bytes: [UInt8], permissions: UInt32 = 0o644) throws(PKIError) {
+        let directoryPath = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
         do {
             try FileManager.default.createDirectory(
-                atPath: (path as NSString).deletingLastPathComponent,
-                withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
+                atPath: directoryPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw PKIError("cannot create the directory of \(path): \(error.localizedDescription)")
         }
-        let temporary = "\(path).tmp-\(getpid())"
+        let directory = open(directoryPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard directory >= 0 else {
+            let reason =
+                errno == ELOOP || errno == ENOTDIR
+                ? "it is a symbolic link: name the directory itself" : "\(Errno(rawValue: errno))"
+            throw PKIError("cannot write into \(directoryPath): \(reason)")
+        }
+        defer { close(directory) }
+        var temporary = ""
+        var descriptor: Int32 = -1
+        for _ in 0..<16 where descriptor < 0 {
+            temporary = ".\(name).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+            descriptor = openat(
+                directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(permissions))
+            guard descriptor >= 0 || errno == EEXIST else { break }
+        }
+        guard descriptor >= 0 else {
+            throw PKIError("cannot create a temporary file in \(directoryPath): \(Errno(rawValue: errno))")
+        }
         do {
-            let descriptor = try FileDescriptor.open(
-                FilePath(temporary), .writeOnly,
-                options: [.create, .truncate],
-                permissions: FilePermissions(rawValue: permissions))
-            _ = try descriptor.closeAfter {
-                try descriptor.writeAll(bytes)
-                guard fsync(descriptor.rawValue) == 0 else { throw Errno(rawValue: errno) }
+            _ = try FileDescriptor(rawValue: descriptor).closeAfter {
+                try FileDescriptor(rawValue: descriptor).writeAll(bytes)
+                guard fsync(descriptor) == 0 else { throw Errno(rawValue: errno) }
             }
-            guard rename(temporary, path) == 0 else { throw Errno(rawValue: errno) }
+            guard renameat(directory, temporary, directory, name) == 0 else { throw Errno(rawValue: errno) }
         } catch {
-            unlink(temporary)
+            unlinkat(directory, temporary, 0)
             throw PKIError("cannot write \(path): \(error)")
+        }
+    }
+
+    /// Refuses an export directory (`--out`) that another user owns or could write to: they could
+    /// swap the files root writes, or plant links for it to write through.
+    public static func checkExportDirectory(_ path: String) throws(PKIError) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }  // created 0700 on first write
+        if info.st_mode & S_IFMT == S_IFLNK {
+            throw PKIError("\(path) is a symbolic link: name the directory itself")
+        }
+        if info.st_uid != geteuid() && info.st_uid != 0 {
+            throw PKIError(
+                "\(path) belongs to uid \(info.st_uid), not to the user running tsmfs (uid \(geteuid())), who could "
+                    + "replace what is written there: export into a directory of your own (mkdir -m 755 DIR)")
+        }
+        if info.st_mode & 0o022 != 0 {
+            throw PKIError(
+                "\(path) is writable by other users (mode \(String(info.st_mode & 0o7777, radix: 8))), who could replace "
+                    + "what is written there: chmod go-w \(path), or export into a directory of your own")
         }
     }
 }
