@@ -19,7 +19,12 @@ public struct MountOptions: Sendable {
 
     /// Options always passed to libfuse. `default_permissions` lets the kernel apply the
     /// files' modes to other users; the root-only refusals configfs adds are made in `open`.
-    public static let fixedOptions = ["default_permissions", "fsname=tsmfs", "subtype=tsmfs"]
+    public static let fixedOptions = ["default_permissions", "subtype=tsmfs"]
+
+    /// The mount's source as /proc/self/mounts shows it (libfuse's fsname): "tsmfs", or a name
+    /// that identifies this mount's daemon (see the control channel of `tsmfs update-module`).
+    /// Commas and backslashes would end or escape the option, so callers pass plain names.
+    public var sourceName = "tsmfs"
 
     /// Extra `-o` options from the user (`allow_other`, …), passed through to libfuse.
     public var fuseOptions: [String]
@@ -27,8 +32,9 @@ public struct MountOptions: Sendable {
     /// Upper bound on libfuse worker threads.
     public var maxThreads: Int
 
-    public init(fuseOptions: [String] = [], timeouts: Timeouts = .standard, maxThreads: Int = 16) {
+    public init(fuseOptions: [String] = [], timeouts: Timeouts = .standard, maxThreads: Int = 16, sourceName: String = "tsmfs") {
         self.fuseOptions = fuseOptions
+        self.sourceName = sourceName
         self.timeouts = timeouts
         self.maxThreads = maxThreads
     }

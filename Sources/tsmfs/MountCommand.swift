@@ -201,15 +201,17 @@ struct MountCommand: ParsableCommand {
         let tree = ReportTree(
             provider: provider, owner: settings.owner, limits: settings.limits, diagnostics: diagnostics,
             releaseWait: settings.releaseWait)
+        // tsmfs update-module reaches the simulated TDX module through a channel bound before the
+        // mount exists and named by the mount's source, so no other process can stand in for it.
+        let control = provider is TDXProvider ? try ControlChannel.listen() : nil
         let filesystem = try FUSEMount(
-            tree: tree, options: MountOptions(fuseOptions: fuseOptions, timeouts: settings.timeouts),
+            tree: tree,
+            options: MountOptions(
+                fuseOptions: fuseOptions, timeouts: settings.timeouts, sourceName: control?.sourceName ?? "tsmfs"),
             logger: logger)
         try filesystem.mount(at: mountpoint)
-        if let tdx = provider as? TDXProvider {
-            // tsmfs update-module reaches the simulated TDX module through this channel.
-            if !ControlChannel.serve(mountpoint: mountpoint, handle: { UpdateModuleCommand.handle($0, provider: tdx) }) {
-                logger.warning("another daemon answers update-module for this path; module updates go there")
-            }
+        if let tdx = provider as? TDXProvider, let control {
+            ControlChannel.serve(control, handle: { UpdateModuleCommand.handle($0, provider: tdx) })
         }
         logger.info("serving", metadata: ["mountpoint": "\(mountpoint)", "provider": "\(provider?.name ?? "none")"])
         return filesystem

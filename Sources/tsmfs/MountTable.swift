@@ -6,6 +6,12 @@ struct MountTable {
         var source: String
         var mountpoint: String
         var type: String
+        var options: [String] = []
+
+        /// The value of option `name=value`, if present.
+        func option(_ name: String) -> String? {
+            options.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+        }
     }
 
     var mounts: [Mount]
@@ -20,7 +26,10 @@ struct MountTable {
         while getline(&line, &capacity, file) > 0 {
             let fields = String(cString: line!).split(separator: " ")
             guard fields.count >= 3 else { continue }
-            mounts.append(Mount(source: unescape(fields[0]), mountpoint: unescape(fields[1]), type: String(fields[2])))
+            mounts.append(
+                Mount(
+                    source: unescape(fields[0]), mountpoint: unescape(fields[1]), type: String(fields[2]),
+                    options: fields.count > 3 ? fields[3].split(separator: ",").map(String.init) : []))
         }
         return MountTable(mounts: mounts)
     }
