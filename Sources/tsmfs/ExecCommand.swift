@@ -61,8 +61,12 @@ struct ExecCommand: ParsableCommand {
     private func enterNamespace() throws -> Int32 {
         var arguments = ["--mount", "--propagation", "private", "--", currentExecutable(), "exec", "--inside-namespace"]
         arguments += forwardedOptions()
+        // The seed reaches the re-executed tsmfs through an inherited pipe, never its command line.
+        let seedPipe = try providerOptions.resolve().seed.map(SeedHandoff.pipe)
+        defer { if let seedPipe { close(seedPipe) } }
+        if seedPipe != nil { arguments += ["--deterministic-seed-fd", String(SeedHandoff.descriptor)] }
         arguments += ["--at", at, "--"] + commandLine
-        return try runProgram("unshare", arguments)
+        return try runProgram("unshare", arguments, passing: seedPipe.map { [($0, SeedHandoff.descriptor)] } ?? [])
     }
 
     private func forwardedOptions() -> [String] {
@@ -70,7 +74,6 @@ struct ExecCommand: ParsableCommand {
         if let provider = providerOptions.provider { options += ["--provider", provider.rawValue] }
         if let stateDir = providerOptions.stateDir { options += ["--state-dir", absolutePath(stateDir)] }
         if let config = providerOptions.config { options += ["--config", absolutePath(config)] }
-        if let seed = providerOptions.deterministicSeed { options += ["--deterministic-seed", seed] }
         if let owner { options += ["--owner", owner] }
         for option in fuseOptions { options += ["-o", option] }
         return options
@@ -89,13 +92,14 @@ struct ExecCommand: ParsableCommand {
             }
         }
         // Devices are served at a staging directory and bound into place from there.
-        let provider = try providerOptions.resolve().settings.provider
+        let resolved = try providerOptions.resolve()
+        let provider = resolved.settings.provider
         let staging = provider == .tdx || provider == .sev ? try NamespacePlacement.stagingDirectory("devices") : nil
         defer { if let staging { rmdir(staging) } }
         // The daemon is this process's own child, so every way out below can stop and reap it.
         let daemon = try Daemon.start(
             arguments: ["mount", "--foreground", "--exit-with-parent", "--ready-fd", String(Daemon.readyDescriptor)]
-                + forwardedOptions() + (staging.map { ["--devices", $0] } ?? []) + [at], logFile: nil)
+                + forwardedOptions() + (staging.map { ["--devices", $0] } ?? []) + [at], logFile: nil, seed: resolved.seed)
         defer {
             _ = try? detachMount(at, lazy: true)
             var status: Int32 = 0

@@ -96,7 +96,9 @@ struct MountCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let readyFD { Daemon.closeInheritedDescriptors(keeping: readyFD) }
+        if let readyFD {
+            Daemon.closeInheritedDescriptors(keeping: [readyFD] + (providerOptions.deterministicSeedFd.map { [$0] } ?? []))
+        }
         if exitWithParent {
             let parent = getppid()
             _ = tsmfs_terminate_with_parent()
@@ -155,13 +157,12 @@ struct MountCommand: ParsableCommand {
                     "--state-dir", resolved.settings.stateDirectory,
                 ]
                 if let configPath = resolved.configPath { arguments += ["--config", configPath] }
-                if let seed = providerOptions.deterministicSeed { arguments += ["--deterministic-seed", seed] }
                 if let owner { arguments += ["--owner", owner] }
                 for options in fuseOptions { arguments += ["-o", options] }
                 if verbose { arguments.append("--verbose") }
                 if let devicesDirectory { arguments += ["--devices", devicesDirectory] }
                 arguments.append(mountpoint)
-                try Daemon.start(arguments: arguments, logFile: logFile.map(absolutePath))
+                try Daemon.start(arguments: arguments, logFile: logFile.map(absolutePath), seed: resolved.seed)
                 return nil
             }
             return try mountFilesystem(at: mountpoint, provider: provider, settings: resolved.settings)
@@ -251,6 +252,8 @@ struct MountSettings {
     var limits: ResourceLimits
     var timeouts: MountOptions.Timeouts
     var releaseWait: Duration
+    /// `deterministic_seed_file`: where the seed is kept, when the config names one.
+    var seedFile: String?
 
     static let defaultStateDirectory = "/var/lib/tsmfs"
 
@@ -264,6 +267,7 @@ struct MountSettings {
         // Read every setting before combining: `??` would skip reading the config when an option
         // is given, and finish() would then call a valid setting unknown.
         let configuredStateDirectory = try section.string("state_dir")
+        self.seedFile = try section.string("deterministic_seed_file")
         let configuredOwner = try section.parsed("owner", expected: "UID:GID, each from 0 to 4294967294") {
             MountCommand.parseOwner($0)
         }

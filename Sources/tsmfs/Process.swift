@@ -11,11 +11,16 @@ struct SpawnError: Error, CustomStringConvertible {
 }
 
 /// Runs a program found on PATH, with this process's stdio, and returns its exit status.
-func runProgram(_ program: String, _ arguments: [String]) throws -> Int32 {
+func runProgram(_ program: String, _ arguments: [String], passing descriptors: [(Int32, Int32)] = []) throws -> Int32 {
     let argv = ([program] + arguments).map { strdup($0) } + [nil]
     defer { for argument in argv { free(argument) } }
+    // `descriptors` (from, to) are dup2'ed into the child, the only way anything but argv crosses.
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for (from, to) in descriptors { posix_spawn_file_actions_adddup2(&actions, from, to) }
     var pid: pid_t = 0
-    let result = posix_spawnp(&pid, program, nil, nil, argv, environ)
+    let result = posix_spawnp(&pid, program, &actions, nil, argv, environ)
     guard result == 0 else { throw SpawnError(program: program, errno: result) }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

@@ -34,19 +34,41 @@ struct ProviderOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Derive every simulated key from this hex seed (at least 16 bytes) instead of the state directory, for reproducible fixtures.",
+            "Derive every simulated key from this hex seed (at least 16 bytes) instead of the state directory, for "
+                + "reproducible fixtures. Other users can read a command line: prefer --deterministic-seed-file.",
             valueName: "hex"))
     var deterministicSeed: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Read the deterministic seed (hex) from this file, which must be yours and unreadable by others (chmod 600).",
+            valueName: "file"))
+    var deterministicSeedFile: String?
+
+    /// How a daemon receives the seed from the command that starts it: an inherited pipe, never argv.
+    @Option(help: .hidden)
+    var deterministicSeedFd: Int32?
 
     func validate() throws {
         if let deterministicSeed, Self.parseSeed(deterministicSeed) == nil {
             throw ValidationError("--deterministic-seed must be at least 32 hexadecimal digits (16 bytes)")
+        }
+        if [deterministicSeed != nil, deterministicSeedFile != nil, deterministicSeedFd != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("give the seed once: --deterministic-seed or --deterministic-seed-file")
         }
     }
 
     static func parseSeed(_ text: String) -> [UInt8]? {
         guard text.utf8.count >= 32 else { return nil }
         return [UInt8](hex: text)
+    }
+
+    /// The seed from whichever source names it: the option, a seed file (the option's, else the
+    /// config's `deterministic_seed_file`), or the descriptor a starting command handed over.
+    func seed(configuredFile: String?) throws -> [UInt8]? {
+        if let deterministicSeed { return Self.parseSeed(deterministicSeed) }
+        if let deterministicSeedFd { return try SeedHandoff.receive(deterministicSeedFd) }
+        return try (deterministicSeedFile.map(absolutePath) ?? configuredFile).map(SeedHandoff.readFile)
     }
 
     /// Everything a command needs to build the provider, resolved once.
@@ -63,7 +85,7 @@ struct ProviderOptions: ParsableArguments {
         let settings = try MountSettings(configFile, provider: provider, stateDir: stateDir.map(absolutePath), owner: owner)
         return Resolved(
             configPath: configPath, configFile: configFile, settings: settings,
-            seed: deterministicSeed.flatMap(Self.parseSeed))
+            seed: try seed(configuredFile: settings.seedFile))
     }
 
     /// The sections a configuration file may have: `[tsmfs]` and one per provider.
