@@ -1,6 +1,7 @@
 import CFuse3
 import GuestSurface
 import Logging
+import Synchronization
 import SystemPackage
 
 #if canImport(Glibc)
@@ -14,6 +15,12 @@ final class SurfaceDispatcher: Sendable {
     let tree: SurfaceTree
     let timeouts: MountOptions.Timeouts
     let log: RequestLog
+    static let unseenCallerWarning =
+        "a device caller is outside this daemon's pid namespace (FUSE reports pid 0), so its ioctl pointers "
+        + "cannot be followed and are answered EFAULT: run the daemon in the callers' pid namespace "
+        + "(a pod with hostPID, or tsmfs exec / tsmfs mount inside the container)"
+    /// Whether the daemon already said it cannot see its callers (pid 0), which it says once.
+    private let reportedUnseenCaller = Atomic<Bool>(false)
 
     init(tree: SurfaceTree, timeouts: MountOptions.Timeouts, logger: Logger) {
         self.tree = tree
@@ -176,6 +183,12 @@ final class SurfaceDispatcher: Sendable {
             return log.fail(reply, "IOCTL \(node.name) 0x\(String(command, radix: 16))", .inappropriateIOCTLForDevice)
         }
         let bytes = input.map { Array(UnsafeRawBufferPointer(start: $0, count: inputSize)) } ?? []
+        // FUSE gives pid 0 for a caller outside the daemon's pid namespace: its memory cannot be
+        // reached, so every pointer fails (EFAULT). Say why, once.
+        if caller == 0, !reportedUnseenCaller.exchange(true, ordering: .relaxed) {
+            log.logger.warning(
+                "\(Self.unseenCallerWarning)")
+        }
         let outcome = device.ioctl(command, argument: argument, input: bytes, memory: ProcessMemory(pid: caller))
         log.trace("IOCTL \(node.name) 0x\(String(command, radix: 16)) pid \(caller)", "result \(outcome.result)")
         if outcome.output.isEmpty || outputSize == 0 {

@@ -177,6 +177,14 @@ struct MountCommand: ParsableCommand {
         let surface = try FUSEMount(
             surface: tree, options: MountOptions(fuseOptions: fuseOptions, timeouts: settings.timeouts), logger: logger)
         try surface.mount(at: directory)
+        ProcessMemory.observeTimeouts { [logger] pid, address in
+            logger.warning(
+                "a caller's memory did not become readable in time: answered EFAULT",
+                metadata: [
+                    "pid": "\(pid)", "address": "0x\(String(address, radix: 16))",
+                    "deadline": "\(ProcessMemory.deadline)", "likely": "an unresolved userfaultfd region",
+                ])
+        }
         surface.serveInBackground()
         // CUSE would make real character devices; these kernels lack it, so say what is served instead.
         let transport =

@@ -13,13 +13,13 @@ import Testing
 
     /// A tsmfs mount with its devices at a second directory.
     static func withDevices(
-        provider: String, config: String = "", _ body: (MountedTSMFS, String, String) throws -> Void
+        provider: String, config: String = "", arguments: [String] = [], _ body: (MountedTSMFS, String, String) throws -> Void
     ) throws {
         let devices = makeTemporaryDirectory("tsmfs-devices")
         defer { rmdir(devices) }
         let state = makeTemporaryDirectory("tsmfs-state")
         let configText = "[tsmfs]\nprovider = \"\(provider)\"\nstate_dir = \"\(state)\"\n[\(provider)]\n" + config
-        try withMount(provider: provider, config: configText, arguments: ["--devices", devices]) { fs in
+        try withMount(provider: provider, config: configText, arguments: ["--devices", devices] + arguments) { fs in
             defer { _ = try? run(TSMFSBinary.path, ["unmount", "--lazy", devices]) }
             let trust = makeTemporaryDirectory("tsmfs-trust")
             for command in provider == "tdx" ? ["roots", "collateral"] : ["roots"] {

@@ -10,6 +10,10 @@ Usage:
   snp_device_client.py DEVICE derived-key ROOT_KEY_SELECT FIELD_SELECT VMPL GUEST_SVN TCB_VERSION
   snp_device_client.py DEVICE hostile
       Calls the driver would refuse; prints the errno each one got.
+  snp_device_client.py DEVICE stalled-report READY_FILE
+      SNP_GET_REPORT whose request lies in a userfaultfd region nobody resolves, as a hostile caller
+      would wedge a driver's copy_from_user; touches READY_FILE just before the call, prints the errno
+      and how long the call took.
 Prints one JSON object.
 """
 import ctypes
@@ -110,6 +114,27 @@ def hostile(fd):
     return results
 
 
+def stalled_report(fd, ready_file):
+    """req_data points at a page of a userfaultfd region (missing mode) that is never filled."""
+    import mmap
+    import time
+    libc = ctypes.CDLL(None, use_errno=True)
+    uffd = libc.syscall(323, os.O_CLOEXEC | os.O_NONBLOCK)  # __NR_userfaultfd on x86-64
+    if uffd < 0:
+        return {"error": f"userfaultfd: {os.strerror(ctypes.get_errno())}"}
+    api = bytearray(struct.pack("<QQQ", 0xAA, 0, 0))
+    fcntl.ioctl(uffd, 0xC018AA3F, api, True)  # UFFDIO_API
+    region = mmap.mmap(-1, 4096)
+    address = ctypes.addressof(ctypes.c_char.from_buffer(region))
+    register = bytearray(struct.pack("<QQQQ", address, 4096, 1, 0))  # UFFDIO_REGISTER_MODE_MISSING
+    fcntl.ioctl(uffd, 0xC020AA00, register, True)  # UFFDIO_REGISTER
+    resp = ctypes.create_string_buffer(4000)
+    open(ready_file, "w").close()
+    started = time.monotonic()
+    code, _ = call(fd, SNP_GET_REPORT, guest_request(1, address, ctypes.addressof(resp)))
+    return {"errno": code, "seconds": round(time.monotonic() - started, 3)}
+
+
 def main():
     device, command = sys.argv[1], sys.argv[2]
     fd = os.open(device, os.O_RDWR)
@@ -129,6 +154,8 @@ def main():
         result = derived_key(fd, *(int(value, 0) for value in sys.argv[3:8]))
     elif command == "hostile":
         result = hostile(fd)
+    elif command == "stalled-report":
+        result = stalled_report(fd, sys.argv[3])
     else:
         raise SystemExit(__doc__)
     print(json.dumps(result))
