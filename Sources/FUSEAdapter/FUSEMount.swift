@@ -29,6 +29,8 @@ public final class FUSEMount: @unchecked Sendable {
     private let logger: Logger
     private var session: OpaquePointer?
     private var mountpoint: String?
+    /// The device of this session's mount, so that unmounting never detaches another's.
+    private var mountDevice: String?
 
     public convenience init(tree: ReportTree, options: MountOptions, logger: Logger) throws(MountError) {
         let dispatcher = RequestDispatcher(tree: tree, timeouts: options.timeouts, logger: logger)
@@ -73,6 +75,21 @@ public final class FUSEMount: @unchecked Sendable {
             throw MountError("cannot mount at \(path): " + (LibfuseLog.takeLastError() ?? "mount failed"))
         }
         mountpoint = path
+        mountDevice = MountIdentity.device(at: path)
+    }
+
+    /// libfuse unmounts by path: when this mount was already detached (tsmfs unmount --lazy) and
+    /// another mounted at the same path since, that would detach the newcomer. Only a path that
+    /// still shows this session's own device is unmounted.
+    private func unmountIfStillOurs() {
+        guard let session, let mountpoint else { return }
+        // Unknown (mountinfo unreadable at mount time): unmount as libfuse would.
+        if mountDevice == nil || MountIdentity.device(at: mountpoint) == mountDevice {
+            fuse_session_unmount(session)
+        } else {
+            logger.info(
+                "not unmounting: the mount at this path is no longer this daemon's", metadata: ["mountpoint": "\(mountpoint)"])
+        }
     }
 
     /// Serves requests until a termination signal or an unmount, then unmounts.
@@ -117,7 +134,7 @@ public final class FUSEMount: @unchecked Sendable {
     public func abandon() {
         guard let session, mountpoint != nil else { return }
         fuse_session_exit(session)
-        fuse_session_unmount(session)
+        unmountIfStillOurs()
         mountpoint = nil
         self.session = nil
     }
@@ -144,7 +161,7 @@ public final class FUSEMount: @unchecked Sendable {
     /// Unmounts (if mounted) and frees the session.
     public func close() {
         guard let session else { return }
-        if mountpoint != nil { fuse_session_unmount(session) }
+        unmountIfStillOurs()
         fuse_session_destroy(session)
         self.session = nil
         mountpoint = nil

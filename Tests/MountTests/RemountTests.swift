@@ -1,0 +1,43 @@
+import Foundation
+import Glibc
+import TestDirectories
+import Testing
+
+/// A daemon unmounts only its own mount: when its mount was detached and another tsmfs mounted at
+/// the same path meanwhile, the old daemon's exit leaves the newcomer alone.
+@Suite struct RemountTests {
+    @Test func anExitingDaemonLeavesTheNextMountAtItsPathAlone() throws {
+        let mountpoint = makeTemporaryDirectory("tsmfs-mount")
+        defer { _ = try? tsmfs("unmount", "--lazy", mountpoint) }
+        let config = makeTemporaryDirectory("tsmfs-config") + "/slow.toml"
+        try "[echo]\nlatency_ms = 3000\n".write(toFile: config, atomically: false, encoding: .utf8)
+        let old = Process()
+        old.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
+        old.arguments = ["mount", "--foreground", "--config", config, mountpoint]
+        old.standardError = FileHandle.nullDevice
+        try old.run()
+        try waitUntil { MountTableSnapshot.tsmfsMounts().contains(mountpoint) }
+        let entry = mountpoint + "/tsm/report/slow"
+        try Sys.mkdir(entry)
+        try Sys.writeFile(entry + "/inblob", nonce)
+        // A client holds a slow outblob: the old daemon finishes it before it exits.
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/cat")
+        reader.arguments = [entry + "/outblob"]
+        reader.standardOutput = FileHandle.nullDevice
+        try reader.run()
+        // Wait until the reader is inside its read (syscall 0 on x86-64), waiting for the daemon.
+        try waitUntil {
+            (try? String(contentsOfFile: "/proc/\(reader.processIdentifier)/syscall", encoding: .utf8))?.hasPrefix("0 ") == true
+        }
+        kill(old.processIdentifier, SIGTERM)
+        let detached = try tsmfs("unmount", "--lazy", mountpoint)
+        #expect(detached.status == 0, "\(detached.stderr)")
+        let newer = try tsmfs("mount", mountpoint)
+        #expect(newer.status == 0, "\(newer.stderr)")
+        reader.waitUntilExit()
+        old.waitUntilExit()
+        #expect(try Sys.listDirectory(mountpoint + "/tsm") == [".", "..", "report"], "the new mount survives the old daemon")
+        #expect(MountTableSnapshot.tsmfsMounts().contains(mountpoint))
+    }
+}
