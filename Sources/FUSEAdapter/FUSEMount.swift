@@ -111,6 +111,15 @@ public final class FUSEMount: @unchecked Sendable {
         return status < 0 ? 1 : 0
     }
 
+    /// Answers whether the session is stopping (a termination signal arrived, or it was unmounted),
+    /// from any thread: for work that should not hold the daemon up once it is.
+    public var stoppingProbe: @Sendable () -> Bool {
+        guard let session else { return { true } }
+        // libfuse reads and sets the flag with plain stores; a late answer only delays by one probe.
+        nonisolated(unsafe) let probed = session
+        return { fuse_session_exited(probed) != 0 }
+    }
+
     /// Serves on a thread of its own, without signal handlers: for a second session whose life
     /// follows the main one's.
     public func serveInBackground() {

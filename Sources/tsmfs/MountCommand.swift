@@ -220,7 +220,8 @@ struct MountCommand: ParsableCommand {
             logger: logger)
         try filesystem.mount(at: mountpoint)
         if let tdx = provider as? TDXProvider, let control {
-            ControlChannel.serve(control, handle: { UpdateModuleCommand.handle($0, provider: tdx) })
+            let stopping = filesystem.stoppingProbe
+            ControlChannel.serve(control, handle: { UpdateModuleCommand.handle($0, provider: tdx, isStopping: stopping) })
         }
         logger.info("serving", metadata: ["mountpoint": "\(mountpoint)", "provider": "\(provider?.name ?? "none")"])
         return filesystem

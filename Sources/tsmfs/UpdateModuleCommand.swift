@@ -34,7 +34,10 @@ struct UpdateModuleCommand: ParsableCommand {
     @Flag(help: "Model a module image without the quoting feature (the update is refused).")
     var withoutQuoting = false
 
-    @Option(help: ArgumentHelp("How long the TD stays paused while the module is replaced (default 0).", valueName: "ms"))
+    @Option(
+        help: ArgumentHelp(
+            "How long the TD stays paused while the module is replaced (default 0, at most 60000). Stopping the daemon "
+                + "abandons a paused update at once.", valueName: "ms"))
     var durationMs: UInt32 = 0
 
     @Argument(help: "Where the tsmfs daemon to update is mounted.")
@@ -43,6 +46,9 @@ struct UpdateModuleCommand: ParsableCommand {
     func validate() throws {
         if let mrseam, [UInt8](hex: mrseam)?.count != 48 {
             throw ValidationError("--mrseam must be 48 bytes as 96 hexadecimal digits")
+        }
+        if Duration.milliseconds(Int64(durationMs)) > ModuleUpdate.maximumDuration {
+            throw ValidationError("--duration-ms is at most \(ModuleUpdate.maximumDuration.components.seconds * 1000) (a minute)")
         }
         if svn == nil && mrseam == nil && !withoutQuoting {
             throw ValidationError("say what changes: --svn N and/or --mrseam HEX")
@@ -65,7 +71,7 @@ struct UpdateModuleCommand: ParsableCommand {
     }
 
     /// The daemon's side: parses a request line and applies it to `provider`.
-    static func handle(_ line: String, provider: TDXProvider) -> String {
+    static func handle(_ line: String, provider: TDXProvider, isStopping: @escaping @Sendable () -> Bool = { false }) -> String {
         var update = ModuleUpdate()
         for field in line.split(separator: " ").dropFirst() {
             let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
@@ -74,12 +80,14 @@ struct UpdateModuleCommand: ParsableCommand {
             case "svn": update.svn = UInt8(parts[1])
             case "mrseam": update.mrSeam = [UInt8](hex: parts[1])
             case "quoting": update.hasQuoting = parts[1] != "none"
-            case "duration_ms": update.duration = .milliseconds(Int(parts[1]) ?? 0)
+            case "duration_ms":
+                guard let milliseconds = Int64(parts[1]), milliseconds >= 0 else { return "error malformed duration_ms" }
+                update.duration = .milliseconds(milliseconds)
             default: return "error unknown request field \(parts[0])"
             }
         }
         do throws(ModuleUpdateError) {
-            let result = try provider.updateModule(update)
+            let result = try provider.updateModule(update, isStopping: isStopping)
             return "ok module updated: SVN \(result.previousSVN) -> \(result.svn), MRSEAM \(result.mrSeam.hexString), "
                 + "quotes \(result.quoteSize) of \(result.maxQuoteSize) bytes, module load \(result.generation)"
         } catch {

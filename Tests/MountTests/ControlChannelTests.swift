@@ -86,4 +86,48 @@ import Testing
         let svn = inspected.split(separator: "\n").first { $0.hasPrefix("tee_tcb_svn ") }?.split(separator: " ").last
         #expect(svn?.hasPrefix("03010200") == true, "the first TD's module is untouched: \(inspected)")
     }
+
+    /// The syscall a process is blocked in, from /proc (x86-64 numbers: 0 is read).
+    static func isInRead(_ pid: Int32) -> Bool {
+        (try? String(contentsOfFile: "/proc/\(pid)/syscall", encoding: .utf8))?.hasPrefix("0 ") == true
+    }
+
+    @Test func sigtermEndsAPausedUpdateAtOnce() throws {
+        let mountpoint = makeTemporaryDirectory("tsmfs-mount")
+        defer { _ = try? tsmfs("unmount", "--lazy", mountpoint) }
+        #expect(
+            try tsmfs("mount", "--provider", "tdx", "--state-dir", makeTemporaryDirectory("tsmfs-state"), mountpoint).status == 0)
+        let (daemon, _) = try Self.daemon(of: mountpoint)
+        let entry = mountpoint + "/tsm/report/waiting"
+        try Sys.mkdir(entry)
+        try Sys.writeFile(entry + "/inblob", nonce)
+        let update = Process()
+        update.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
+        update.arguments = ["update-module", mountpoint, "--svn", "9", "--duration-ms", "15000"]
+        let updateOutput = Pipe()
+        update.standardError = updateOutput
+        try update.run()
+        try waitUntil { Self.isInRead(update.processIdentifier) }
+        // A quote requested now waits behind the paused TD.
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/bin/cat")
+        reader.arguments = [entry + "/outblob"]
+        reader.standardOutput = FileHandle.nullDevice
+        try reader.run()
+        try waitUntil { Self.isInRead(reader.processIdentifier) }
+        let signalled = Date()
+        kill(daemon, SIGTERM)
+        try waitUntil { kill(daemon, 0) != 0 }
+        #expect(Date().timeIntervalSince(signalled) < 5, "the daemon stopped without serving out the 15 s pause")
+        update.waitUntilExit()
+        reader.waitUntilExit()
+        #expect(update.terminationStatus == 1)
+        let message = String(decoding: updateOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.contains("the daemon is stopping"), "\(message)")
+    }
+
+    @Test func aPauseLongerThanAMinuteIsRefused() throws {
+        let result = try tsmfs("update-module", "/run/none", "--svn", "1", "--duration-ms", "60001")
+        #expect(result.status != 0 && result.stderr.contains("--duration-ms is at most 60000"), "\(result.stderr)")
+    }
 }

@@ -12,8 +12,11 @@ public struct ModuleUpdate: Sendable {
     public var mrSeam: [UInt8]?
     /// Whether the new module image has the quoting feature (TDX_FEATURES0 bit 50).
     public var hasQuoting = true
-    /// How long the TD stays paused while the module is replaced.
+    /// How long the TD stays paused while the module is replaced (at most ``maximumDuration``).
     public var duration: Duration = .zero
+
+    /// The longest pause an update may ask for: a TD paused longer would see its own timeouts fire.
+    public static let maximumDuration: Duration = .seconds(60)
 
     public init(svn: UInt8? = nil, mrSeam: [UInt8]? = nil, hasQuoting: Bool = true, duration: Duration = .zero) {
         self.svn = svn
@@ -41,6 +44,9 @@ public enum ModuleUpdateError: Error, Equatable, Sendable, CustomStringConvertib
     case noDICEChain
     case invalidMeasurement(Int)
     case signing(String)
+    case durationTooLong(Duration)
+    /// The daemon is stopping: the update was abandoned and the TD runs on under the old module.
+    case interrupted
 
     public var description: String {
         switch self {
@@ -52,6 +58,9 @@ public enum ModuleUpdateError: Error, Equatable, Sendable, CustomStringConvertib
         case .noDICEChain: "DICE quoting needs the simulated DICE chain (tdx quoting = \"dice\" without its PKI)"
         case .invalidMeasurement(let count): "MRSEAM must be 48 bytes, not \(count)"
         case .signing(let reason): "the new module could not initialise quoting: \(reason)"
+        case .durationTooLong(let duration):
+            "a pause of \(duration) is longer than the \(ModuleUpdate.maximumDuration) an update may take"
+        case .interrupted: "the daemon is stopping: the update was abandoned and the old module stays"
         }
     }
 }
@@ -59,8 +68,14 @@ public enum ModuleUpdateError: Error, Equatable, Sendable, CustomStringConvertib
 extension TDXProvider {
     /// Replaces the simulated module. Generations that started before keep the old module; those
     /// that start while the update runs wait for it (the TD is paused) and get the new one.
-    public func updateModule(_ update: ModuleUpdate) throws(ModuleUpdateError) -> ModuleUpdateResult {
+    ///
+    /// `isStopping` is asked during the pause: when it answers true (the daemon got SIGTERM) the
+    /// update is abandoned at once, so nothing waits behind it.
+    public func updateModule(_ update: ModuleUpdate, isStopping: @Sendable () -> Bool = { false }) throws(ModuleUpdateError)
+        -> ModuleUpdateResult
+    {
         guard update.hasQuoting else { throw .wouldDropQuoting }
+        guard update.duration <= ModuleUpdate.maximumDuration else { throw .durationTooLong(update.duration) }
         if let mrSeam = update.mrSeam, mrSeam.count != 48 { throw .invalidMeasurement(mrSeam.count) }
         return try withModules { (modules: inout [Module]) throws(ModuleUpdateError) -> ModuleUpdateResult in
             let current = modules.last!
@@ -82,10 +97,13 @@ extension TDXProvider {
                 size = try Self.quoteSize(next, launch: launchModule, configuration: configuration, platform: pki.platform)
             } catch { throw .signing("\(error)") }
             guard size <= maxQuoteSize else { throw .quoteTooLarge(size: size, maximum: maxQuoteSize) }
-            if update.duration > .zero {
-                Thread.sleep(
-                    forTimeInterval: Double(update.duration.components.seconds) + Double(update.duration.components.attoseconds)
-                        / 1e18)
+            let clock = ContinuousClock()
+            let end = clock.now + update.duration
+            while clock.now < end {
+                if isStopping() { throw .interrupted }
+                // Short steps, so a stop is seen within one of them.
+                let remaining = (end - clock.now).components
+                Thread.sleep(forTimeInterval: min(0.02, Double(remaining.seconds) + Double(remaining.attoseconds) / 1e18))
             }
             modules.append(next)
             return ModuleUpdateResult(
