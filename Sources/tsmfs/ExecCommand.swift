@@ -9,14 +9,14 @@ struct ExecCommand: ParsableCommand {
         discussion: """
             For clients that hard-code /sys/kernel/config/tsm/report, /dev/tdx_guest or \
             /dev/sev-guest on hosts without them. The command runs in a private mount \
-            namespace: a tmpfs covers /sys/kernel there and tsmfs is mounted on a fresh \
-            /sys/kernel/config (where /sys/kernel/config already exists, as a configfs without \
+            namespace: /sys/kernel gets a config directory there and tsmfs is mounted on it (where /sys/kernel/config already exists, as a configfs without \
             tsm, tsmfs is mounted over it instead). With --provider tdx the namespace also has \
             /dev/tdx_guest and the measurement registers at \
             /sys/devices/virtual/misc/tdx_guest/measurements (and via /sys/class/misc/tdx_guest); \
             with --provider sev it has /dev/sev-guest. The rest of /dev and /sys stays as on the \
-            host. When the command exits, everything is unmounted and its exit status is tsmfs \
-            exec's. Needs root (CAP_SYS_ADMIN).
+            host, /sys/kernel's other entries included. When the command exits, everything is \
+            unmounted and its exit status is tsmfs exec's, whatever the command mounted meanwhile. \
+            Needs root (CAP_SYS_ADMIN).
 
             Examples:
               tsmfs exec --provider tdx -- hexdump -C /sys/kernel/config/tsm/report/r/outblob
@@ -37,6 +37,10 @@ struct ExecCommand: ParsableCommand {
 
     @Flag(help: .hidden)
     var insideNamespace = false
+
+    /// The staging directory the outer process made for the inner one (see ``enterNamespace()``).
+    @Option(help: .hidden)
+    var staging: String?
 
     @Argument(parsing: .captureForPassthrough, help: "The command to run (after --).")
     var command: [String] = []
@@ -59,8 +63,12 @@ struct ExecCommand: ParsableCommand {
     /// Re-runs this command under `unshare --mount --propagation private`, so that every mount
     /// it makes stays in its own namespace and disappears with it.
     private func enterNamespace() throws -> Int32 {
+        // The staging directory is made here, outside the namespace, and removed here once the inside is
+        // done — also when the inside was killed — so a host's /tmp never keeps one.
+        let staging = try NamespacePlacement.stagingDirectory("staging")
+        defer { rmdir(staging) }
         var arguments = ["--mount", "--propagation", "private", "--", currentExecutable(), "exec", "--inside-namespace"]
-        arguments += forwardedOptions()
+        arguments += forwardedOptions() + ["--staging", staging]
         // The seed reaches the re-executed tsmfs through an inherited pipe, never its command line.
         let seedPipe = try providerOptions.resolve().seed.map(SeedHandoff.pipe)
         defer { if let seedPipe { close(seedPipe) } }
@@ -80,33 +88,41 @@ struct ExecCommand: ParsableCommand {
     }
 
     private func runInside() throws -> Int32 {
+        // Everything staged lives on a tmpfs of this namespace's own, over the directory the outer
+        // process made: nothing of it reaches the host, whatever happens to this process.
+        let workspace = try staging ?? NamespacePlacement.stagingDirectory("staging")
+        guard mount("tsmfs", workspace, "tmpfs", 0, "mode=0700") == 0 else {
+            throw CLIError("cannot mount a tmpfs on \(workspace): \(systemError(errno)) (tsmfs exec needs root)")
+        }
+        // Declared first, so it runs last: when the outer process was killed, this side removes it.
+        defer {
+            umount2(workspace, Int32(MNT_DETACH))
+            rmdir(workspace)
+        }
+        let placement = NamespacePlacement(workspace: workspace)
         var info = stat()
         if stat(at, &info) != 0 {
-            // No configfs here: give the namespace its own /sys/kernel to create the directory in.
-            let parent = String(at[..<(at.lastIndex(of: "/") ?? at.endIndex)])
-            guard mount("tsmfs", parent, "tmpfs", 0, "mode=0755") == 0 else {
-                throw CLIError("cannot mount a tmpfs on \(parent): \(systemError(errno)) (tsmfs exec needs root)")
-            }
-            guard mkdir(at, 0o755) == 0 else {
-                throw CLIError("cannot create \(at): \(systemError(errno))")
-            }
+            // No configfs here: make room for the directory, keeping the rest of /sys/kernel visible.
+            try placement.makeDirectory(at)
         }
         // Devices are served at a staging directory and bound into place from there.
         let resolved = try providerOptions.resolve()
         let provider = resolved.settings.provider
-        let staging = provider == .tdx || provider == .sev ? try NamespacePlacement.stagingDirectory("devices") : nil
-        defer { if let staging { rmdir(staging) } }
+        let devices = provider == .tdx || provider == .sev ? try placement.workspaceDirectory("devices") : nil
         // The daemon is this process's own child, so every way out below can stop and reap it.
         let daemon = try Daemon.start(
             arguments: ["mount", "--foreground", "--exit-with-parent", "--ready-fd", String(Daemon.readyDescriptor)]
-                + forwardedOptions() + (staging.map { ["--devices", $0] } ?? []) + [at], logFile: nil, seed: resolved.seed)
+                + forwardedOptions() + (devices.map { ["--devices", $0] } ?? []) + [at], logFile: nil, seed: resolved.seed)
         defer {
+            // The command may have mounted over `at` or left the namespace in any state: the daemon is
+            // stopped by signal, not by finding its mount, so this always returns.
             _ = try? detachMount(at, lazy: true)
+            kill(daemon, SIGTERM)
             var status: Int32 = 0
             while waitpid(daemon, &status, 0) < 0 && errno == EINTR {}
         }
-        if let staging {
-            try placeGuestDevices(from: staging, provider: provider)
+        if let devices {
+            try placeGuestDevices(from: devices, provider: provider, placement: placement)
         }
         do {
             return try runProgram(commandLine[0], Array(commandLine.dropFirst()))
@@ -118,8 +134,7 @@ struct ExecCommand: ParsableCommand {
 
     /// Binds the daemon's devices and registers at the kernel's paths, then drops the staging
     /// mount, so the namespace shows them only where the kernel would.
-    private func placeGuestDevices(from staging: String, provider: ProviderChoice) throws {
-        let placement = NamespacePlacement()
+    private func placeGuestDevices(from staging: String, provider: ProviderChoice, placement: NamespacePlacement) throws {
         switch provider {
         case .tdx:
             try placement.bind("\(staging)/dev/tdx_guest", at: "/dev/tdx_guest", as: .file)

@@ -8,6 +8,26 @@ import Glibc
 final class NamespacePlacement {
     /// Directories already covered, so a second piece reuses the same tmpfs.
     private var opened: Set<String> = []
+    /// A directory on a tmpfs of the namespace's own, for staging: nothing made there reaches the host.
+    private let workspace: String
+    private var made = 0
+
+    init(workspace: String) { self.workspace = workspace }
+
+    /// A new directory in the workspace.
+    func workspaceDirectory(_ purpose: String) throws -> String {
+        made += 1
+        let path = "\(workspace)/\(purpose)-\(made)"
+        guard mkdir(path, 0o700) == 0 else { throw failure("create the directory", path) }
+        return path
+    }
+
+    /// Creates the directory `path`, covering its parent (with every original entry bound back) if
+    /// the parent cannot take a new entry.
+    func makeDirectory(_ path: String) throws {
+        try makeRoom(in: parent(of: path))
+        guard mkdir(path, 0o755) == 0 else { throw failure("create the directory", path) }
+    }
 
     enum Kind { case file, directory }
 
@@ -47,7 +67,7 @@ final class NamespacePlacement {
         var info = stat()
         guard stat(directory, &info) == 0 else { throw failure("inspect", directory) }
         // Keep the original reachable while the tmpfs covers it.
-        let original = try Self.stagingDirectory("original")
+        let original = try workspaceDirectory("original")
         defer {
             umount2(original, Int32(MNT_DETACH))
             rmdir(original)
@@ -81,7 +101,8 @@ final class NamespacePlacement {
         }
     }
 
-    /// A fresh empty directory in /tmp for exec's staging (removed by whoever made it).
+    /// A fresh empty directory in /tmp for exec's staging, made outside the namespace and removed by
+    /// whoever made it.
     static func stagingDirectory(_ purpose: String) throws -> String {
         var template = Array("/tmp/tsmfs-exec-\(purpose).XXXXXX".utf8CString)
         guard let path = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
