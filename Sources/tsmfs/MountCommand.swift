@@ -121,6 +121,14 @@ struct MountCommand: ParsableCommand {
 
     private func mount() throws {
         let mountpoint = absolutePath(mountpoint)
+        // Checked as given: resolving first would follow a link someone planted at the path.
+        if let devices {
+            var info = stat()
+            if lstat(devices, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK {
+                throw CLIError(
+                    "--devices \(devices) is a symbolic link: name a directory itself, so the devices land where you see them")
+            }
+        }
         let devicesDirectory = devices.map(absolutePath)
         let resolved = try providerOptions.resolve(owner: owner.flatMap(Self.parseOwner))
         let provider = try resolved.makeProvider()

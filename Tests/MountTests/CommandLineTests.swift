@@ -153,6 +153,19 @@ import Testing
         #expect(text.contains("MKDIR 2/x -> error 1 (Operation not permitted)"))
         #expect(text.contains("LOOKUP 1/tsm -> ino 2"))
     }
+
+    /// Any user who may create an entry (allow_other) chooses its name: it must not forge log lines.
+    @Test func namesCannotForgeLogLines() throws {
+        let log = makeTemporaryDirectory("tsmfs-log") + "/tsmfs.log"
+        let forged = "x\n2026-01-01T00:00:00+0000 info tsmfs: forged\u{1b}[2J"
+        try withMount(arguments: ["--verbose", "--log-file", log]) { fs in
+            try Sys.mkdir(fs.report + "/" + forged)
+        }
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(!text.split(separator: "\n").contains { $0.hasPrefix("2026-01-01T00:00:00+0000 info tsmfs: forged") })
+        #expect(text.contains("x\\x0a2026-01-01T00:00:00+0000 info tsmfs: forged\\x1b[2J"), "\(text)")
+        #expect(!text.contains("\u{1b}"))
+    }
 }
 
 /// Non-root users see the kernel's permission model when the mount allows them in.

@@ -54,4 +54,17 @@ import Testing
             TSMFSBinary.path, ["collateral", "--provider", "tdx", "--state-dir", state, "--out", owned])
         #expect(collateral.status == 1 && collateral.stderr.contains("belongs to uid 65534"), "\(collateral.stderr)")
     }
+
+    @Test func aDevicesDirectoryThatIsALinkIsRefused() throws {
+        let target = makeTemporaryDirectory("tsmfs-devices-target")
+        let link = makeTemporaryDirectory("tsmfs-devices-link") + "/devices"
+        symlink(target, link)
+        let mountpoint = makeTemporaryDirectory("tsmfs-mount")
+        defer { _ = try? tsmfs("unmount", "--lazy", mountpoint) }
+        let result = try tsmfs(
+            "mount", "--provider", "sev", "--state-dir", makeTemporaryDirectory("tsmfs-state"), "--devices", link, mountpoint)
+        #expect(result.status == 1 && result.stderr.contains("is a symbolic link"), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target).isEmpty)
+        #expect(!MountTableSnapshot.tsmfsMounts().contains(mountpoint))
+    }
 }
