@@ -48,8 +48,7 @@ public final class FUSEMount: @unchecked Sendable {
         self.logger = logger
         LibfuseLog.install(logger)
 
-        let optionList = (MountOptions.fixedOptions + ["fsname=\(options.sourceName)"] + options.fuseOptions)
-            .joined(separator: ",")
+        let optionList = (options.fixedOptions + options.fuseOptions).joined(separator: ",")
         let arguments = ["tsmfs", "-o", optionList]
         var argv = arguments.map { strdup($0) }
         defer { for argument in argv { free(argument) } }

@@ -19,7 +19,7 @@ public struct MountOptions: Sendable {
 
     /// Options always passed to libfuse. `default_permissions` lets the kernel apply the
     /// files' modes to other users; the root-only refusals configfs adds are made in `open`.
-    public static let fixedOptions = ["default_permissions", "subtype=tsmfs"]
+    public var fixedOptions: [String] { ["default_permissions", "fsname=\(sourceName)", "subtype=tsmfs"] }
 
     /// The mount's source as /proc/self/mounts shows it (libfuse's fsname): "tsmfs", or a name
     /// that identifies this mount's daemon (see the control channel of `tsmfs update-module`).
