@@ -293,8 +293,8 @@ let package = Package(
             name: "VerifyTests",
             dependencies: [
                 "TestDirectories",
-                "AMDPKI", "ByteLayout", "CBOR", "CCAProvider", "CCASigning", "DICEPKI", "IntelPKI", "ProviderKit",
-                "SEVProvider", "SNPReport", "SimulatedPKI", "TDXDICEQuote", "TDXProvider", "TDXQuote", "Verify",
+                "AMDPKI", "ByteLayout", "CBOR", "CCAProvider", "CCASigning", "DICEPKI", "EchoProvider", "IntelPKI",
+                "ProviderKit", "SEVProvider", "SNPReport", "SimulatedPKI", "TDXDICEQuote", "TDXProvider", "TDXQuote", "Verify",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]

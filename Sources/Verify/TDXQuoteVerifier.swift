@@ -81,7 +81,7 @@ struct Collateral {
         guard let text = json[key] as? String, let signatureHex = json["\(key)_signature"] as? String,
             let chainPEM = json["\(key)_issuer_chain"] as? String, let signatureBytes = [UInt8](hex: signatureHex)
         else { throw VerificationFailure(check, "collateral.json lacks \(key), its signature or its issuer chain") }
-        let chain = try CertificatePath.certificates(pem: Array(chainPEM.utf8), name: check)
+        let chain = try CertificatePath.canonicalCertificates(pem: Array(chainPEM.utf8), name: check)
         try CertificatePath.validate(chain, to: root, at: now, name: check)
         guard let key = P256.Signing.PublicKey(chain[0].publicKey),
             let signature = try? P256.Signing.ECDSASignature(rawRepresentation: signatureBytes),

@@ -5,6 +5,7 @@ import CCAProvider
 import CCASigning
 import Crypto
 import DICEPKI
+import EchoProvider
 import Foundation
 import ProviderKit
 import SEVProvider
@@ -136,6 +137,19 @@ import X509
                 report, certificates: table, roots: TrustRoots(directory: roots, collateralDirectory: nil), reportData: nil)
         }
         #expect(unsigned?.detail == "the CRL is not signed by its issuer", "\(String(describing: unsigned))")
+    }
+
+    /// The echo provider's reports are not signed: nothing could make their bytes trustworthy, so the
+    /// verifier takes none of them, altered or not.
+    @Test func unsignedEchoReportsAreNeverVerified() throws {
+        let report = try EchoProvider().generateReport(for: ReportRequest(inblob: Fixtures.reportData)).outblob
+        #expect(EvidenceKind.detect(report) == nil)
+        #expect(throws: VerificationFailure.self) { try Inspection.inspect(report) }
+        for offset in stride(from: 0, to: report.count, by: 7) {
+            var tampered = report
+            tampered[offset] ^= 0x01
+            #expect(EvidenceKind.detect(tampered) == nil, "offset \(offset)")
+        }
     }
 
     @Test func snpReservedBytesAreRefusedWithTheirName() throws {
