@@ -1,39 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// One module per layer, so each can be built and tested without the others:
-//   ByteLayout    bytes as layouts describe them: little-endian fields, checked fixed-width fields,
-//                 hex and GUID text, Blob (report bytes in shared segments); depends on nothing
-//   CFuse3        libfuse3 system library (pkg-config fuse3) and its shim header
-//   FUSEAdapter   libfuse low-level callbacks -> ConfigfsTSM calls, session lifecycle
-//   ConfigfsTSM   the configfs-tsm state machine: tree, entries, attributes, per-open handles
-//   ProviderKit   the provider contract: the protocol every TEE backend implements, and its types
-//   TDXQuote      the Intel DCAP TD quote v4/v5 layout (Sources/Evidence/TDXQuote): encode, parse
-//   TDXDICEQuote  the DICE-based TDX quote: CWT / COSE_Sign1 with EAT claims and CoRIM concise
-//                 evidence, as go-tdx-guest parses it (Sources/Evidence/TDXDICEQuote)
-//   SNPReport     the SEV-SNP report and certificate table layouts (Sources/Evidence/SNPReport)
-//   CBOR          deterministic CBOR encoding and a bounded decoder (Sources/Evidence/CBOR)
-//   CCAToken      the Arm CCA token: COSE_Sign1, platform and realm claims, collections (no keys)
-//   SigningKeys   P-256/P-384 signing, random or RFC 6979 deterministic (Sources/PKI)
-//   SimulatedPKI  key storage, CRLs and certificate helpers shared by the simulated roots (Sources/PKI)
-//   IntelPKI      the simulated Intel SGX root, PCK chain and signed TDX collateral
-//   DICEPKI       the simulated DICE chain of the TDX quoting extension: root, DeviceID, module, quoting key
-//   AMDPKI        the simulated AMD ARK/ASK (RSA-PSS), VCEK/VLEK and CRLs per product line
-//   TDXSigning    what a TDX quote's signatures cover and which key makes each (Sources/Signing/TDX)
-//   SNPSigning    what an SNP report's signature covers, which key makes it, and the certificate
-//                 table the host hands out (Sources/Signing/SNP)
-//   CCASigning    which key signs which CCA token and how the two are bound (Sources/Signing/CCA)
-//   EchoProvider, TDXProvider, SEVProvider, CCAProvider   the providers (Sources/Providers)
-//   GuestDeviceABI  the Linux uapi of /dev/tdx_guest and /dev/sev-guest: ioctl numbers, structures
-//                 (Sources/GuestDevices/ABI)
-//   GuestSurface  devices and sysfs registers beyond configfs as a small fixed tree, the caller's
-//                 memory for ioctl pointers (Sources/GuestDevices/Surface)
-//   TDXGuest, SEVGuest   each vendor's devices (and TDX's tsm-mr files) over its provider
-//   Verify        the reference verifier of everything tsmfs emits, and its inspector (tsmfs verify/inspect)
-//   TSMConfig     the configuration file format
-//   tsmfs         the command-line tool
-//   tsmfs-bench   the benchmark (a program, not a test: it prints ratios against floors of the same run)
-// Evidence layouts know nothing of keys, PKI knows nothing of evidence; Signing joins the two.
+// One module per layer, so each can be built and tested without the others; docs/architecture.md
+// maps them. Evidence layouts know nothing of keys, PKI knows nothing of evidence; Signing joins the
+// two; Verify reads the layouts and never the code that signs.
 let package = Package(
     name: "tsmfs",
     platforms: [.macOS(.v15)],

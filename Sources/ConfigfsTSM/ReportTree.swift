@@ -8,7 +8,7 @@ import SystemPackage
 
 /// The whole mounted tree: a configfs root holding `tsm/report/`, and the report entries
 /// created in it. All namespace operations of the filesystem go through here, keyed by
-/// inode number, with the kernel's errno for every refusal (spec §1, §4.1).
+/// inode number, with the kernel's errno for every refusal (the kernel's drivers/virt/coco/guest/report.c over fs/configfs; docs/fidelity.md).
 ///
 /// ## Lock order
 ///

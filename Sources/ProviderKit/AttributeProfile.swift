@@ -1,4 +1,4 @@
-/// The attribute sets of the kernel's providers (spec §2.3), for providers that want to
+/// The attribute sets of the kernel's providers (the visibility callbacks of the kernel's tdx-guest.c and sev-guest.c), for providers that want to
 /// present exactly one of them.
 public enum AttributeProfile: String, CaseIterable, Sendable {
     /// Every attribute, like a provider without visibility callbacks (arm_cca_guest).

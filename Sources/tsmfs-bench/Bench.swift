@@ -253,7 +253,7 @@ struct Bench {
     // MARK: targets
 
     mutating func targets(cycles: [String: [Int: [String: Double]]], generation: [String: Double]) {
-        print("targets (issue 6), from this run:")
+        print("targets, from this run:")
         func meanLatency(_ name: String, _ threads: Int = 1) -> Double? {
             cycles[name]?[threads]?["ops_per_s"].map { Double(threads) * 1e6 / $0 }
         }

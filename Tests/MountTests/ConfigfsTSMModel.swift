@@ -4,7 +4,7 @@ import Glibc
 import ProviderKit
 
 /// A reference model of one configfs-tsm mount with the echo provider (all attributes, floor 0),
-/// written from the specification (spec §1–§4), independently of the filesystem's core: it
+/// written from the specification (the kernel's report.c and configfs, as docs/fidelity.md describes them), independently of the filesystem's core: it
 /// predicts the result or errno of every operation the model test performs.
 final class ConfigfsTSMModel {
     final class Entry {
@@ -113,7 +113,7 @@ final class ConfigfsTSMModel {
     }
 
     func write(_ id: Int, _ bytes: [UInt8], at offset: Int?) -> Outcome {
-        // Report blobs are non-seekable (tsmfs' documented FUSE difference, spec §9.5), and
+        // Report blobs are non-seekable (tsmfs' documented FUSE difference, docs/fidelity.md), and
         // pwrite checks seekability before the open mode.
         if offset != nil, let fd = descriptors[id], fd.attribute.isReportBlob { return .error(ESPIPE) }
         guard let fd = descriptors[id], fd.canWrite else { return .error(EBADF) }

@@ -167,7 +167,7 @@ import Testing
 
     @Test func statfsReportsAFUSEFilesystem() throws {
         try withMount { fs in
-            // FUSE_SUPER_MAGIC instead of CONFIGFS_MAGIC: a difference FUSE cannot hide (spec §9).
+            // FUSE_SUPER_MAGIC instead of CONFIGFS_MAGIC: a difference FUSE cannot hide (docs/fidelity.md).
             let result = try shell("stat -f -c '%t %l' '\(fs.mountpoint)'")
             #expect(result.stdout == "65735546 255\n")
         }

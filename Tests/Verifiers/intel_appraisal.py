@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Appraise a TDX DCAP quote by Intel's rules (QVL; shared spec evidence-formats.md §1.5-1.7), written
+"""Appraise a TDX DCAP quote by Intel's rules (QVL, as docs/providers/tdx.md describes them), written
 independently of tsmfs and of dcap-qvl, with the `cryptography` package for every signature.
 
 Quote: QE vendor id, certification data type 6, SEAMATTRIBUTES zero, the quote signature by the
