@@ -173,7 +173,7 @@ let package = Package(
         .target(
             name: "Verify",
             dependencies: [
-                "ByteLayout", "CBOR", "CCAToken", "CCASigning", "SNPReport", "TDXDICEQuote", "TDXQuote",
+                "ByteLayout", "CBOR", "CCAToken", "SNPReport", "TDXDICEQuote", "TDXQuote",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
             ]

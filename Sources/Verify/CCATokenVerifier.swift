@@ -1,5 +1,4 @@
 import CBOR
-import CCASigning
 import CCAToken
 import Crypto
 import Foundation
@@ -50,7 +49,7 @@ public enum CCATokenVerifier {
             && ((try? P384.Signing.ECDSASignature(rawRepresentation: token.realm.signature))
                 .map { rak.isValidSignature($0, for: token.realm.toBeSigned) } ?? false)
         try require(realmValid, "realm signature", "not signed (ES384) by the RAK of claim 44237", into: &checks)
-        let binding = try? TokenSigner.hash(realm.rakPublicKey, algorithm: realm.rakHashAlgorithm)
+        let binding = Self.digest(realm.rakPublicKey, algorithm: realm.rakHashAlgorithm)
         try require(
             binding != nil && platform.challenge == binding, "platform-realm binding",
             "the platform challenge is not the \(realm.rakHashAlgorithm) of the RAK claim", into: &checks)
@@ -61,6 +60,16 @@ public enum CCATokenVerifier {
         return Verdict(
             kind: .ccaToken, checks: checks,
             notes: ["collection \(token.collection.rawValue)", "realm profile \(realm.profile ?? "none (legacy)")"])
+    }
+
+    /// The digest a CCA hash-algorithm claim names, or nil for an algorithm the profile does not know.
+    static func digest(_ bytes: [UInt8], algorithm: String) -> [UInt8]? {
+        switch algorithm {
+        case "sha-256": Array(SHA256.hash(data: bytes))
+        case "sha-384": Array(SHA384.hash(data: bytes))
+        case "sha-512": Array(SHA512.hash(data: bytes))
+        default: nil
+        }
     }
 
     static func rakKey(_ claim: [UInt8]) -> P384.Signing.PublicKey? {

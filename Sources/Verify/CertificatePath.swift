@@ -5,14 +5,22 @@ import X509
 /// Path validation for the ECDSA chains (Intel PCK, DICE): names chain, each certificate is signed by
 /// the next, issuers are CAs, everything is valid now, and the path ends at the trusted root.
 enum CertificatePath {
-    /// The certificates in a PEM bundle, in order.
+    /// The certificates in a PEM bundle, in order (swift-asn1's PEM parser; every block must be a
+    /// CERTIFICATE).
     static func certificates(pem bytes: [UInt8], name: String) throws(VerificationFailure) -> [Certificate] {
-        let text = String(decoding: bytes, as: UTF8.self)
-        let marker = "-----END CERTIFICATE-----"
+        let documents: [PEMDocument]
+        do {
+            documents = try PEMDocument.parseMultiple(pemString: String(decoding: bytes, as: UTF8.self))
+        } catch {
+            throw VerificationFailure(name, "the PEM bundle does not parse: \(error)")
+        }
         var certificates: [Certificate] = []
-        for block in text.components(separatedBy: marker).dropLast() {
+        for document in documents {
+            guard document.discriminator == "CERTIFICATE" else {
+                throw VerificationFailure(name, "block \(certificates.count + 1) is a \(document.discriminator), not a CERTIFICATE")
+            }
             do {
-                certificates.append(try Certificate(pemEncoded: block + marker))
+                certificates.append(try Certificate(derEncoded: document.derBytes))
             } catch {
                 throw VerificationFailure(name, "certificate \(certificates.count + 1) does not parse: \(error)")
             }
