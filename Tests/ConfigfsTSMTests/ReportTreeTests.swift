@@ -192,14 +192,23 @@ final class EmptyAuxProvider: ReportProvider {
     }
 }
 
-/// A provider that records how many generations overlap, and makes large reports.
+/// A provider that records how many generations overlap, and makes large reports. Gated, every
+/// generation waits inside the provider until the test opens the gate, so overlap is certain
+/// rather than left to the scheduler.
 final class SlowCountingProvider: ReportProvider {
     let running = Atomic<Int>(0)
     let peak = Atomic<Int>(0)
     let calls = Atomic<Int>(0)
     /// Whether it tells the core its reports can be rebuilt byte for byte.
     let rebuildsReportsExactly: Bool
-    init(rebuildsExactly: Bool = true) { self.rebuildsReportsExactly = rebuildsExactly }
+    private let gate: DispatchSemaphore?
+    init(rebuildsExactly: Bool = true, gated: Bool = false) {
+        self.rebuildsReportsExactly = rebuildsExactly
+        self.gate = gated ? DispatchSemaphore(value: 0) : nil
+    }
+
+    /// Lets `count` waiting (or future) generations finish.
+    func open(_ count: Int) { for _ in 0..<count { gate?.signal() } }
     var name: String { "slow" }
     var privlevelFloor: UInt32 { 0 }
     func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
@@ -208,7 +217,7 @@ final class SlowCountingProvider: ReportProvider {
         while now > seen, !peak.compareExchange(expected: seen, desired: now, ordering: .relaxed).exchanged {
             seen = peak.load(ordering: .relaxed)
         }
-        usleep(20_000)
+        gate?.wait()
         running.subtract(1, ordering: .relaxed)
         calls.add(1, ordering: .relaxed)
         return GeneratedReport(outblob: [UInt8](repeating: request.inblob.first ?? 0, count: 1000))
@@ -224,16 +233,36 @@ final class SlowCountingProvider: ReportProvider {
         _ = try tree.makeEntry("e3")
     }
 
-    /// Eight threads read eight entries at once; returns the most generations seen running together.
+    /// Eight threads read eight entries at once, each generation held inside the provider until all
+    /// eight readers have started and as many generations run as the cap allows; returns the most
+    /// generations seen running together.
     static func peakConcurrentGenerations(cap: Int) throws -> Int {
-        let provider = SlowCountingProvider()
+        let provider = SlowCountingProvider(gated: true)
         let tree = ReportTree(provider: provider, limits: ResourceLimits(maxConcurrentGenerations: cap))
         let entries = try (0..<8).map { try tree.makeEntry("e\($0)") }
         for entry in entries { try tree.writeAll(entry, .inblob, [1]) }
-        let threads = entries.map { entry in Thread { _ = try? tree.readAll(entry, .outblob) } }
+        let started = Atomic<Int>(0)
+        let threads = entries.map { entry in
+            Thread {
+                started.add(1, ordering: .relaxed)
+                _ = try? tree.readAll(entry, .outblob)
+            }
+        }
         for thread in threads { thread.start() }
-        while provider.calls.load(ordering: .relaxed) < entries.count { usleep(1000) }
+        try waitFor { started.load(ordering: .relaxed) == entries.count }
+        try waitFor { provider.running.load(ordering: .relaxed) == min(cap, entries.count) }
+        provider.open(entries.count)
+        try waitFor { provider.calls.load(ordering: .relaxed) == entries.count }
         return provider.peak.load(ordering: .relaxed)
+    }
+
+    /// Polls `condition` (a state the test waits for, not a duration) for up to 10 seconds.
+    static func waitFor(_ condition: () -> Bool) throws {
+        for _ in 0..<10_000 {
+            if condition() { return }
+            usleep(1000)
+        }
+        throw Errno.timedOut
     }
 
     @Test func generationsRunAtMostTheCapAtOnce() throws {

@@ -11,13 +11,8 @@ import Testing
         try withMount(config: "[echo]\nlatency_ms = 5000\n") { fs in
             let slow = try fs.makeEntry("slow")
             try Sys.writeFile(slow + "/inblob", nonce)
-            let finished = Atomic<Bool>(false)
-            let reader = Thread {
-                _ = try? Sys.readFile(slow + "/outblob")
-                finished.store(true, ordering: .releasing)
-            }
-            reader.start()
-            usleep(200_000)  // the reader is inside its generation now
+            let reader = try startReader(slow + "/outblob")
+            try waitUntil { isBlockedInRead(reader.processIdentifier) }  // inside its generation now
             // Everything that does not generate must get through while it runs.
             let other = try fs.makeEntry("other")
             try Sys.writeFile(other + "/inblob", nonce)
@@ -26,9 +21,8 @@ import Testing
             #expect(try Sys.listDirectory(fs.report).sorted() == [".", "..", "other", "slow"])
             #expect(try Sys.stat(slow + "/outblob").st_size == 0)
             try Sys.rmdir(other)
-            let stillGenerating = !finished.load(ordering: .acquiring)
-            #expect(stillGenerating, "the other entry's operations waited for the slow generation")
-            while !finished.load(ordering: .acquiring) { usleep(50_000) }
+            #expect(reader.isRunning, "the other entry's operations waited for the slow generation")
+            reader.waitUntilExit()
         }
     }
 

@@ -87,11 +87,6 @@ import Testing
         #expect(svn?.hasPrefix("03010200") == true, "the first TD's module is untouched: \(inspected)")
     }
 
-    /// The syscall a process is blocked in, from /proc (x86-64 numbers: 0 is read).
-    static func isInRead(_ pid: Int32) -> Bool {
-        (try? String(contentsOfFile: "/proc/\(pid)/syscall", encoding: .utf8))?.hasPrefix("0 ") == true
-    }
-
     @Test func sigtermEndsAPausedUpdateAtOnce() throws {
         let mountpoint = makeTemporaryDirectory("tsmfs-mount")
         defer { _ = try? tsmfs("unmount", "--lazy", mountpoint) }
@@ -107,14 +102,10 @@ import Testing
         let updateOutput = Pipe()
         update.standardError = updateOutput
         try update.run()
-        try waitUntil { Self.isInRead(update.processIdentifier) }
+        try waitUntil { isBlockedInRead(update.processIdentifier) }
         // A quote requested now waits behind the paused TD.
-        let reader = Process()
-        reader.executableURL = URL(fileURLWithPath: "/bin/cat")
-        reader.arguments = [entry + "/outblob"]
-        reader.standardOutput = FileHandle.nullDevice
-        try reader.run()
-        try waitUntil { Self.isInRead(reader.processIdentifier) }
+        let reader = try startReader(entry + "/outblob")
+        try waitUntil { isBlockedInRead(reader.processIdentifier) }
         let signalled = Date()
         kill(daemon, SIGTERM)
         try waitUntil { kill(daemon, 0) != 0 }

@@ -195,8 +195,8 @@ import Testing
             updater.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
             updater.arguments = ["update-module", fs.mountpoint, "--svn", "9", "--duration-ms", "1500"]
             try updater.run()
-            // Wait until the daemon has the request (it holds the module lock), then ask for a quote.
-            usleep(300_000)
+            // Once the client waits for the answer, the daemon has the request (and the module lock).
+            try waitUntil { isBlockedInRead(updater.processIdentifier) }
             try Sys.writeFile(entry + "/inblob", nonce)
             let quote = try Sys.readFile(entry + "/outblob")
             updater.waitUntilExit()

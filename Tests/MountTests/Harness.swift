@@ -129,3 +129,19 @@ func withTrustedMount(
         try body(fs, trust)
     }
 }
+
+/// Whether process `pid` is blocked in read(2) (syscall 0 on x86-64): a gate for "the client is now
+/// waiting on the filesystem", where a sleep would only make that likely.
+func isBlockedInRead(_ pid: Int32) -> Bool {
+    (try? String(contentsOfFile: "/proc/\(pid)/syscall", encoding: .utf8))?.hasPrefix("0 ") == true
+}
+
+/// Starts `cat path` with its output discarded: a reader whose progress a test can see from /proc.
+func startReader(_ path: String) throws -> Process {
+    let reader = Process()
+    reader.executableURL = URL(fileURLWithPath: "/bin/cat")
+    reader.arguments = [path]
+    reader.standardOutput = FileHandle.nullDevice
+    try reader.run()
+    return reader
+}

@@ -136,13 +136,13 @@ import Testing
         try Sys.writeFile(entry + "/inblob", nonce)
         let held = try Sys.open(entry + "/generation", O_RDONLY)
         // A reader blocked in a 2 s generation when SIGTERM arrives.
-        let reader = Thread { _ = try? Sys.readFile(entry + "/outblob") }
-        reader.start()
-        usleep(300_000)
+        let reader = try startReader(entry + "/outblob")
+        try waitUntil { isBlockedInRead(reader.processIdentifier) }
         kill(daemon.processIdentifier, SIGTERM)
         daemon.waitUntilExit()
         #expect(daemon.terminationStatus == 0)
         #expect(!MountTableSnapshot.tsmfsMounts().contains(mountpoint))
+        reader.waitUntilExit()
         Glibc.close(held)
     }
 }

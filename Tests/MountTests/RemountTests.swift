@@ -21,15 +21,8 @@ import Testing
         try Sys.mkdir(entry)
         try Sys.writeFile(entry + "/inblob", nonce)
         // A client holds a slow outblob: the old daemon finishes it before it exits.
-        let reader = Process()
-        reader.executableURL = URL(fileURLWithPath: "/bin/cat")
-        reader.arguments = [entry + "/outblob"]
-        reader.standardOutput = FileHandle.nullDevice
-        try reader.run()
-        // Wait until the reader is inside its read (syscall 0 on x86-64), waiting for the daemon.
-        try waitUntil {
-            (try? String(contentsOfFile: "/proc/\(reader.processIdentifier)/syscall", encoding: .utf8))?.hasPrefix("0 ") == true
-        }
+        let reader = try startReader(entry + "/outblob")
+        try waitUntil { isBlockedInRead(reader.processIdentifier) }
         kill(old.processIdentifier, SIGTERM)
         let detached = try tsmfs("unmount", "--lazy", mountpoint)
         #expect(detached.status == 0, "\(detached.stderr)")
