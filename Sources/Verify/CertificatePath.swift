@@ -17,7 +17,8 @@ enum CertificatePath {
         var certificates: [Certificate] = []
         for document in documents {
             guard document.discriminator == "CERTIFICATE" else {
-                throw VerificationFailure(name, "block \(certificates.count + 1) is a \(document.discriminator), not a CERTIFICATE")
+                throw VerificationFailure(
+                    name, "block \(certificates.count + 1) is a \(document.discriminator), not a CERTIFICATE")
             }
             do {
                 certificates.append(try Certificate(derEncoded: document.derBytes))
