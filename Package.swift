@@ -16,7 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
@@ -45,7 +45,8 @@ let package = Package(
             ]
         ),
         .target(name: "TDXQuote", dependencies: ["ByteLayout"], path: "Sources/Evidence/TDXQuote"),
-        .target(name: "SNPReport", dependencies: ["ByteLayout"], path: "Sources/Evidence/SNPReport"),
+        .target(name: "AMDValues", path: "Sources/Vendors/AMD"),
+        .target(name: "SNPReport", dependencies: ["AMDValues", "ByteLayout"], path: "Sources/Evidence/SNPReport"),
         .target(name: "TDXDICEQuote", dependencies: ["CBOR", "TDXQuote"], path: "Sources/Evidence/TDXDICEQuote"),
         .target(name: "CBOR", path: "Sources/Evidence/CBOR"),
         .target(name: "CCAToken", dependencies: ["CBOR"], path: "Sources/Evidence/CCAToken"),
@@ -92,7 +93,7 @@ let package = Package(
         .target(
             name: "AMDPKI",
             dependencies: [
-                "ByteLayout", "SimulatedPKI",
+                "AMDValues", "ByteLayout", "SimulatedPKI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -111,6 +112,7 @@ let package = Package(
         .target(
             name: "SNPSigning",
             dependencies: [
+                "AMDValues",
                 "ByteLayout", "SNPReport", "AMDPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/Signing/SNP"
@@ -120,7 +122,11 @@ let package = Package(
             dependencies: ["CBOR", "CCAToken", "SigningKeys", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Signing/CCA"
         ),
-        .target(name: "EchoProvider", dependencies: ["ByteLayout", "ProviderKit"], path: "Sources/Providers/Echo"),
+        .target(
+            name: "EchoProvider",
+            dependencies: ["ByteLayout", "ProviderKit", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Sources/Providers/Echo"
+        ),
         .target(
             name: "CCAProvider",
             dependencies: [
@@ -140,7 +146,8 @@ let package = Package(
         .target(
             name: "SEVProvider",
             dependencies: [
-                "ByteLayout", "ProviderKit", "SNPReport", "SNPSigning", "AMDPKI", "SigningKeys",
+                "AMDValues",
+                "ByteLayout", "ProviderKit", "SNPReport", "SNPSigning", "AMDPKI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -164,6 +171,7 @@ let package = Package(
         .target(
             name: "SEVGuest",
             dependencies: [
+                "AMDValues",
                 "ByteLayout", "GuestDeviceABI", "GuestSurface", "ProviderKit", "SEVProvider", "SNPReport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -182,10 +190,11 @@ let package = Package(
         .executableTarget(
             name: "tsmfs",
             dependencies: [
+                "AMDValues",
                 "ByteLayout", "CFuse3", "FUSEAdapter", "ConfigfsTSM", "ProviderKit", "EchoProvider", "TDXProvider",
                 "SEVProvider", "AMDPKI", "SNPReport", "SNPSigning", "IntelPKI", "SimulatedPKI", "SigningKeys", "TDXQuote",
-                "TSMConfig", "GuestSurface", "TDXGuest", "SEVGuest", "CBOR", "CCAToken", "CCASigning", "CCAProvider", "DICEPKI",
-                "TDXDICEQuote", "TDXSigning", "Verify",
+                "TSMConfig", "GuestSurface", "TDXGuest", "SEVGuest", "CCAToken", "CCASigning", "CCAProvider", "DICEPKI",
+                "Verify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -196,8 +205,9 @@ let package = Package(
         .executableTarget(
             name: "tsmfs-bench",
             dependencies: [
-                "ByteLayout", "EchoProvider", "TDXProvider", "SEVProvider", "IntelPKI", "AMDPKI", "SimulatedPKI",
-                "SNPSigning", "ProviderKit", "SNPReport", "CCAProvider", .product(name: "Crypto", package: "swift-crypto"),
+                "AMDValues",
+                "EchoProvider", "TDXProvider", "SEVProvider", "IntelPKI", "AMDPKI", "SimulatedPKI", "SNPSigning", "ProviderKit",
+                "SNPReport", "CCAProvider", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The minimal libfuse filesystem tsmfs-bench measures as the FUSE floor (C, no semantics).
@@ -237,19 +247,19 @@ let package = Package(
         .testTarget(
             name: "IntelPKITests",
             dependencies: [
-                "ByteLayout", "IntelPKI", "SimulatedPKI", "SigningKeys", .product(name: "Crypto", package: "swift-crypto"),
+                "IntelPKI", "SimulatedPKI", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
-        .testTarget(name: "SNPReportTests", dependencies: ["ByteLayout", "SNPReport"]),
+        .testTarget(name: "SNPReportTests", dependencies: ["AMDValues", "ByteLayout", "SNPReport"]),
         .testTarget(
             name: "ProviderFaultTests",
             dependencies: [
+                "AMDValues",
                 "TestDirectories",
                 "AMDPKI", "ByteLayout", "IntelPKI", "ProviderKit", "SEVProvider", "SNPSigning", "SimulatedPKI",
-                "SigningKeys", "TDXProvider", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SystemPackage", package: "swift-system"),
+                "TDXProvider", .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(
@@ -262,6 +272,7 @@ let package = Package(
         .testTarget(
             name: "VerifyTests",
             dependencies: [
+                "AMDValues",
                 "TestDirectories",
                 "AMDPKI", "ByteLayout", "CBOR", "CCAProvider", "CCASigning", "DICEPKI", "EchoProvider", "IntelPKI",
                 "ProviderKit", "SEVProvider", "SNPReport", "SimulatedPKI", "TDXDICEQuote", "TDXProvider", "TDXQuote", "Verify",
@@ -284,6 +295,7 @@ let package = Package(
         .testTarget(
             name: "GuestDeviceTests",
             dependencies: [
+                "AMDValues",
                 "TestDirectories",
                 "AMDPKI", "ByteLayout", "GuestDeviceABI", "GuestSurface", "IntelPKI", "ProviderKit", "SEVGuest",
                 "SEVProvider", "SNPReport", "SimulatedPKI", "TDXGuest", "TDXProvider", "TDXQuote", "TDXSigning",

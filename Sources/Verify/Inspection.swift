@@ -1,3 +1,4 @@
+import AMDValues
 import ByteLayout
 import CBOR
 import CCAToken
@@ -64,7 +65,7 @@ public enum Inspection {
                         ("version", "\(report.version)"), ("guest_svn", "\(report.guestSVN)"),
                         ("policy", "0x" + String(report.policy, radix: 16)), ("family_id", report.familyID.hexString),
                         ("image_id", report.imageID.hexString), ("vmpl", "\(report.vmpl)"),
-                        ("signing_key", report.signingKey == .vcek ? "vcek" : "vlek"), ("current_tcb", tcb(report.currentTCB)),
+                        ("signing_key", report.signingKey.rawValue), ("current_tcb", tcb(report.currentTCB)),
                         ("platform_info", "0x" + String(report.platformInfo, radix: 16)),
                         ("report_data", report.reportData.hexString),
                         ("measurement", report.measurement.hexString), ("host_data", report.hostData.hexString),

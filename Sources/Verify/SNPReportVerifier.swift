@@ -27,7 +27,7 @@ public enum SNPReportVerifier {
         do { certificates = try CertificateTable(parsing: table) } catch {
             throw VerificationFailure("certificate table", "\(error)")
         }
-        let signerKind: CertificateTable.Kind = report.signingKey == .vcek ? .vcek : .vlek
+        let signerKind = CertificateTable.Kind(report.signingKey)
         guard let arkDER = certificates.certificate(.ark), let intermediateDER = certificates.certificate(.ask),
             let signerDER = certificates.certificate(signerKind)
         else { throw VerificationFailure("certificate table", "needs ARK, ASK (or ASVK) and the \(signerKind) certificate") }

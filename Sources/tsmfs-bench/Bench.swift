@@ -237,7 +237,7 @@ struct Bench {
         if let pki = try? SimulatedAMDPKI.load(
             from: KeyStore(directory: work + "/gen-sev"), productLine: configuration.productLine,
             chipID: configuration.template.chipID,
-            reportedTCB: SecurityPatchLevels(configuration.template.reportedTCB))
+            reportedTCB: configuration.template.reportedTCB)
         {
             let sev = SEVProvider(configuration: configuration, pki: pki, svsm: nil)
             costs["sev"] = time(300) { _ = try sev.generateReport(for: request) }

@@ -151,7 +151,7 @@ extension ProviderOptions.Resolved {
         let pki = try SimulatedAMDPKI.load(
             from: keyStore("sev"), productLine: sev.configuration.productLine,
             chipID: sev.configuration.template.chipID,
-            reportedTCB: SecurityPatchLevels(sev.configuration.template.reportedTCB),
+            reportedTCB: sev.configuration.template.reportedTCB,
             signer: sev.signer,
             hardwareID: sev.hardwareID)
         return (pki, sev)

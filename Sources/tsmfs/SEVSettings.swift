@@ -1,4 +1,5 @@
 import AMDPKI
+import AMDValues
 import ByteLayout
 import Foundation
 import ProviderKit
@@ -11,7 +12,7 @@ import TSMConfig
 enum SEVSettings {
     struct Settings {
         var configuration: SEVProvider.Configuration
-        var signer: SimulatedAMDPKI.Signer
+        var signer: EndorsementKey
         var hardwareID: SimulatedAMDPKI.HardwareIDEncoding
         /// Serial numbers (big-endian bytes) the product line's CRL lists as revoked.
         var revokedSerials: [[UInt8]]
@@ -62,7 +63,7 @@ enum SEVSettings {
         report.committedFirmware = firmware
         configuration.template = report
         configuration.guestVMPL = try section.integer("guest_vmpl", as: UInt32.self, in: 0...3) ?? configuration.guestVMPL
-        let signer = try section.parsed("signing_key", expected: "vcek or vlek") { SimulatedAMDPKI.Signer(rawValue: $0) } ?? .vcek
+        let signer = try section.parsed("signing_key", expected: "vcek or vlek") { EndorsementKey(rawValue: $0) } ?? .vcek
         let hardwareID =
             try section.parsed("hwid_encoding", expected: "raw or octet-string") {
                 SimulatedAMDPKI.HardwareIDEncoding(rawValue: $0)

@@ -59,7 +59,7 @@ enum Fixtures {
         let configuration = SEVProvider.Configuration()
         return try! SimulatedAMDPKI.load(
             from: temporaryStore("amd"), productLine: configuration.productLine, chipID: configuration.template.chipID,
-            reportedTCB: SecurityPatchLevels(configuration.template.reportedTCB))
+            reportedTCB: configuration.template.reportedTCB)
     }()
 
     static let intelPKI: SimulatedIntelPKI = try! SimulatedIntelPKI.load(from: temporaryStore("intel"), platform: TDXPlatform())

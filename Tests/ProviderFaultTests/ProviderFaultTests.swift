@@ -27,7 +27,7 @@ import Testing
         return try! SimulatedAMDPKI.load(
             from: temporaryStore("amd"), productLine: configuration.productLine,
             chipID: configuration.template.chipID,
-            reportedTCB: SecurityPatchLevels(configuration.template.reportedTCB))
+            reportedTCB: configuration.template.reportedTCB)
     }()
 
     static func tdx(_ configure: (inout TDXProvider.FaultSimulation) -> Void = { _ in }) throws -> TDXProvider {

@@ -1,3 +1,4 @@
+import AMDValues
 import ByteLayout
 import SNPReport
 import Testing

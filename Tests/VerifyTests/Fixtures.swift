@@ -59,7 +59,7 @@ enum Fixtures {
         let configuration = SEVProvider.Configuration()
         return try! SimulatedAMDPKI.load(
             from: KeyStore(directory: directory("amd-keys")), productLine: configuration.productLine,
-            chipID: configuration.template.chipID, reportedTCB: SecurityPatchLevels(configuration.template.reportedTCB))
+            chipID: configuration.template.chipID, reportedTCB: configuration.template.reportedTCB)
     }()
 
     /// An SNP report and its certificate table (configfs outblob and auxblob).

@@ -1,3 +1,4 @@
+import AMDValues
 import ByteLayout
 
 /// The SEV-SNP ATTESTATION_REPORT (SNP ABI, 0x4A0 bytes, little-endian), versions 2, 3 and 5.
@@ -71,12 +72,6 @@ public struct AttestationReport: Equatable, Sendable {
     /// Guest policy bit 17, reserved and always set.
     public static let policyReservedOne: UInt64 = 1 << 17
 
-    /// Which key signs, as the signer info field records it.
-    public enum SigningKey: UInt32, Sendable {
-        case vcek = 0
-        case vlek = 1
-    }
-
     public var version: UInt32 = 3
     public var guestSVN: UInt32 = 0
     public var policy: UInt64 = 0x30000
@@ -85,7 +80,7 @@ public struct AttestationReport: Equatable, Sendable {
     public var vmpl: UInt32 = 0
     public var currentTCB = TCBVersion(bootLoader: 0, tee: 0, snp: 0, microcode: 0)
     public var platformInfo: UInt64 = 0
-    public var signingKey = SigningKey.vcek
+    public var signingKey = EndorsementKey.vcek
     public var authorKeyEnabled = false
     /// MASK_CHIP_KEY: the guest asked for CHIP_ID to be zeroed.
     public var maskChipKey = false
@@ -134,7 +129,7 @@ public struct AttestationReport: Equatable, Sendable {
             try out.write(currentTCB.bytes, to: Fields.currentTCB)
             out.storeLittleEndian(platformInfo, at: Offset.platformInfo)
             out.storeLittleEndian(
-                (authorKeyEnabled ? 1 : 0) | (maskChipKey ? 2 : 0) | signingKey.rawValue << 2, at: Offset.signerInfo)
+                (authorKeyEnabled ? 1 : 0) | (maskChipKey ? 2 : 0) | signingKey.signerInfoValue << 2, at: Offset.signerInfo)
             try out.write(reportData, to: Fields.reportData)
             try out.write(measurement, to: Fields.measurement)
             try out.write(hostData, to: Fields.hostData)
@@ -181,7 +176,7 @@ public struct AttestationReport: Equatable, Sendable {
         let signer = bytes.loadLittleEndian(UInt32.self, at: Offset.signerInfo)
         authorKeyEnabled = signer & 1 != 0
         maskChipKey = signer & 2 != 0
-        guard let key = SigningKey(rawValue: (signer >> 2) & 7) else { throw .unknownSigningKey((signer >> 2) & 7) }
+        guard let key = EndorsementKey(signerInfoValue: (signer >> 2) & 7) else { throw .unknownSigningKey((signer >> 2) & 7) }
         signingKey = key
         guard signer >> 5 == 0 else { throw .reservedNonZero(field: "signer_info bits 31:5", offset: Offset.signerInfo) }
         for (field, range) in Self.mustBeZero(version: version) {

@@ -1,3 +1,4 @@
+import AMDValues
 import ByteLayout
 
 /// The GHCB extended-report certificate table, as configfs-tsm's `auxblob` carries it:
@@ -12,6 +13,9 @@ public struct CertificateTable: Equatable, Sendable {
         case ask = "4ab7b379-bbac-4fe4-a02f-05aef327c782"
         case vcek = "63da758d-e664-4564-adc5-f4b93be8accd"
         case vlek = "a8074bc2-a25a-483e-aae6-39c045a0b8a1"
+
+        /// The entry that holds `key`'s certificate.
+        public init(_ key: EndorsementKey) { self = key == .vcek ? .vcek : .vlek }
 
         /// The GUID's bytes in RFC 4122 order: the hex digits as the string reads.
         public var guid: [UInt8] { [UInt8](guid: rawValue)! }

@@ -1,3 +1,4 @@
+import AMDValues
 import ByteLayout
 import Crypto
 import Foundation
@@ -12,11 +13,10 @@ import _CryptoExtras
 /// ARK and ASK are created once per product line and kept with their keys in the key store's
 /// directory; the VCEK is issued at load time for the chip id and reported TCB, since a VCEK
 /// is bound to both (its hwID and SPL extensions must equal the report's).
-public struct SimulatedAMDPKI: @unchecked Sendable {
-    // Certificates are DER bytes; `_RSA`/P-384 keys are immutable values not yet marked Sendable.
+public struct SimulatedAMDPKI: Sendable {
+    // Certificates are DER bytes.
 
     /// The key that signs reports: the chip's VCEK, or a cloud provider's VLEK.
-    public enum Signer: String, Sendable, CaseIterable { case vcek, vlek }
 
     /// How the VCEK's hwID extension holds the CHIP_ID.
     public enum HardwareIDEncoding: String, Sendable, CaseIterable {
@@ -27,7 +27,7 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     }
 
     public let productLine: AMDProductLine
-    public let signer: Signer
+    public let signer: EndorsementKey
     public let arkDER: [UInt8]
     /// The ASK for a VCEK, the ASVK for a VLEK.
     public let intermediateDER: [UInt8]
@@ -46,7 +46,7 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
 
     public static func load(
         from store: KeyStore, productLine: AMDProductLine, chipID: [UInt8],
-        reportedTCB: SecurityPatchLevels, signer: Signer = .vcek,
+        reportedTCB: TCBVersion, signer: EndorsementKey = .vcek,
         hardwareID: HardwareIDEncoding = .raw
     ) throws -> SimulatedAMDPKI {
         let line = productLine.rawValue.lowercased()
@@ -102,8 +102,8 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
     /// Exactly AMD's KDS extension set: structVersion, productName, eight SPLs, then hwID (VCEK,
     /// the line and stepping as productName) or cspID (VLEK, the line alone).
     static func kdsExtensions(
-        productLine: AMDProductLine, signer: Signer, chipID: [UInt8],
-        tcb: SecurityPatchLevels, hardwareID: HardwareIDEncoding
+        productLine: AMDProductLine, signer: EndorsementKey, chipID: [UInt8],
+        tcb: TCBVersion, hardwareID: HardwareIDEncoding
     ) throws -> [Certificate.Extension] {
         func value(_ write: (inout DER.Serializer) throws -> Void) throws -> ArraySlice<UInt8> {
             var serializer = DER.Serializer()
@@ -121,7 +121,7 @@ public struct SimulatedAMDPKI: @unchecked Sendable {
                     try $0.serialize(ASN1IA5String(signer == .vcek ? productLine.productName : productLine.rawValue))
                 }),
         ]
-        for (index, spl) in tcb.extensionValues.enumerated() {
+        for (index, spl) in tcb.securityPatchLevelExtensions.enumerated() {
             extensions.append(try kds(3, UInt(index + 1), value: try value { try $0.serialize(Int(spl)) }))
         }
         switch signer {

@@ -6,10 +6,7 @@ import X509
 /// A P-384 signing key of a simulated root of trust (the DICE chain of the TDX quoting extension
 /// signs ES384), signing as BoringSSL does or deterministically (RFC 6979) when the output must be
 /// reproducible.
-///
-/// `@unchecked Sendable`: swift-crypto 3 does not mark its keys `Sendable`, but a key is an
-/// immutable value after creation and signing never mutates it.
-public struct P384SigningKey: @unchecked Sendable {
+public struct P384SigningKey: Sendable {
     public let key: P384.Signing.PrivateKey
     public let deterministic: Bool
 
@@ -33,8 +30,7 @@ public struct P384SigningKey: @unchecked Sendable {
 }
 
 /// Lets swift-certificates sign certificates with RFC 6979 P-384 signatures.
-/// `@unchecked Sendable` for the same reason as ``P384SigningKey``.
-struct DeterministicP384CertificateKey: CustomPrivateKey, @unchecked Sendable {
+struct DeterministicP384CertificateKey: CustomPrivateKey, Sendable {
     let key: P384.Signing.PrivateKey
 
     static var defaultPEMDiscriminator: String { "PRIVATE KEY" }

@@ -5,10 +5,7 @@ import X509
 
 /// A P-256 signing key of a simulated root of trust, signing either as BoringSSL does (random
 /// nonces) or deterministically (RFC 6979) when the output must be reproducible.
-///
-/// `@unchecked Sendable`: swift-crypto 3 does not mark its keys `Sendable`, but a key is an
-/// immutable value after creation and signing never mutates it.
-public struct SigningKey: @unchecked Sendable {
+public struct SigningKey: Sendable {
     public let key: P256.Signing.PrivateKey
     public let deterministic: Bool
 
@@ -32,8 +29,7 @@ public struct SigningKey: @unchecked Sendable {
 }
 
 /// Lets swift-certificates sign certificates with RFC 6979 signatures.
-/// `@unchecked Sendable` for the same reason as ``SigningKey``.
-struct DeterministicCertificateKey: CustomPrivateKey, @unchecked Sendable {
+struct DeterministicCertificateKey: CustomPrivateKey, Sendable {
     let key: P256.Signing.PrivateKey
 
     static var defaultPEMDiscriminator: String { "PRIVATE KEY" }

@@ -1,4 +1,5 @@
 import AMDPKI
+import AMDValues
 import ByteLayout
 import Crypto
 import Foundation

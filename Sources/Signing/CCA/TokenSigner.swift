@@ -12,11 +12,9 @@ import SigningKeys
 ///   the algorithm claim 44240 names: that binds the realm token to the platform.
 ///
 /// Both sign with RFC 6979 nonces, so a token is a function of its claims.
-///
-/// `@unchecked Sendable`: swift-crypto 3 keys are immutable values not yet marked Sendable.
-public struct TokenSigner: @unchecked Sendable {
+public struct TokenSigner: Sendable {
     /// The platform key and the COSE algorithm it signs with.
-    public enum PlatformKey: @unchecked Sendable {
+    public enum PlatformKey: Sendable {
         case es256(P256.Signing.PrivateKey)
         case es384(P384.Signing.PrivateKey)
 

@@ -1,4 +1,5 @@
 import AMDPKI
+import AMDValues
 import ByteLayout
 import Crypto
 import SNPReport
@@ -8,12 +9,9 @@ import SigningKeys
 /// **VCEK** (or a cloud provider's **VLEK**), certified by the ASK (or ASVK) under the product
 /// line's ARK, signs bytes 0x000–0x29F of the report with ECDSA P-384/SHA-384 and RFC 6979 nonces,
 /// so one request always gives the same report. The signer info field names the key.
-///
-/// `@unchecked Sendable`: swift-crypto 3 keys are immutable values not yet marked Sendable;
-/// signing does not mutate them.
-public final class ReportSigner: @unchecked Sendable {
+public final class ReportSigner: Sendable {
     private let key: P384.Signing.PrivateKey
-    private let signer: SimulatedAMDPKI.Signer
+    private let signer: EndorsementKey
     /// The certificates a verifier needs, as the host hands them to the guest (auxblob).
     public let certificateTable: CertificateTable
 
@@ -25,7 +23,7 @@ public final class ReportSigner: @unchecked Sendable {
 
     /// Signs `report` in place, first recording the signing key in its signer info.
     public func sign(_ report: inout AttestationReport) throws(LayoutError) {
-        report.signingKey = signer == .vcek ? .vcek : .vlek
+        report.signingKey = signer
         let signature = DeterministicECDSA.sign(try report.signedBytes, with: key)
         report.signatureR = Array(signature[0..<48])
         report.signatureS = Array(signature[48..<96])
@@ -40,12 +38,5 @@ extension CertificateTable {
             (.ark, pki.arkDER), (.ask, pki.intermediateDER),
             (pki.signer == .vcek ? .vcek : .vlek, pki.signerDER),
         ])
-    }
-}
-
-extension SecurityPatchLevels {
-    /// The levels a VCEK for a report with this REPORTED_TCB must certify.
-    public init(_ tcb: TCBVersion) {
-        self.init(bootLoader: tcb.bootLoader, tee: tcb.tee, snp: tcb.snp, microcode: tcb.microcode)
     }
 }
