@@ -308,7 +308,7 @@ let package = Package(
             name: "MountTests",
             dependencies: [
                 "TestDirectories",
-                "ByteLayout", "CBOR", "CBORFuzz", "ConfigfsTSM", "EchoProvider", "ProviderKit", "TSMConfig",
+                "ByteLayout", "CBOR", "CBORFuzz", "ConfigfsTSM", "EchoProvider", "ProviderKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

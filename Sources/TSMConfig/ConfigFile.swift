@@ -1,6 +1,7 @@
-/// A parsed configuration file: a TOML subset of `[section]` headers and `key = value`
-/// lines, where a value is a double-quoted string, an integer (decimal or `0x` hex, `_`
-/// separators allowed) or `true`/`false`; `#` starts a comment.
+/// A parsed configuration file: TOML's `[table]` headers and `key = value` lines, values by TOML's
+/// grammar (``TOMLValueParser``); `#` starts a comment. Every file this reads, Python's tomllib
+/// reads the same; what TOML has beyond (dotted and quoted keys, arrays of tables, multi-line
+/// values) is refused by name rather than misread.
 public struct ConfigFile: Sendable {
     struct Setting: Sendable {
         var value: ConfigValue
@@ -23,11 +24,13 @@ public struct ConfigFile: Sendable {
         for (index, rawLine) in lines.enumerated() {
             let lineNumber = index + 1
             func fail(_ message: String) -> ConfigError { ConfigError(file: name, line: lineNumber, message: message) }
-            let line = Self.strippingComment(rawLine).trimmingSpaces()
-            if line.isEmpty { continue }
+            let line = rawLine.trimmingSpaces()
+            if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("[") {
-                guard line.hasSuffix("]") else { throw fail("section header must end with ']'") }
-                let section = String(line.dropFirst().dropLast()).trimmingSpaces()
+                let header = Self.strippingComment(Substring(line)).trimmingSpaces()
+                if header.hasPrefix("[[") { throw fail("arrays of tables ([[…]]) are not used by any setting") }
+                guard header.hasSuffix("]") else { throw fail("section header must end with ']'") }
+                let section = String(header.dropFirst().dropLast()).trimmingSpaces()
                 guard !section.isEmpty, section.allSatisfy(Self.isKeyCharacter) else {
                     throw fail("invalid section name '\(section)': use letters, digits, '_' and '-'")
                 }
@@ -43,13 +46,15 @@ public struct ConfigFile: Sendable {
                 throw fail("expected 'key = value' or '[section]', found '\(line)'")
             }
             let key = String(line[..<equals]).trimmingSpaces()
-            let valueText = String(line[line.index(after: equals)...]).trimmingSpaces()
             guard !key.isEmpty, key.allSatisfy(Self.isKeyCharacter) else {
+                if key.contains(".") || key.hasPrefix("\"") || key.hasPrefix("'") {
+                    throw fail("invalid key '\(key)': dotted and quoted keys are not used by any setting")
+                }
                 throw fail("invalid key '\(key)': use letters, digits, '_' and '-'")
             }
             let value: ConfigValue
             do {
-                value = try Self.parseValue(valueText)
+                value = try TOMLValueParser.parse(line[line.index(after: equals)...])
             } catch {
                 throw fail("\(Self.qualified(current, key)): \(error.message)")
             }
@@ -99,85 +104,9 @@ public struct ConfigFile: Sendable {
         character.isASCII && (character.isLetter || character.isNumber || character == "_" || character == "-")
     }
 
+    /// A header line without its comment (headers hold no strings).
     private static func strippingComment(_ line: Substring) -> Substring {
-        var inString = false
-        var escaped = false
-        for index in line.indices {
-            let character = line[index]
-            if escaped {
-                escaped = false
-                continue
-            }
-            if character == "\\" && inString {
-                escaped = true
-                continue
-            }
-            if character == "\"" { inString.toggle() }
-            if character == "#" && !inString { return line[..<index] }
-        }
-        return line
-    }
-
-    struct ValueError: Error { var message: String }
-
-    private static func parseValue(_ text: String) throws(ValueError) -> ConfigValue {
-        if text.isEmpty { throw ValueError(message: "missing value after '='") }
-        if text == "true" { return .boolean(true) }
-        if text == "false" { return .boolean(false) }
-        if text.hasPrefix("\"") { return .string(try parseString(text)) }
-        var digits = String(text.filter { $0 != "_" })
-        var negative = false
-        if digits.hasPrefix("-") {
-            negative = true
-            digits.removeFirst()
-        } else if digits.hasPrefix("+") {
-            digits.removeFirst()
-        }
-        let isHex = digits.lowercased().hasPrefix("0x")
-        let body = isHex ? String(digits.dropFirst(2)) : digits
-        let isWellFormed = !body.isEmpty && body.allSatisfy { isHex ? $0.isHexDigit : ("0"..."9").contains($0) }
-        let magnitude = isWellFormed ? UInt64(body, radix: isHex ? 16 : 10) : nil
-        if isWellFormed && magnitude == nil { throw ValueError(message: "\(text) is out of range") }
-        guard let magnitude else {
-            throw ValueError(
-                message:
-                    "cannot read \(text) as a value: strings need double quotes, numbers are decimal or 0x hex, booleans are true/false"
-            )
-        }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { throw ValueError(message: "\(text) is out of range") }
-            return .integer(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
-        }
-        guard magnitude <= UInt64(Int64.max) else { throw ValueError(message: "\(text) is out of range") }
-        return .integer(Int64(magnitude))
-    }
-
-    private static func parseString(_ text: String) throws(ValueError) -> String {
-        var result = ""
-        var iterator = text.dropFirst().makeIterator()
-        while let character = iterator.next() {
-            switch character {
-            case "\"":
-                let rest = String(IteratorSequence(iterator)).trimmingSpaces()
-                guard rest.isEmpty else { throw ValueError(message: "unexpected '\(rest)' after the closing quote") }
-                return result
-            case "\\":
-                switch iterator.next() {
-                case "\"": result.append("\"")
-                case "\\": result.append("\\")
-                case "n": result.append("\n")
-                case "t": result.append("\t")
-                case let other?: throw ValueError(message: "unknown escape '\\\(other)' in string")
-                case nil: throw ValueError(message: "unterminated string")
-                }
-            default:
-                guard !character.isASCII || character.asciiValue! >= 0x20 else {
-                    throw ValueError(message: "control character in string")
-                }
-                result.append(character)
-            }
-        }
-        throw ValueError(message: "unterminated string: add the closing '\"'")
+        line.firstIndex(of: "#").map { line[..<$0] } ?? line
     }
 }
 

@@ -85,15 +85,35 @@ public final class ConfigSection {
         }
     }
 
-    /// Certificate serial numbers (big-endian bytes) written as hexadecimal and separated by commas,
-    /// e.g. `"02, 7f3a"`; an odd digit count gets a leading zero.
-    public func serialNumbers(_ key: String) throws(ConfigError) -> [[UInt8]]? {
-        try parsed(key, expected: "hex serial numbers separated by commas, e.g. \"02\"") { text -> [[UInt8]]? in
-            let serials = text.split(separator: ",").map { part in
-                String(part.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    /// An array of strings.
+    public func strings(_ key: String) throws(ConfigError) -> [String]? {
+        switch value(key) {
+        case nil: return nil
+        case .array(let items):
+            var strings: [String] = []
+            for item in items {
+                guard case .string(let text) = item else {
+                    throw error(key, "expected an array of strings, found \(item.typeName) \(item) in it")
+                }
+                strings.append(text)
             }
-            let parsed = serials.map { serial in [UInt8](hex: serial.count % 2 == 0 ? serial : "0" + serial) }
-            return parsed.contains { $0 == nil || $0!.isEmpty } ? nil : parsed.compactMap { $0 }
+            return strings
+        case .string(let text):
+            let items = text.split(separator: ",").map { "\"\($0.filter { $0 != " " })\"" }
+            throw error(key, "is an array now: write \(key) = [\(items.joined(separator: ", "))]")
+        case let other?: throw error(key, "expected an array of strings, found \(other.typeName) \(other)")
+        }
+    }
+
+    /// Certificate serial numbers (big-endian bytes), each a hexadecimal string, e.g.
+    /// `["02", "7f3a"]`; an odd digit count gets a leading zero.
+    public func serialNumbers(_ key: String) throws(ConfigError) -> [[UInt8]]? {
+        guard let texts = try strings(key) else { return nil }
+        return try texts.map { (text) throws(ConfigError) -> [UInt8] in
+            guard let serial = [UInt8](hex: text.count % 2 == 0 ? text : "0" + text), !serial.isEmpty else {
+                throw error(key, "\"\(text)\" is not a serial number in hexadecimal, e.g. \"02\"")
+            }
+            return serial
         }
     }
 

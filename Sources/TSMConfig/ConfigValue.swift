@@ -3,12 +3,14 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
     case string(String)
     case integer(Int64)
     case boolean(Bool)
+    case array([ConfigValue])
 
     public var description: String {
         switch self {
         case .string(let text): "\"\(text)\""
         case .integer(let number): String(number)
         case .boolean(let flag): String(flag)
+        case .array(let items): "[" + items.map(\.description).joined(separator: ", ") + "]"
         }
     }
 
@@ -17,6 +19,7 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
         case .string: "a string"
         case .integer: "an integer"
         case .boolean: "a boolean"
+        case .array: "an array"
         }
     }
 }

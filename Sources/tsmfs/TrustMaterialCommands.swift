@@ -195,7 +195,7 @@ struct CollateralCommand: TrustMaterialCommand {
               pck-crl-issuer-chain.pem  the Platform CA certificate, then the root
               root-ca.crl, pck-platform.crl   DER CRLs signed by the root and the Platform CA
             The collateral is valid for 30 days. With tcb_status = "OutOfDate" in [tdx] the
-            platform's TCB level is reported out of date; [tdx] revoked_serials (hex, comma-separated;
+            platform's TCB level is reported out of date; [tdx] revoked_serials (an array of hex strings;
             tsmfs inspect shows each chain certificate's serial) lists the Platform CA's serial in
             root-ca.crl and any other (a PCK's) in pck-platform.crl.
 

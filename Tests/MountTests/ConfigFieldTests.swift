@@ -49,7 +49,7 @@ import Testing
         case .boolean: return ["1", "\"yes\"", "maybe"]
         case .hex: return ["\"zz\"", "\"\"", "\"0\"", "7", "\"\u{00e9}\u{00e9}\""]
         case .choice: return ["\"bogus\"", "\"\"", "3"]
-        case .serials: return ["\"zz\"", "\"02, x\"", "2", "true"]
+        case .serials: return ["[\"zz\"]", "\"02, 1f\"", "[2]", "true", "[\"\"]"]
         }
     }
 

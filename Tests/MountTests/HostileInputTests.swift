@@ -2,7 +2,6 @@ import ConfigfsTSM
 import Foundation
 import Glibc
 import SystemPackage
-import TSMConfig
 import TestDirectories
 import Testing
 
@@ -37,44 +36,6 @@ import Testing
             text[Int.random(in: 0..<text.count, using: &rng)] = Array("0aF-gx\n".utf8).randomElement(using: &rng)!
             #expect((try? KernelParsing.guidParse(text)) == ConfigfsTSMModel.guid(text))
         }
-    }
-
-    @Test func configParserReportsGarbageWithFileAndLine() {
-        var rng = SeededGenerator(state: 7)
-        let fragments = [
-            "[tsmfs]", "[echo]", "provider = \"echo\"", "latency_ms = 5", "x", "= 1", "\"", "[", "]",
-            "max_entries = 0x", "name = \"a\\q\"", "#", "\u{0}", "é", "fail_with = \"EIO\"", "", "  # note",
-        ]
-        var failures = 0
-        for _ in 0..<3000 {
-            let lines = (0..<Int.random(in: 1...8, using: &rng)).map { _ in
-                Int.random(in: 0..<5, using: &rng) == 0
-                    ? String(decoding: (0..<8).map { _ in UInt8.random(in: 32...126, using: &rng) }, as: UTF8.self)
-                    : fragments.randomElement(using: &rng)!
-            }
-            let separator = Bool.random(using: &rng) ? "\n" : "\r\n"
-            func parse(_ count: Int) -> ConfigError? {
-                do {
-                    _ = try ConfigFile(parsing: lines.prefix(count).joined(separator: separator), name: "fuzz.toml")
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-            guard let error = parse(lines.count) else { continue }
-            failures += 1
-            // The error names the file and the first bad line: everything before it parses, and
-            // the file cut just after it fails there too, whatever the line ends are.
-            #expect(error.file == "fuzz.toml" && error.description.hasPrefix("fuzz.toml:"), "\(error)")
-            guard let line = error.line, (1...lines.count).contains(line) else {
-                Issue.record("error without a line in range: \(error) for \(lines)")
-                continue
-            }
-            #expect(parse(line - 1) == nil, "lines before \(line) fail too: \(lines)")
-            #expect(parse(line)?.line == line, "\(error) is not where \(lines) first fails")
-        }
-        // The fragments must produce errors at all, or the checks above never ran.
-        #expect(failures > 1000)
     }
 
     @Test func hugeAndBinaryWritesGetTheKernelsErrors() throws {

@@ -96,8 +96,8 @@ import Testing
     @Test(arguments: ["vcek", "vlek"])
     func rootsIncludeTheCRLAMDsKDSServes(_ signer: String) throws {
         let state = makeTemporaryDirectory("tsmfs-state")  // one set of RSA keys for both variants
-        for revoked in ["", "02, 1f"] {
-            let config = "signing_key = \"\(signer)\"\n" + (revoked.isEmpty ? "" : "revoked_serials = \"\(revoked)\"\n")
+        for revoked in ["", "\"02\", \"1f\""] {
+            let config = "signing_key = \"\(signer)\"\n" + (revoked.isEmpty ? "" : "revoked_serials = [\(revoked)]\n")
             try Self.withSEV(config: config, stateDirectory: state) { fixture in
                 let (report, aux) = try Self.takeReport(fixture.filesystem, nonce: nonce)
                 let verdict = try Self.kdsCheck(report, aux, trust: fixture.trust)

@@ -35,7 +35,8 @@ import Testing
         ("just words", "t.toml:1: expected 'key = value' or '[section]', found 'just words'"),
         (
             "x = abc",
-            "t.toml:1: x: cannot read abc as a value: strings need double quotes, numbers are decimal or 0x hex, booleans are true/false"
+            "t.toml:1: x: cannot read abc as a value: strings need quotes (\"…\" or '…'), integers are decimal, 0x, 0o or 0b, "
+                + "booleans are true/false, lists are [ … ]"
         ),
         ("x = 99999999999999999999", "t.toml:1: x: 99999999999999999999 is out of range"),
         ("x =", "t.toml:1: x: missing value after '='"),
