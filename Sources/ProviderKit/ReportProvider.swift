@@ -26,7 +26,7 @@ public protocol ReportProvider: Sendable {
     /// Platform state a report depends on beyond its request (TDX: the RTMRs, which guests
     /// extend), captured when a generation starts and handed back in ``ReportRequest/platformState``,
     /// so that a report rebuilt later still shows the state of its own generation.
-    func capturePlatformState() -> [UInt8]
+    func capturePlatformState() -> (any PlatformSnapshot)?
 }
 
 extension ReportProvider {
@@ -34,7 +34,7 @@ extension ReportProvider {
     public var rebuildsReportsExactly: Bool { false }
 
     /// Most providers' reports depend on nothing that changes while they serve.
-    public func capturePlatformState() -> [UInt8] { [] }
+    public func capturePlatformState() -> (any PlatformSnapshot)? { nil }
 
     /// Providers without visibility rules show every attribute, like the kernel with NULL callbacks.
     public func isVisible(_ attribute: ReportAttribute) -> Bool { true }

@@ -1,5 +1,15 @@
 import ByteLayout
 
+/// Platform state a report depends on beyond its request, as one provider captures it (TDX: the
+/// RTMRs and the module of a generation). Typed, so a provider reads back exactly what it captured.
+public protocol PlatformSnapshot: Sendable {
+    func isEqual(to other: any PlatformSnapshot) -> Bool
+}
+
+extension PlatformSnapshot where Self: Equatable {
+    public func isEqual(to other: any PlatformSnapshot) -> Bool { (other as? Self) == self }
+}
+
 /// The per-entry input state a provider turns into evidence (`struct tsm_report_desc`).
 public struct ReportRequest: Sendable, Equatable {
     /// Maximum inblob size (`TSM_REPORT_INBLOB_MAX`).
@@ -23,8 +33,8 @@ public struct ReportRequest: Sendable, Equatable {
     /// A report rebuilt after its cache was dropped is asked for with the same serial.
     public var serial: UInt64
     /// What ``ReportProvider/capturePlatformState()`` returned when this generation started; a
-    /// rebuild carries the same bytes. Empty for requests built outside a filesystem.
-    public var platformState: [UInt8] = []
+    /// rebuild carries the same snapshot. `nil` for requests built outside a filesystem.
+    public var platformState: (any PlatformSnapshot)?
 
     public init(
         inblob: [UInt8] = [],
@@ -42,6 +52,19 @@ public struct ReportRequest: Sendable, Equatable {
         self.serviceManifestVersion = serviceManifestVersion
         self.generation = generation
         self.serial = serial
+    }
+
+    public static func == (lhs: ReportRequest, rhs: ReportRequest) -> Bool {
+        let sameState =
+            switch (lhs.platformState, rhs.platformState) {
+            case (nil, nil): true
+            case (let left?, let right?): left.isEqual(to: right)
+            default: false
+            }
+        return sameState && lhs.inblob == rhs.inblob && lhs.privlevel == rhs.privlevel
+            && lhs.serviceProvider == rhs.serviceProvider && lhs.serviceGUID == rhs.serviceGUID
+            && lhs.serviceManifestVersion == rhs.serviceManifestVersion && lhs.generation == rhs.generation
+            && lhs.serial == rhs.serial
     }
 
     /// `service_provider` as text, if it was written and is valid UTF-8.

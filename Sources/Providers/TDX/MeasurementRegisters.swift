@@ -32,13 +32,4 @@ public final class MeasurementRegisters: Sendable {
             registers[index] = Array(SHA384.hash(data: registers[index] + data))
         }
     }
-
-    /// The registers as 192 bytes (RTMR0 first), the form a request carries them in.
-    public static func flatten(_ registers: [[UInt8]]) -> [UInt8] { registers.flatMap { $0 } }
-
-    /// The inverse of ``flatten(_:)``; `nil` unless `bytes` is exactly four registers.
-    public static func unflatten(_ bytes: [UInt8]) -> [[UInt8]]? {
-        guard bytes.count == count * width else { return nil }
-        return (0..<count).map { Array(bytes[$0 * width..<($0 + 1) * width]) }
-    }
 }

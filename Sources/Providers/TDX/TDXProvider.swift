@@ -175,38 +175,16 @@ public final class TDXProvider: ReportProvider {
     /// The RTMRs and the module at the start of a generation: guests extend the RTMRs and the host
     /// updates the module, and a rebuilt quote must show what its generation saw. While a module
     /// update runs this waits, as the TD is paused.
-    public func capturePlatformState() -> [UInt8] { currentState().bytes }
+    public func capturePlatformState() -> (any PlatformSnapshot)? { currentState() }
 
     private func currentState() -> GenerationState {
         GenerationState(rtmrs: registers.snapshot, module: modules.withLock { $0.count - 1 })
     }
 
-    /// What a generation saw, in the form a request carries it: RTMR0…3 (192 bytes), then the
-    /// index of the module (u32, little-endian).
-    struct GenerationState {
+    /// What a generation saw: RTMR0…3 and the index of the module it ran under.
+    struct GenerationState: PlatformSnapshot, Equatable {
         var rtmrs: [[UInt8]]
         var module: Int
-
-        var bytes: [UInt8] {
-            var out = MeasurementRegisters.flatten(rtmrs)
-            out.appendLittleEndian(UInt32(module))
-            return out
-        }
-
-        static let size = MeasurementRegisters.count * MeasurementRegisters.width + 4
-
-        init(rtmrs: [[UInt8]], module: Int) {
-            self.rtmrs = rtmrs
-            self.module = module
-        }
-
-        init?(_ bytes: [UInt8]) {
-            let registerBytes = MeasurementRegisters.count * MeasurementRegisters.width
-            guard bytes.count == Self.size, let rtmrs = MeasurementRegisters.unflatten(Array(bytes[0..<registerBytes])) else {
-                return nil
-            }
-            self.init(rtmrs: rtmrs, module: Int(bytes.loadLittleEndian(UInt32.self, at: registerBytes)))
-        }
     }
 
     public func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
@@ -231,7 +209,12 @@ public final class TDXProvider: ReportProvider {
             return try failedQuote("the host's quoting service is unavailable")
         }
         // A request built outside a filesystem carries no state: use what is current.
-        let state = GenerationState(request.platformState) ?? currentState()
+        let state: GenerationState
+        switch request.platformState {
+        case nil: state = currentState()
+        case let captured as GenerationState: state = captured
+        case let other?: throw ProviderError(.ioError, "a platform state of another provider: \(type(of: other))")
+        }
         let module = modules.withLock { $0[min(state.module, $0.count - 1)] }
         do {
             return GeneratedReport(
