@@ -4,7 +4,8 @@
 #   make test   install what is missing, build, check the formatting, and run the whole test suite
 #
 # Also: make unit (the in-process unit tests alone: no root, no /dev/fuse), make format (apply
-# .swift-format), make lint (check it), make bench (tsmfs-bench, release build).
+# .swift-format), make lint (check it), make bench (tsmfs-bench, release build), make man (the
+# manual pages, generated from the argument parser, in .build/man).
 #
 # Variables: MOUNTPOINT (default /run/tsmfs), PROVIDER (default tdx), SWIFT (swift toolchain).
 
@@ -25,7 +26,7 @@ DEPENDENCIES = pkg-config:pkg-config fuse3.pc:libfuse3-dev fusermount3:fuse3 hex
                setpriv:util-linux unshare:util-linux python3:python3 bwrap:bubblewrap \
                systemd-analyze:systemd podman:podman runc:runc busybox-static.deb:busybox-static
 
-.PHONY: all deps build release run stop test unit lint format bench clean verifiers
+.PHONY: all deps build release run stop test unit lint format bench clean verifiers man
 
 all: build
 
@@ -102,6 +103,20 @@ test: lint build verifiers
 	    umount -l "$$stale" && rmdir "$$stale"; \
 	done
 	$(SWIFT) test
+
+# tsmfs(1) and one page per subcommand, tsmfs-mount(1) and so on, from the commands' own help.
+MANUAL_OUTPUT = .build/plugins/GenerateManual/outputs/tsmfs
+man: deps
+	$(SWIFT) package plugin generate-manual --multi-page
+	@rm -rf .build/man && mkdir -p .build/man
+	@for page in $(MANUAL_OUTPUT)/tsmfs*.1; do \
+	    name=$$(basename $$page .1); \
+	    [ "$$name" = tsmfs.help ] && continue; \
+	    target=$$(echo $$name | tr . -); \
+	    upper=$$(echo $$target | tr a-z A-Z); \
+	    sed "s/^\.Dt [A-Z.-]* /.Dt $$upper /" $$page > .build/man/$$target.1; \
+	done
+	@echo "manual pages in .build/man: $$(ls .build/man | tr '\n' ' ')"
 
 clean:
 	rm -rf .build
