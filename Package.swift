@@ -187,27 +187,34 @@ let package = Package(
             ]
         ),
         .target(name: "TSMConfig", dependencies: ["ByteLayout"]),
+        // The configuration's meaning: the [tdx], [sev], [cca], [echo] readers and the factory that
+        // builds providers, their PKI and guest surfaces from a configuration.
+        .target(
+            name: "Assembly",
+            dependencies: [
+                "AMDPKI", "AMDValues", "ByteLayout", "CCAProvider", "CCASigning", "CCAToken", "ConfigfsTSM", "DICEPKI",
+                "EchoProvider", "GuestSurface", "IntelPKI", "ProviderKit", "SEVGuest", "SEVProvider", "SigningKeys",
+                "SimulatedPKI", "SNPReport", "TDXGuest", "TDXProvider", "TDXQuote", "TSMConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .executableTarget(
             name: "tsmfs",
             dependencies: [
-                "AMDValues",
-                "ByteLayout", "CFuse3", "FUSEAdapter", "ConfigfsTSM", "ProviderKit", "EchoProvider", "TDXProvider",
-                "SEVProvider", "AMDPKI", "SNPReport", "SNPSigning", "IntelPKI", "SimulatedPKI", "SigningKeys", "TDXQuote",
-                "TSMConfig", "GuestSurface", "TDXGuest", "SEVGuest", "CCAToken", "CCASigning", "CCAProvider", "DICEPKI",
-                "Verify",
+                "AMDPKI", "Assembly", "ByteLayout", "CCAProvider", "CCASigning", "CCAToken", "CFuse3", "ConfigfsTSM",
+                "FUSEAdapter", "GuestSurface", "IntelPKI", "ProviderKit", "SimulatedPKI", "TDXProvider", "TSMConfig", "Verify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .executableTarget(
             name: "tsmfs-bench",
             dependencies: [
-                "AMDValues",
-                "EchoProvider", "TDXProvider", "SEVProvider", "IntelPKI", "AMDPKI", "SimulatedPKI", "SNPSigning", "ProviderKit",
-                "SNPReport", "CCAProvider", .product(name: "Crypto", package: "swift-crypto"),
+                "AMDPKI", "Assembly", "CCAProvider", "EchoProvider", "IntelPKI", "ProviderKit", "SEVProvider", "SNPReport",
+                "SNPSigning", "SimulatedPKI", "TDXProvider", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The minimal libfuse filesystem tsmfs-bench measures as the FUSE floor (C, no semantics).
@@ -269,6 +276,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TSMConfigTests", dependencies: ["TSMConfig"]),
+        .testTarget(
+            name: "AssemblyTests",
+            dependencies: ["Assembly", "ConfigfsTSM", "ProviderKit", "TDXProvider", "TSMConfig", "TestDirectories"]
+        ),
         .testTarget(
             name: "VerifyTests",
             dependencies: [

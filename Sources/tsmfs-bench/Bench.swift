@@ -1,4 +1,5 @@
 import AMDPKI
+import Assembly
 import CCAProvider
 import Crypto
 import EchoProvider
@@ -225,25 +226,14 @@ struct Bench {
             for _ in 0..<count { try? body() }
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(count)
         }
-        let echo = EchoProvider()
-        costs["echo"] = time(2000) { _ = try echo.generateReport(for: request) }
-        if let pki = try? SimulatedIntelPKI.load(from: KeyStore(directory: work + "/gen-tdx"), platform: TDXPlatform()),
-            let tdx = try? TDXProvider(configuration: TDXProvider.Configuration(), pki: pki)
-        {
-            costs["tdx"] = time(300) { _ = try tdx.generateReport(for: request) }
+        // What tsmfs mount --provider P serves with no configuration: built the same way, through the
+        // same assembly.
+        for choice in [ProviderChoice.echo, .tdx, .sev, .cca] {
+            let assembly = ProviderAssembly(
+                configFile: .empty(), provider: choice, stateDirectory: work + "/gen-\(choice.rawValue)", owner: .root, seed: nil)
+            guard let provider = try? assembly.makeProvider() else { continue }
+            costs[choice.rawValue] = time(choice == .echo ? 2000 : 300) { _ = try provider.generateReport(for: request) }
         }
-        // The chip tsmfs mount --provider sev serves by default: the provider's own configuration.
-        let configuration = SEVProvider.Configuration()
-        if let pki = try? SimulatedAMDPKI.load(
-            from: KeyStore(directory: work + "/gen-sev"), productLine: configuration.productLine,
-            chipID: configuration.template.chipID,
-            reportedTCB: configuration.template.reportedTCB)
-        {
-            let sev = SEVProvider(configuration: configuration, pki: pki, svsm: nil)
-            costs["sev"] = time(300) { _ = try sev.generateReport(for: request) }
-        }
-        let cca = CCAProvider(configuration: CCAProvider.Configuration(), platformKey: .es384(P384.Signing.PrivateKey()))
-        costs["cca"] = time(300) { _ = try cca.generateReport(for: request) }
         let key = P384.Signing.PrivateKey()
         let signed = [UInt8](repeating: 7, count: 0x2A0)
         costs["p384_signature"] = time(300) { _ = try key.signature(for: signed) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Assembly
 import Glibc
 
 /// `tsmfs exec`: run one command with tsmfs at the canonical path, without touching the host.

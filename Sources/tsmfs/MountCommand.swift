@@ -1,4 +1,5 @@
 import ArgumentParser
+import Assembly
 import CFuse3
 import ConfigfsTSM
 import FUSEAdapter
@@ -131,9 +132,9 @@ struct MountCommand: ParsableCommand {
         }
         let devicesDirectory = devices.map(absolutePath)
         let resolved = try providerOptions.resolve(owner: owner.flatMap(Self.parseOwner))
-        let provider = try resolved.makeProvider()
+        let provider = try resolved.assembly.makeProvider()
         // Built before anything is mounted, so a provider without devices fails cleanly.
-        let surface = try devicesDirectory.map { _ in try resolved.guestSurface(of: provider) }
+        let surface = try devicesDirectory.map { _ in try resolved.assembly.guestSurface(of: provider) }
 
         try Preflight.checkFuseDevice()
         try Preflight.checkUnprivilegedHelper()

@@ -1,23 +1,7 @@
-import AMDPKI
 import ArgumentParser
-import ByteLayout
-import CCAProvider
-import CCASigning
+import Assembly
 import ConfigfsTSM
-import Crypto
-import DICEPKI
-import EchoProvider
 import Glibc
-import GuestSurface
-import IntelPKI
-import ProviderKit
-import SEVGuest
-import SEVProvider
-import SNPSigning
-import SigningKeys
-import SimulatedPKI
-import TDXGuest
-import TDXProvider
 import TSMConfig
 
 /// Options naming the provider and where its simulated root of trust lives; shared by
@@ -77,6 +61,13 @@ struct ProviderOptions: ParsableArguments {
         var configFile: ConfigFile
         var settings: MountSettings
         var seed: [UInt8]?
+
+        /// The providers, PKI and guest surface this configuration describes.
+        var assembly: ProviderAssembly {
+            ProviderAssembly(
+                configFile: configFile, provider: settings.provider, stateDirectory: settings.stateDirectory,
+                owner: settings.owner, seed: seed)
+        }
     }
 
     func resolve(owner: Ownership? = nil) throws -> Resolved {
@@ -128,92 +119,11 @@ struct ProviderOptions: ParsableArguments {
     }
 }
 
-extension ProviderOptions.Resolved {
-    /// The key store of one provider's simulated root of trust.
-    func keyStore(_ provider: String) -> KeyStore {
-        KeyStore(directory: "\(settings.stateDirectory)/\(provider)", seed: seed)
-    }
+extension ProviderChoice: ExpressibleByArgument {}
 
-    /// The simulated Intel PKI for the configured platform.
-    func intelPKI() throws -> (SimulatedIntelPKI, TDXProvider.Configuration) {
-        let (configuration, platform) = try TDXSettings.read(configFile.section("tdx"))
-        return (try SimulatedIntelPKI.load(from: keyStore("tdx"), platform: platform), configuration)
-    }
-
-    /// The DICE chain of the configured platform (the TDX quoting extension).
-    func dicePKI(_ platform: TDXPlatform) throws -> SimulatedDICEPKI {
-        try SimulatedDICEPKI.load(from: keyStore("tdx"), platformIdentity: platform.fmspc + platform.platformInstanceID)
-    }
-
-    /// The simulated AMD PKI of the configured product line, with a VCEK for the configured chip.
-    func amdPKI() throws -> (SimulatedAMDPKI, SEVSettings.Settings) {
-        let sev = try SEVSettings.read(configFile.section("sev"))
-        let pki = try SimulatedAMDPKI.load(
-            from: keyStore("sev"), productLine: sev.configuration.productLine,
-            chipID: sev.configuration.template.chipID,
-            reportedTCB: sev.configuration.template.reportedTCB,
-            signer: sev.signer,
-            hardwareID: sev.hardwareID)
-        return (pki, sev)
-    }
-
-    /// The CCA platform key (CPAK) of the configured algorithm, and the `[cca]` settings.
-    func ccaPlatform() throws -> (TokenSigner.PlatformKey, CCASettings.Settings) {
-        let cca = try CCASettings.read(configFile.section("cca"))
-        let store = keyStore("cca")
-        let key: TokenSigner.PlatformKey =
-            cca.platformAlgorithm == .es256
-            ? .es256(try store.signingKey("cpak-p256").key) : .es384(try store.p384Key("cpak-p384"))
-        return (key, cca)
-    }
-
-    /// Builds the provider from the configuration file's `[<provider>]` section.
-    func makeProvider() throws -> (any ReportProvider)? {
-        switch settings.provider {
-        case .sev:
-            let (pki, sev) = try amdPKI()
-            let endorsementKey = try keyStore("sev").signingKey("vtpm-endorsement-key").publicKey
-            return SEVProvider(configuration: sev.configuration, pki: pki, svsm: SVSMServices(endorsementKey: endorsementKey))
-        case .cca:
-            let (platformKey, cca) = try ccaPlatform()
-            // A fresh RAK every boot, unless output must be reproducible.
-            let realmKey = seed == nil ? P384.Signing.PrivateKey() : try keyStore("cca").p384Key("rak")
-            return CCAProvider(configuration: cca.configuration, platformKey: platformKey, realmKey: realmKey)
-        case .none:
-            return nil
-        case .echo:
-            return EchoProvider(configuration: try EchoSettings.read(configFile.section("echo")))
-        case .tdx:
-            let (pki, configuration) = try intelPKI()
-            // A fresh key every boot, unless output must be reproducible.
-            let attestationKey =
-                seed == nil
-                ? SigningKey(P256.Signing.PrivateKey())
-                : try keyStore("tdx").signingKey("attestation-key")
-            return try TDXProvider(
-                configuration: configuration, pki: pki, attestationKey: attestationKey,
-                dice: configuration.quoting == .dice ? try dicePKI(pki.platform) : nil)
-        }
-    }
-}
-
-extension ProviderOptions.Resolved {
-    /// The devices and sysfs registers of `provider`'s guest, owned like the configfs tree.
-    func guestSurface(of provider: (any ReportProvider)?) throws -> SurfaceTree {
-        let placements: [(path: String, content: SurfaceTree.Content)]
-        switch provider {
-        case let tdx as TDXProvider:
-            // The TDREPORT MAC key stays on the simulated platform, as the real one stays in the CPU.
-            let macKey = Array(try keyStore("tdx").signingKey("tdreport-mac-key").key.rawRepresentation)
-            placements = TDXGuestSurface.placements(provider: tdx, macKey: macKey)
-        case let sev as SEVProvider:
-            let chipSecret = Array(try keyStore("sev").signingKey("chip-secret").key.rawRepresentation)
-            placements = SEVGuestSurface.placements(provider: sev, chipSecret: chipSecret)
-        default:
-            throw CLIError(
-                "provider \(settings.provider.rawValue) has no guest devices: --devices needs --provider tdx or --provider sev")
-        }
-        let owner = settings.owner
-        return SurfaceTree(placements, uid: owner.uid, gid: owner.gid, now: Int(time(nil)))
+extension String {
+    /// The string padded with spaces to at least `width` characters.
+    func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
     }
 }

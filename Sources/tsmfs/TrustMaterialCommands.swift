@@ -1,5 +1,6 @@
 import AMDPKI
 import ArgumentParser
+import Assembly
 import ByteLayout
 import CCAProvider
 import CCASigning
@@ -38,7 +39,7 @@ struct RootsCommand: TrustMaterialCommand {
     func files(for resolved: ProviderOptions.Resolved) throws -> [(String, [UInt8])] {
         switch resolved.settings.provider {
         case .tdx:
-            let (pki, configuration) = try resolved.intelPKI()
+            let (pki, configuration) = try resolved.assembly.intelPKI()
             var files = [
                 ("intel-sgx-root-ca.pem", Array(try CertificateIssuer.pem(pki.root.certificate).utf8)),
                 ("intel-sgx-root-ca.der", try pki.rootDER),
@@ -46,7 +47,7 @@ struct RootsCommand: TrustMaterialCommand {
             ]
             // DICE quotes chain to the DICE root instead; it is all a verifier needs.
             if configuration.quoting == .dice {
-                let dice = try resolved.dicePKI(pki.platform)
+                let dice = try resolved.assembly.dicePKI(pki.platform)
                 files += [
                     ("dice-root-ca.pem", Array(try CertificateIssuer.pem(dice.root.certificate).utf8)),
                     ("dice-root-ca.der", try dice.rootDER),
@@ -54,7 +55,7 @@ struct RootsCommand: TrustMaterialCommand {
             }
             return files
         case .sev:
-            let (pki, sev) = try resolved.amdPKI()
+            let (pki, sev) = try resolved.assembly.amdPKI()
             let line = pki.productLine.rawValue
             let now = Date()
             let crl = try pki.revocationList(
@@ -77,7 +78,7 @@ struct RootsCommand: TrustMaterialCommand {
                 ("VERIFIERS.txt", Array(Self.sevVerifierNotes(line: line).utf8)),
             ]
         case .cca:
-            let (key, cca) = try resolved.ccaPlatform()
+            let (key, cca) = try resolved.assembly.ccaPlatform()
             let platform = cca.configuration.platformClaims(for: key)
             return [
                 ("cpak.pem", Array((key.publicKeyPEM + "\n").utf8)),
@@ -213,7 +214,7 @@ struct CollateralCommand: TrustMaterialCommand {
         guard resolved.settings.provider == .tdx else {
             throw CLIError("only the tdx provider has collateral; sev verifiers need only tsmfs roots and the auxblob")
         }
-        let collateral = try TDXCollateral(pki: try resolved.intelPKI().0)
+        let collateral = try TDXCollateral(pki: try resolved.assembly.intelPKI().0)
         return [
             ("collateral.json", Array(collateral.collateralJSON.utf8)),
             ("tcb-info.json", Array(collateral.tcbInfoResponse.utf8)),

@@ -7,14 +7,14 @@ import TSMConfig
 
 /// The `[cca]` section of the configuration file: the token's form, every claim of the platform
 /// and realm tokens, and the RMM faults to simulate. Every value has a working default.
-enum CCASettings {
-    struct Settings {
-        var configuration: CCAProvider.Configuration
+public enum CCASettings {
+    public struct Settings: Sendable {
+        public var configuration: CCAProvider.Configuration
         /// The COSE algorithm of the platform key (CPAK).
-        var platformAlgorithm: COSESign1.Algorithm
+        public var platformAlgorithm: COSESign1.Algorithm
     }
 
-    static func read(_ section: ConfigSection) throws(ConfigError) -> Settings {
+    public static func read(_ section: ConfigSection) throws(ConfigError) -> Settings {
         var configuration = CCAProvider.Configuration()
         if let profile = try section.choice("profile", from: CCAProvider.Profile.allCases.map(\.rawValue)) {
             configuration.profile = CCAProvider.Profile(rawValue: profile)!

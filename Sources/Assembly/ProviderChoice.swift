@@ -1,16 +1,15 @@
-import ArgumentParser
 import EchoProvider
 import ProviderKit
 import SystemPackage
 import TSMConfig
 
 /// The providers `--provider` accepts.
-enum ProviderChoice: String, CaseIterable, ExpressibleByArgument {
+public enum ProviderChoice: String, CaseIterable, Sendable {
     case tdx, sev, cca, echo, none
 
-    static let defaultChoice = ProviderChoice.echo
+    public static let defaultChoice = ProviderChoice.echo
 
-    var help: String {
+    public var help: String {
         switch self {
         case .tdx: "Intel TDX: DCAP quotes from a simulated Intel root, provider reads tdx_guest"
         case .sev: "AMD SEV-SNP: VCEK-signed reports from a simulated AMD root, provider reads sev_guest"
@@ -22,8 +21,8 @@ enum ProviderChoice: String, CaseIterable, ExpressibleByArgument {
 }
 
 /// The `[echo]` section of the configuration file.
-enum EchoSettings {
-    static func read(_ section: ConfigSection) throws(ConfigError) -> EchoProvider.Configuration {
+public enum EchoSettings {
+    public static func read(_ section: ConfigSection) throws(ConfigError) -> EchoProvider.Configuration {
         var configuration = EchoProvider.Configuration()
         if let name = try section.string("name") { configuration.name = name }
         if let profile = try section.choice("attributes", from: AttributeProfile.allCases.map(\.rawValue)) {
@@ -42,12 +41,5 @@ enum EchoSettings {
         }
         try section.finish()
         return configuration
-    }
-}
-
-extension String {
-    /// The string padded with spaces to at least `width` characters.
-    func padding(_ width: Int) -> String {
-        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
     }
 }

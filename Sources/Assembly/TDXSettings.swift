@@ -5,8 +5,8 @@ import TSMConfig
 
 /// The `[tdx]` section of the configuration file: the simulated TD, its platform, the quote
 /// format and the host faults to simulate. Every value has a working default.
-enum TDXSettings {
-    static func read(_ section: ConfigSection) throws(ConfigError) -> (TDXProvider.Configuration, TDXPlatform) {
+public enum TDXSettings {
+    public static func read(_ section: ConfigSection) throws(ConfigError) -> (TDXProvider.Configuration, TDXPlatform) {
         var configuration = TDXProvider.Configuration()
         var platform = TDXPlatform()
 

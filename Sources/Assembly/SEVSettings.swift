@@ -9,16 +9,16 @@ import TSMConfig
 
 /// The `[sev]` section of the configuration file: the product line, the guest's report
 /// fields, its VMPL and the firmware/host faults to simulate. Every value has a default.
-enum SEVSettings {
-    struct Settings {
-        var configuration: SEVProvider.Configuration
-        var signer: EndorsementKey
-        var hardwareID: SimulatedAMDPKI.HardwareIDEncoding
+public enum SEVSettings {
+    public struct Settings: Sendable {
+        public var configuration: SEVProvider.Configuration
+        public var signer: EndorsementKey
+        public var hardwareID: SimulatedAMDPKI.HardwareIDEncoding
         /// Serial numbers (big-endian bytes) the product line's CRL lists as revoked.
-        var revokedSerials: [[UInt8]]
+        public var revokedSerials: [[UInt8]]
     }
 
-    static func read(_ section: ConfigSection) throws(ConfigError) -> Settings {
+    public static func read(_ section: ConfigSection) throws(ConfigError) -> Settings {
         // Every value starts as the provider's own default; a setting overrides it.
         var configuration = SEVProvider.Configuration()
         configuration.productLine =
