@@ -2,8 +2,10 @@ import Foundation
 import SwiftASN1
 import X509
 
-/// Path validation for the ECDSA chains (Intel PCK, DICE): names chain, each certificate is signed by
-/// the next, issuers are CAs, everything is valid now, and the path ends at the trusted root.
+/// Path validation for the ECDSA chains (Intel PCK, DICE, the collateral's issuers): names chain, each
+/// certificate is signed by the next, issuers are CAs, everything is valid now, the path ends at the
+/// trusted root — each failure named — and then swift-certificates' `Verifier` with the RFC 5280
+/// policy must agree.
 enum CertificatePath {
     /// The certificates in a PEM bundle, in order (swift-asn1's PEM parser; every block must be a
     /// CERTIFICATE).
@@ -46,7 +48,9 @@ enum CertificatePath {
     }
 
     /// `chain` is leaf first; it may end with the root itself or with a certificate the root signed.
-    static func validate(_ chain: [Certificate], to root: Certificate, at time: Date, name: String) throws(VerificationFailure) {
+    static func validate(_ chain: [Certificate], to root: Certificate, at time: Date, name: String)
+        async throws(VerificationFailure)
+    {
         var path = chain
         // A copy of the root in the chain must be the trusted root byte for byte: nothing in it goes unchecked.
         if path.last == root {
@@ -87,6 +91,12 @@ enum CertificatePath {
                     name,
                     "\(certificate.subject): its outer signature algorithm or signature encoding differs from what was signed")
             }
+        }
+        var verifier = Verifier(rootCertificates: CertificateStore([root])) { RFC5280Policy(validationTime: time) }
+        let result = await verifier.validate(leaf: path[0], intermediates: CertificateStore(Array(path.dropFirst())))
+        if case .couldNotValidate(let failures) = result {
+            let reason = failures.first.map { "\($0.policyFailureReason)" } ?? "no path to the trusted root"
+            throw VerificationFailure(name, "RFC 5280 path validation refused it: \(reason)")
         }
     }
 }

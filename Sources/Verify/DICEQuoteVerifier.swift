@@ -16,7 +16,7 @@ public enum DICEQuoteVerifier {
     static let contentTypes = ["application/eat+cwt", "application/eat+cwt; eat_profile=2.16.840.1.113741.1.16.1"]
 
     public static func verify(_ bytes: [UInt8], roots: TrustRoots, reportData: [UInt8]?, now: Date = Date())
-        throws(VerificationFailure) -> Verdict
+        async throws(VerificationFailure) -> Verdict
     {
         var checks: [String] = []
         let quote: DICEQuote
@@ -40,7 +40,7 @@ public enum DICEQuoteVerifier {
         let root = try CertificatePath.certificate(
             der: try roots.file("dice-root-ca.der", check: "DICE chain"), name: "DICE root")
         let path = try path(quote.certificates, to: root)
-        try CertificatePath.validate(path, to: root, at: now, name: "DICE chain")
+        try await CertificatePath.validate(path, to: root, at: now, name: "DICE chain")
         checks.append("DICE chain")
         let leaf = path[0]
         if let keyID = quote.keyID {

@@ -11,7 +11,7 @@ import X509
 /// identity, TCB level by TEE_TCB_SVN, QE identity under its masks).
 public enum TDXQuoteVerifier {
     public static func verify(_ bytes: [UInt8], roots: TrustRoots, reportData: [UInt8]?, now: Date = Date())
-        throws(VerificationFailure) -> Verdict
+        async throws(VerificationFailure) -> Verdict
     {
         var checks: [String] = []
         var notes: [String] = []
@@ -21,7 +21,7 @@ public enum TDXQuoteVerifier {
         let root = try CertificatePath.certificate(
             der: try roots.file("intel-sgx-root-ca.der", check: "PCK chain"), name: "Intel root")
         let chain = try CertificatePath.canonicalCertificates(pem: quote.pckCertificateChain, name: "PCK chain")
-        try CertificatePath.validate(chain, to: root, at: now, name: "PCK chain")
+        try await CertificatePath.validate(chain, to: root, at: now, name: "PCK chain")
         checks.append("PCK chain")
 
         // Signatures cover the bytes as received, reserved fields included: take them from the quote.
@@ -53,7 +53,7 @@ public enum TDXQuoteVerifier {
         if let collateralDirectory = roots.collateralDirectory {
             let collateral = try Collateral(directory: collateralDirectory, roots: roots, root: root, now: now)
             try collateral.checkRevocation(chain: chain, checks: &checks)
-            notes += try collateral.appraise(quote, pck: chain[0], checks: &checks)
+            notes += try await collateral.appraise(quote, pck: chain[0], checks: &checks)
         }
         return Verdict(kind: .tdxQuote, checks: checks, notes: notes)
     }
@@ -76,13 +76,13 @@ struct Collateral {
     }
 
     /// The signed JSON body named `key`, its signature checked under the issuer chain.
-    func signedBody(_ key: String) throws(VerificationFailure) -> [String: Any] {
+    func signedBody(_ key: String) async throws(VerificationFailure) -> [String: Any] {
         let check = "\(key) signature"
         guard let text = json[key] as? String, let signatureHex = json["\(key)_signature"] as? String,
             let chainPEM = json["\(key)_issuer_chain"] as? String, let signatureBytes = [UInt8](hex: signatureHex)
         else { throw VerificationFailure(check, "collateral.json lacks \(key), its signature or its issuer chain") }
         let chain = try CertificatePath.canonicalCertificates(pem: Array(chainPEM.utf8), name: check)
-        try CertificatePath.validate(chain, to: root, at: now, name: check)
+        try await CertificatePath.validate(chain, to: root, at: now, name: check)
         guard let key = P256.Signing.PublicKey(chain[0].publicKey),
             let signature = try? P256.Signing.ECDSASignature(rawRepresentation: signatureBytes),
             key.isValidSignature(signature, for: Array(text.utf8))
@@ -123,8 +123,8 @@ struct Collateral {
         return serializer.serializedBytes
     }
 
-    func appraise(_ quote: TDQuote, pck: Certificate, checks: inout [String]) throws(VerificationFailure) -> [String] {
-        let tcbInfo = try signedBody("tcb_info")
+    func appraise(_ quote: TDQuote, pck: Certificate, checks: inout [String]) async throws(VerificationFailure) -> [String] {
+        let tcbInfo = try await signedBody("tcb_info")
         checks.append("TCB info signature")
         guard let platform = PCKPlatform(pck) else {
             throw VerificationFailure("PCK SGX extension", "the PCK certificate has no readable FMSPC and TCB")
@@ -175,7 +175,7 @@ struct Collateral {
         statuses.append(platformStatus)
         checks.append("TCB level")
 
-        let qeIdentity = try signedBody("qe_identity")
+        let qeIdentity = try await signedBody("qe_identity")
         checks.append("QE identity signature")
         let report = quote.qeReport
         func masked(_ value: [UInt8], _ mask: [UInt8]) -> [UInt8] { zip(value, mask).map { $0 & $1 } }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import ByteLayout
+import Dispatch
 import Foundation
+import Synchronization
 import Verify
 
 /// `tsmfs verify`: the reference verifier of everything tsmfs emits.
@@ -65,7 +67,9 @@ struct VerifyCommand: ParsableCommand {
             do throws(VerificationFailure) {
                 let bytes = try readEvidence(file)
                 let table = try certificates?.get()
-                let verdict = try Self.verify(bytes, trust: trust, auxblob: table, reportData: expected)
+                let verdict = try Self.blockingOnMainThread { () async throws(VerificationFailure) in
+                    try await Self.verify(bytes, trust: trust, auxblob: table, reportData: expected)
+                }
                 let notes = verdict.notes.isEmpty ? "" : "; " + verdict.notes.joined(separator: ", ")
                 print("\(file): valid \(verdict.kind.rawValue) (\(verdict.checks.count) checks)\(notes)")
             } catch {
@@ -76,12 +80,13 @@ struct VerifyCommand: ParsableCommand {
         if failed { throw ExitCode.failure }
     }
 
-    static func verify(_ bytes: [UInt8], trust: TrustRoots, auxblob: [UInt8]?, reportData: [UInt8]?) throws(VerificationFailure)
-        -> Verdict
+    static func verify(_ bytes: [UInt8], trust: TrustRoots, auxblob: [UInt8]?, reportData: [UInt8]?)
+        async throws(VerificationFailure) -> Verdict
     {
         switch EvidenceKind.detect(bytes) {
-        case .tdxQuote?: return try TDXQuoteVerifier.verify(bytes, roots: trust, reportData: reportData.map(padded))
-        case .tdxDICEQuote?: return try DICEQuoteVerifier.verify(bytes, roots: trust, reportData: reportData.map(padded))
+        case .tdxQuote?: return try await TDXQuoteVerifier.verify(bytes, roots: trust, reportData: reportData.map(padded))
+        case .tdxDICEQuote?:
+            return try await DICEQuoteVerifier.verify(bytes, roots: trust, reportData: reportData.map(padded))
         case .snpReport?:
             guard let auxblob else {
                 throw VerificationFailure("certificate table", "an SNP report needs --auxblob (the certificate table)")
@@ -92,6 +97,24 @@ struct VerifyCommand: ParsableCommand {
             throw VerificationFailure("evidence", "a certificate table alone; pass it as --auxblob with its report")
         case nil: throw VerificationFailure("evidence", "not a TDX quote, SNP report or CCA token (\(bytes.count) bytes)")
         }
+    }
+
+    /// Runs `operation` (the verifiers are async: swift-certificates' path validation is) to its end.
+    /// Only for the command's own main thread, which is none of the concurrency pool's: the pool
+    /// stays free to run the operation while this thread waits.
+    static func blockingOnMainThread<T: Sendable>(_ operation: @escaping @Sendable () async throws(VerificationFailure) -> T)
+        throws(VerificationFailure) -> T
+    {
+        let outcome = Mutex<Result<T, VerificationFailure>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let result: Result<T, VerificationFailure>
+            do throws(VerificationFailure) { result = .success(try await operation()) } catch { result = .failure(error) }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0! }.get()
     }
 
     /// REPORTDATA fields are 64 bytes; a shorter expectation is zero-padded as clients pad nonces.

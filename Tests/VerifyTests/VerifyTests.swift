@@ -22,16 +22,16 @@ import X509
 /// tsmfs verify and inspect, in-process: they accept what tsmfs emits, and refuse every changed
 /// byte and every hostile file with a named check.
 @Suite struct VerifyTests {
-    @Test func aDICEQuoteVerifiesAndEveryFlippedByteFails() throws {
+    @Test func aDICEQuoteVerifiesAndEveryFlippedByteFails() async throws {
         let quote = try Fixtures.quote(.dice)
         #expect(EvidenceKind.detect(quote) == .tdxDICEQuote)
-        let verdict = try DICEQuoteVerifier.verify(quote, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)
+        let verdict = try await DICEQuoteVerifier.verify(quote, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)
         #expect(verdict.checks.contains("module measurement") && verdict.checks.contains("quote signature"))
         var accepted: [Int] = []
         for offset in 0..<quote.count {
             var tampered = quote
             tampered[offset] ^= 0x01
-            if (try? DICEQuoteVerifier.verify(tampered, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)) != nil {
+            if (try? await DICEQuoteVerifier.verify(tampered, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)) != nil {
                 accepted.append(offset)
             }
         }
@@ -42,13 +42,13 @@ import X509
     enum SignedEvidence: String, CaseIterable, Sendable {
         case qeV4, qeV5TDX10, qeV5TDX15, snpReport, snpCertificateTable, ccaToken
 
-        func make() throws -> (bytes: [UInt8], verify: ([UInt8]) throws -> Verdict) {
+        func make() throws -> (bytes: [UInt8], verify: @Sendable ([UInt8]) async throws -> Verdict) {
             switch self {
             case .qeV4, .qeV5TDX10, .qeV5TDX15:
                 let format: TDQuote.Format = self == .qeV4 ? .v4 : .v5(self == .qeV5TDX10 ? .tdx10 : .tdx15)
                 return (
                     try Fixtures.quote(.qe, format: format),
-                    { try TDXQuoteVerifier.verify($0, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData) }
+                    { try await TDXQuoteVerifier.verify($0, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData) }
                 )
             case .snpReport:
                 let (report, table) = try Fixtures.snpReport()
@@ -80,32 +80,32 @@ import X509
     /// The evidence verifies as made, and no single flipped bit of any byte does: every byte is either
     /// signed or checked (lengths, types, must-be-zero ranges, canonical encodings).
     @Test(arguments: SignedEvidence.allCases)
-    func everyFlippedByteOfSignedEvidenceFails(_ kind: SignedEvidence) throws {
+    func everyFlippedByteOfSignedEvidenceFails(_ kind: SignedEvidence) async throws {
         let (bytes, verify) = try kind.make()
-        _ = try verify(bytes)
+        _ = try await verify(bytes)
         var accepted: [Int] = []
         for offset in 0..<bytes.count {
             var tampered = bytes
             tampered[offset] ^= 0x01
-            if (try? verify(tampered)) != nil { accepted.append(offset) }
+            if (try? await verify(tampered)) != nil { accepted.append(offset) }
         }
         #expect(accepted.isEmpty, "\(kind): flipped bytes accepted at \(accepted.prefix(20)) of \(bytes.count)")
     }
 
-    @Test func aRevokedPCKOrPlatformCAFailsWithTheCheckNamed() throws {
+    @Test func aRevokedPCKOrPlatformCAFailsWithTheCheckNamed() async throws {
         let quote = try Fixtures.quote(.qe)
-        let verdict = try TDXQuoteVerifier.verify(quote, roots: try Fixtures.tdxCollateral(revoking: []), reportData: nil)
+        let verdict = try await TDXQuoteVerifier.verify(quote, roots: try Fixtures.tdxCollateral(revoking: []), reportData: nil)
         #expect(verdict.checks.contains("root CA CRL") && verdict.checks.contains("PCK CRL"), "\(verdict.checks)")
         let pck = Array(Fixtures.intel.pck.certificate.serialNumber.bytes)
         let platformCA = Array(Fixtures.intel.platformCA.certificate.serialNumber.bytes)
         for (serial, check) in [(pck, "PCK revocation"), (platformCA, "Platform CA revocation")] {
-            let failure = #expect(throws: VerificationFailure.self) {
-                try TDXQuoteVerifier.verify(quote, roots: try Fixtures.tdxCollateral(revoking: [serial]), reportData: nil)
+            let failure = await #expect(throws: VerificationFailure.self) {
+                try await TDXQuoteVerifier.verify(quote, roots: try Fixtures.tdxCollateral(revoking: [serial]), reportData: nil)
             }
             #expect(failure?.check == check, "\(String(describing: failure))")
         }
         // Another serial revoked: nothing of this chain.
-        _ = try TDXQuoteVerifier.verify(quote, roots: try Fixtures.tdxCollateral(revoking: [[0x7F, 1]]), reportData: nil)
+        _ = try await TDXQuoteVerifier.verify(quote, roots: try Fixtures.tdxCollateral(revoking: [[0x7F, 1]]), reportData: nil)
     }
 
     @Test func aRevokedASKFailsAndTheCRLIsRequired() throws {
@@ -176,35 +176,35 @@ import X509
         #expect(try AttestationReport(parsing: masked).maskChipKey)
     }
 
-    @Test func aQEQuoteVerifiesAndTamperingFails() throws {
+    @Test func aQEQuoteVerifiesAndTamperingFails() async throws {
         let quote = try Fixtures.quote(.qe)
         #expect(EvidenceKind.detect(quote) == .tdxQuote)
-        _ = try TDXQuoteVerifier.verify(quote, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)
+        _ = try await TDXQuoteVerifier.verify(quote, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)
         // Header, body, signature, attestation key, QE report, its signature, the chain.
         for offset in [10, 0x30 + 0x88, 0x30 + 0x208, 0x278 + 10, 0x278 + 70, 0x278 + 140, 0x278 + 140 + 400, quote.count - 100] {
             var tampered = quote
             tampered[offset] ^= 0x01
-            #expect(throws: VerificationFailure.self, "offset \(offset)") {
-                try TDXQuoteVerifier.verify(tampered, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)
+            await #expect(throws: VerificationFailure.self, "offset \(offset)") {
+                try await TDXQuoteVerifier.verify(tampered, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)
             }
         }
-        #expect(throws: VerificationFailure("report data", "REPORTDATA differs from --report-data")) {
-            try TDXQuoteVerifier.verify(quote, roots: Fixtures.tdxRoots, reportData: [UInt8](repeating: 0, count: 64))
+        await #expect(throws: VerificationFailure("report data", "REPORTDATA differs from --report-data")) {
+            try await TDXQuoteVerifier.verify(quote, roots: Fixtures.tdxRoots, reportData: [UInt8](repeating: 0, count: 64))
         }
     }
 
-    @Test func aDICEQuoteFromAnotherPlatformFailsThePath() throws {
+    @Test func aDICEQuoteFromAnotherPlatformFailsThePath() async throws {
         let other = Fixtures.directory("other-roots")
         let otherDICE = try SimulatedDICEPKI.load(from: .init(directory: Fixtures.directory("other-keys")), platformIdentity: [9])
         Fixtures.write(try otherDICE.rootDER, other + "/dice-root-ca.der")
-        let failure = #expect(throws: VerificationFailure.self) {
-            try DICEQuoteVerifier.verify(
+        let failure = await #expect(throws: VerificationFailure.self) {
+            try await DICEQuoteVerifier.verify(
                 try Fixtures.quote(.dice), roots: TrustRoots(directory: other, collateralDirectory: nil), reportData: nil)
         }
         #expect(failure?.check == "DICE chain")
     }
 
-    @Test func anUpdateRenewsTheQuotingKeyAndChangesCurrentButNotOrigin() throws {
+    @Test func anUpdateRenewsTheQuotingKeyAndChangesCurrentButNotOrigin() async throws {
         let provider = try Fixtures.tdx(.dice)
         let before = try DICEQuote(parsing: try provider.generateReport(for: ReportRequest(inblob: Fixtures.reportData)).outblob)
         let result = try provider.updateModule(ModuleUpdate(svn: 7, mrSeam: [UInt8](repeating: 0x77, count: 48)))
@@ -221,7 +221,7 @@ import X509
         #expect(quote.certificates[1] != before.certificates[1], "a new module certificate")
         #expect(quote.certificates[2] == before.certificates[2], "the same DeviceID")
         #expect(quote.keyID != before.keyID)
-        let verdict = try DICEQuoteVerifier.verify(after, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)
+        let verdict = try await DICEQuoteVerifier.verify(after, roots: Fixtures.tdxRoots, reportData: Fixtures.reportData)
         #expect(verdict.notes.contains("module updated since launch (origin SVN 3)"), "\(verdict.notes)")
         #expect(throws: ModuleUpdateError.wouldDropQuoting) { try provider.updateModule(ModuleUpdate(svn: 8, hasQuoting: false)) }
         #expect(throws: ModuleUpdateError.invalidMeasurement(3)) { try provider.updateModule(ModuleUpdate(mrSeam: [1, 2, 3])) }
@@ -339,7 +339,7 @@ import X509
     /// The older integration sample go-tdx-guest still accepts: `.1` submodule keys, tag 571 straight
     /// around the concise-evidence map, one state per submodule, the SEAM fields and tee_tcb_svn2
     /// (key -153) inside the Platform TCB map, eat_profile as text.
-    @Test func theIntegrationSampleFormIsReadToo() throws {
+    @Test func theIntegrationSampleFormIsReadToo() async throws {
         func evidence(_ values: [(key: CBORValue, value: CBORValue)]) -> CBORValue {
             .tagged(
                 571,
@@ -392,8 +392,8 @@ import X509
         let fields = try Inspection.inspect(quote).fields
         #expect(fields.contains { $0.name == "format" && $0.value.contains("integration form (no CWT tag)") })
         // Not signed by any chain: verification names the first check that fails.
-        #expect(throws: VerificationFailure.self) {
-            try DICEQuoteVerifier.verify(quote, roots: Fixtures.tdxRoots, reportData: nil)
+        await #expect(throws: VerificationFailure.self) {
+            try await DICEQuoteVerifier.verify(quote, roots: Fixtures.tdxRoots, reportData: nil)
         }
     }
 
@@ -422,7 +422,7 @@ import X509
         #expect(try DICEQuoteVerifier.path(quote.certificates, to: root).count == 3)
     }
 
-    @Test func hostileFilesAreRefusedWithANamedCheck() throws {
+    @Test func hostileFilesAreRefusedWithANamedCheck() async throws {
         let quote = try Fixtures.quote(.dice)
         var generator = SystemRandomNumberGenerator()
         var inputs: [[UInt8]] = [
@@ -449,12 +449,12 @@ import X509
             if let kind = EvidenceKind.detect(input) {
                 switch kind {
                 case .tdxQuote:
-                    #expect(throws: VerificationFailure.self) {
-                        try TDXQuoteVerifier.verify(input, roots: Fixtures.tdxRoots, reportData: nil)
+                    await #expect(throws: VerificationFailure.self) {
+                        try await TDXQuoteVerifier.verify(input, roots: Fixtures.tdxRoots, reportData: nil)
                     }
                 case .tdxDICEQuote:
-                    #expect(throws: VerificationFailure.self) {
-                        try DICEQuoteVerifier.verify(input, roots: Fixtures.tdxRoots, reportData: nil)
+                    await #expect(throws: VerificationFailure.self) {
+                        try await DICEQuoteVerifier.verify(input, roots: Fixtures.tdxRoots, reportData: nil)
                     }
                 case .ccaToken:
                     #expect(throws: VerificationFailure.self) {
