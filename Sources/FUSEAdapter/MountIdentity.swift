@@ -5,7 +5,7 @@
 /// Which mount a path shows, by the device number of its superblock ("major:minor", field 3 of
 /// /proc/self/mountinfo). Every FUSE connection gets a device of its own, so a daemon can tell its
 /// mount from a newer one at the same path — without a request to itself, which a stat would be.
-enum MountIdentity {
+public enum MountIdentity {
     /// The device of the topmost mount at exactly `path`, or nil if nothing is mounted there.
     static func device(at path: String) -> String? {
         guard let file = fopen("/proc/self/mountinfo", "r") else { return nil }
@@ -22,8 +22,8 @@ enum MountIdentity {
         return device
     }
 
-    /// mountinfo writes space, tab, newline and backslash as octal escapes.
-    private static func unescape(_ field: Substring) -> String {
+    /// /proc/self/mounts and mountinfo write space, tab, newline and backslash as octal escapes.
+    public static func unescape(_ field: Substring) -> String {
         var bytes: [UInt8] = []
         var rest = Array(field.utf8)[...]
         while let byte = rest.first {

@@ -1,3 +1,4 @@
+import FUSEAdapter
 import Glibc
 
 /// The mounts of this process's namespace, from /proc/self/mounts.
@@ -28,7 +29,8 @@ struct MountTable {
             guard fields.count >= 3 else { continue }
             mounts.append(
                 Mount(
-                    source: unescape(fields[0]), mountpoint: unescape(fields[1]), type: String(fields[2]),
+                    source: MountIdentity.unescape(fields[0]), mountpoint: MountIdentity.unescape(fields[1]),
+                    type: String(fields[2]),
                     options: fields.count > 3 ? fields[3].split(separator: ",").map(String.init) : []))
         }
         return MountTable(mounts: mounts)
@@ -37,24 +39,6 @@ struct MountTable {
     /// The topmost mount at exactly `path`.
     func mount(at path: String) -> Mount? {
         mounts.last { $0.mountpoint == path }
-    }
-
-    /// /proc/mounts writes space, tab, newline and backslash as octal escapes.
-    private static func unescape(_ field: Substring) -> String {
-        var bytes: [UInt8] = []
-        var utf8 = Array(field.utf8)[...]
-        while let byte = utf8.first {
-            if byte == UInt8(ascii: "\\"), utf8.count >= 4,
-                let value = UInt8(String(decoding: utf8.dropFirst().prefix(3), as: UTF8.self), radix: 8)
-            {
-                bytes.append(value)
-                utf8 = utf8.dropFirst(4)
-            } else {
-                bytes.append(byte)
-                utf8 = utf8.dropFirst()
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

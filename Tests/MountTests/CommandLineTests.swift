@@ -299,10 +299,10 @@ enum MountTableSnapshot {
 }
 
 /// `tsmfs mount --foreground` as a child process, returned once its mount is visible.
-func startForegroundDaemon(at mountpoint: String) throws -> Process {
+func startForegroundDaemon(at mountpoint: String, config: String? = nil) throws -> Process {
     let daemon = Process()
     daemon.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
-    daemon.arguments = ["mount", "--foreground", mountpoint]
+    daemon.arguments = ["mount", "--foreground"] + (config.map { ["--config", $0] } ?? []) + [mountpoint]
     daemon.standardError = FileHandle.nullDevice
     try daemon.run()
     try waitUntil { MountTableSnapshot.tsmfsMounts().contains(mountpoint) }

@@ -86,12 +86,7 @@ import Testing
         defer { rmdir(mountpoint) }
         let config = makeTemporaryDirectory("tsmfs-config") + "/slow.toml"
         try "[echo]\nlatency_ms = 2000\n".write(toFile: config, atomically: false, encoding: .utf8)
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
-        daemon.arguments = ["mount", "--foreground", "--config", config, mountpoint]
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
-        try waitUntil { MountTableSnapshot.tsmfsMounts().contains(mountpoint) }
+        let daemon = try startForegroundDaemon(at: mountpoint, config: config)
         let entry = mountpoint + "/tsm/report/r"
         try Sys.mkdir(entry)
         try Sys.writeFile(entry + "/inblob", nonce)

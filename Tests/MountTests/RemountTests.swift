@@ -11,12 +11,7 @@ import Testing
         defer { _ = try? tsmfs("unmount", "--lazy", mountpoint) }
         let config = makeTemporaryDirectory("tsmfs-config") + "/slow.toml"
         try "[echo]\nlatency_ms = 3000\n".write(toFile: config, atomically: false, encoding: .utf8)
-        let old = Process()
-        old.executableURL = URL(fileURLWithPath: TSMFSBinary.path)
-        old.arguments = ["mount", "--foreground", "--config", config, mountpoint]
-        old.standardError = FileHandle.nullDevice
-        try old.run()
-        try waitUntil { MountTableSnapshot.tsmfsMounts().contains(mountpoint) }
+        let old = try startForegroundDaemon(at: mountpoint, config: config)
         let entry = mountpoint + "/tsm/report/slow"
         try Sys.mkdir(entry)
         try Sys.writeFile(entry + "/inblob", nonce)

@@ -25,34 +25,6 @@ public struct P384SigningKey: Sendable {
 
     /// The key as swift-certificates signs with it (ecdsa-with-SHA384).
     public var certificatePrivateKey: Certificate.PrivateKey {
-        deterministic ? Certificate.PrivateKey(DeterministicP384CertificateKey(key: key)) : Certificate.PrivateKey(key)
+        deterministic ? Certificate.PrivateKey(DeterministicCertificateKey(.p384(key))) : Certificate.PrivateKey(key)
     }
-}
-
-/// Lets swift-certificates sign certificates with RFC 6979 P-384 signatures.
-struct DeterministicP384CertificateKey: CustomPrivateKey, Sendable {
-    let key: P384.Signing.PrivateKey
-
-    static var defaultPEMDiscriminator: String { "PRIVATE KEY" }
-
-    var publicKey: Certificate.PublicKey { Certificate.PublicKey(key.publicKey) }
-    var defaultSignatureAlgorithm: Certificate.SignatureAlgorithm { .ecdsaWithSHA384 }
-    var supportedSignatureAlgorithms: [Certificate.SignatureAlgorithm] { [.ecdsaWithSHA384] }
-
-    func signSynchronously(
-        bytes: some DataProtocol,
-        signatureAlgorithm: Certificate.SignatureAlgorithm
-    ) throws -> Certificate.Signature {
-        let signature = try P384.Signing.ECDSASignature(rawRepresentation: DeterministicECDSA.sign(bytes, with: key))
-        return try Certificate.Signature(
-            signatureAlgorithm: .ecdsaWithSHA384,
-            signatureBytes: ASN1BitString(bytes: ArraySlice(signature.derRepresentation)))
-    }
-
-    func serialize(into coder: inout DER.Serializer) throws {
-        coder.serializeRawBytes(Array(key.derRepresentation))
-    }
-
-    static func == (lhs: Self, rhs: Self) -> Bool { lhs.key.rawRepresentation == rhs.key.rawRepresentation }
-    func hash(into hasher: inout Hasher) { hasher.combine(key.rawRepresentation) }
 }

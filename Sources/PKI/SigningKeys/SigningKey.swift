@@ -24,34 +24,67 @@ public struct SigningKey: Sendable {
 
     /// The key as swift-certificates signs with it.
     public var certificatePrivateKey: Certificate.PrivateKey {
-        deterministic ? Certificate.PrivateKey(DeterministicCertificateKey(key: key)) : Certificate.PrivateKey(key)
+        deterministic ? Certificate.PrivateKey(DeterministicCertificateKey(.p256(key))) : Certificate.PrivateKey(key)
     }
 }
 
-/// Lets swift-certificates sign certificates with RFC 6979 signatures.
+/// Lets swift-certificates sign certificates with RFC 6979 signatures, on either curve the simulated
+/// roots use (P-256 with SHA-256, P-384 with SHA-384).
 struct DeterministicCertificateKey: CustomPrivateKey, Sendable {
-    let key: P256.Signing.PrivateKey
+    enum Key: Sendable {
+        case p256(P256.Signing.PrivateKey)
+        case p384(P384.Signing.PrivateKey)
+    }
+
+    let key: Key
+
+    init(_ key: Key) { self.key = key }
 
     static var defaultPEMDiscriminator: String { "PRIVATE KEY" }
 
-    var publicKey: Certificate.PublicKey { Certificate.PublicKey(key.publicKey) }
-    var defaultSignatureAlgorithm: Certificate.SignatureAlgorithm { .ecdsaWithSHA256 }
-    var supportedSignatureAlgorithms: [Certificate.SignatureAlgorithm] { [.ecdsaWithSHA256] }
+    var publicKey: Certificate.PublicKey {
+        switch key {
+        case .p256(let key): Certificate.PublicKey(key.publicKey)
+        case .p384(let key): Certificate.PublicKey(key.publicKey)
+        }
+    }
+
+    var defaultSignatureAlgorithm: Certificate.SignatureAlgorithm {
+        if case .p256 = key { return .ecdsaWithSHA256 }
+        return .ecdsaWithSHA384
+    }
+
+    var supportedSignatureAlgorithms: [Certificate.SignatureAlgorithm] { [defaultSignatureAlgorithm] }
+
+    private var rawRepresentation: Data {
+        switch key {
+        case .p256(let key): key.rawRepresentation
+        case .p384(let key): key.rawRepresentation
+        }
+    }
 
     func signSynchronously(
         bytes: some DataProtocol,
         signatureAlgorithm: Certificate.SignatureAlgorithm
     ) throws -> Certificate.Signature {
-        let signature = try P256.Signing.ECDSASignature(rawRepresentation: DeterministicECDSA.sign(bytes, with: key))
+        let der: Data
+        switch key {
+        case .p256(let key):
+            der = try P256.Signing.ECDSASignature(rawRepresentation: DeterministicECDSA.sign(bytes, with: key)).derRepresentation
+        case .p384(let key):
+            der = try P384.Signing.ECDSASignature(rawRepresentation: DeterministicECDSA.sign(bytes, with: key)).derRepresentation
+        }
         return try Certificate.Signature(
-            signatureAlgorithm: .ecdsaWithSHA256,
-            signatureBytes: ASN1BitString(bytes: ArraySlice(signature.derRepresentation)))
+            signatureAlgorithm: defaultSignatureAlgorithm, signatureBytes: ASN1BitString(bytes: ArraySlice(der)))
     }
 
     func serialize(into coder: inout DER.Serializer) throws {
-        coder.serializeRawBytes(Array(key.derRepresentation))
+        switch key {
+        case .p256(let key): coder.serializeRawBytes(Array(key.derRepresentation))
+        case .p384(let key): coder.serializeRawBytes(Array(key.derRepresentation))
+        }
     }
 
-    static func == (lhs: Self, rhs: Self) -> Bool { lhs.key.rawRepresentation == rhs.key.rawRepresentation }
-    func hash(into hasher: inout Hasher) { hasher.combine(key.rawRepresentation) }
+    static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawRepresentation == rhs.rawRepresentation }
+    func hash(into hasher: inout Hasher) { hasher.combine(rawRepresentation) }
 }
