@@ -23,6 +23,9 @@ struct Bench {
         var providers = ["echo", "tdx", "sev", "cca"]
         var entries = 10_000
         var json: String?
+        /// Alternating rounds of echo, tdx and fuse-floor, and how long each target runs per round.
+        var rounds = 9
+        var roundSeconds = 0.4
     }
 
     static func main() throws {
@@ -35,12 +38,17 @@ struct Bench {
             case "--providers": options.providers = (arguments.popFirst() ?? "").split(separator: ",").map(String.init)
             case "--entries": options.entries = Int(arguments.popFirst() ?? "") ?? options.entries
             case "--json": options.json = arguments.popFirst()
+            case "--rounds": options.rounds = Int(arguments.popFirst() ?? "") ?? options.rounds
+            case "--round-seconds": options.roundSeconds = Double(arguments.popFirst() ?? "") ?? options.roundSeconds
             default:
                 print(
                     """
-                    usage: tsmfs-bench [--seconds S] [--threads 1,2,4,8] [--providers echo,tdx,sev,cca] [--entries N] [--json FILE]
+                    usage: tsmfs-bench [--seconds S] [--threads 1,2,4,8] [--providers echo,tdx,sev,cca] [--entries N]
+                                       [--rounds N] [--round-seconds S] [--json FILE]
                     Mounts tsmfs (the binary beside this one) per provider and prints a table of cycle throughput and
-                    latency, cached reads, generation cost, RSS and start-up, with the floors and ratios of the same run.
+                    latency, cached reads, generation cost, RSS and start-up, with the floors and ratios of the same run;
+                    then alternates short rounds of echo, tdx and fuse-floor and reports medians, spreads and the
+                    daemons' CPU time per cycle, which noise from other work does not move.
                     """)
                 exit(argument == "--help" ? 0 : 2)
             }
@@ -101,6 +109,7 @@ struct Bench {
         }
         report["cycles"] = cycles.mapValues { $0.reduce(into: [String: [String: Double]]()) { $0[String($1.key)] = $1.value } }
         targets(cycles: cycles, generation: generation)
+        try roundTargets(generation: generation)
         if let json = options.json {
             let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: json))
@@ -237,6 +246,8 @@ struct Bench {
         let key = P384.Signing.PrivateKey()
         let signed = [UInt8](repeating: 7, count: 0x2A0)
         costs["p384_signature"] = time(300) { _ = try key.signature(for: signed) }
+        let p256 = P256.Signing.PrivateKey()
+        costs["p256_signature"] = time(1000) { _ = try p256.signature(for: signed) }
         return costs
     }
 
@@ -315,6 +326,81 @@ struct Bench {
                 line(startup["cold"]! <= 5000, String(format: "%@: cold mount ≤ 5 s: %.0f ms", provider, startup["cold"]!))
             }
         }
+    }
+
+    /// echo, tdx and fuse-floor mounted together and measured in alternating rounds at 1 and 8 clients;
+    /// the targets judged on medians and on the daemons' CPU time per cycle.
+    mutating func roundTargets(generation: [String: Double]) throws {
+        guard options.rounds > 0, let floor = try fuseFloor() else { return }
+        defer {
+            kill(floor.process, SIGTERM)
+            var status: Int32 = 0
+            waitpid(floor.process, &status, 0)
+        }
+        var targets = [
+            RoundTarget(
+                name: "fuse-floor",
+                workload: Workload(root: floor.mountpoint + "/tsm/report", readsAuxblob: false, isPlainDirectory: false),
+                daemon: floor.process)
+        ]
+        var mountpoints: [String] = []
+        defer { for mountpoint in mountpoints { unmount(mountpoint) } }
+        for provider in ["echo", "tdx"] {
+            let (mountpoint, _) = try mount(provider)
+            mountpoints.append(mountpoint)
+            guard let daemon = daemonPID(mountpoint) else { throw BenchError("no daemon found for \(mountpoint)") }
+            // Both read outblob only, so the ratio compares the same work.
+            targets.append(
+                RoundTarget(
+                    name: provider,
+                    workload: Workload(root: mountpoint + "/tsm/report", readsAuxblob: false, isPlainDirectory: false),
+                    daemon: daemon))
+        }
+        print(
+            "alternating rounds: \(options.rounds) × \(options.roundSeconds) s per target, order rotating; median [min–max]")
+        var rounds: [String: Any] = [:]
+        for threads in [1, 8] {
+            let figures = alternatingRounds(targets, threads: threads, rounds: options.rounds, seconds: options.roundSeconds)
+            print("  \(threads) client\(threads == 1 ? "" : "s")    cycle µs                 daemon CPU µs per cycle")
+            var row: [String: Any] = [:]
+            for target in targets {
+                let cycle = medianAndSpread(figures[target.name]?.cycleMicroseconds ?? [])
+                let cpu = medianAndSpread(figures[target.name]?.cpuMicroseconds ?? [])
+                print(
+                    String(
+                        format: "  %@ %7.0f [%.0f–%.0f]      %7.1f [%.1f–%.1f]",
+                        target.name + String(repeating: " ", count: max(1, 12 - target.name.count)), cycle.median, cycle.min,
+                        cycle.max,
+                        cpu.median, cpu.min, cpu.max))
+                row[target.name] = ["cycle_us_median": cycle.median, "cpu_us_per_cycle_median": cpu.median]
+            }
+            let ratio = { (a: String, b: String) -> Double in
+                let pairs = zip(figures[a]?.cycleMicroseconds ?? [], figures[b]?.cycleMicroseconds ?? [])
+                return medianAndSpread(pairs.map { $0 / $1 }).median
+            }
+            let tdxOverEcho = ratio("tdx", "echo")
+            let echoOverFloor = ratio("echo", "fuse-floor")
+            row["ratio_tdx_echo_median"] = tdxOverEcho
+            row["ratio_echo_fuse_floor_median"] = echoOverFloor
+            func line(_ ok: Bool, _ text: String) { print("  [\(ok ? "met" : "MISSED")] \(text)") }
+            line(tdxOverEcho <= 1.25, String(format: "tdx cycle ≤ 1.25 × echo cycle (median of rounds): %.2f×", tdxOverEcho))
+            line(
+                1 / echoOverFloor >= 0.9,
+                String(format: "echo throughput ≥ 0.9 × fuse-floor's (median of rounds): %.2f×", 1 / echoOverFloor))
+            if let signature = generation["p256_signature"] {
+                let echoCPU = medianAndSpread(figures["echo"]?.cpuMicroseconds ?? []).median
+                let tdxCPU = medianAndSpread(figures["tdx"]?.cpuMicroseconds ?? []).median
+                line(
+                    tdxCPU <= echoCPU + 1.5 * signature,
+                    String(
+                        format: "daemon CPU per tdx cycle ≤ echo's + 1.5 × one P-256 signature: %.1f µs vs %.1f + 1.5 × %.1f µs",
+                        tdxCPU, echoCPU, signature))
+                row["cpu_tdx_minus_echo_over_p256_signature"] = (tdxCPU - echoCPU) / signature
+            }
+            rounds["\(threads)"] = row
+        }
+        report["alternating_rounds"] = rounds
+        print("")
     }
 
     // MARK: helpers

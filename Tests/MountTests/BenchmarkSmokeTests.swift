@@ -12,19 +12,22 @@ import Testing
             bench,
             [
                 "--seconds", "0.2", "--threads", "1,2", "--providers", "echo,tdx,cca", "--entries", "50",
-                "--json", json,
+                "--rounds", "2", "--round-seconds", "0.1", "--json", json,
             ])
         #expect(result.status == 0, "\(result.stderr)")
         for section in [
             "tmpfs (kernel floor)", "fuse-floor (minimal libfuse filesystem", "echo full cycle", "tdx full cycle",
             "cached outblob reads", "RSS", "mount ready in", "targets, from this run", "cca full cycle",
-            "tdx_guest GET_REPORT0", "cached outblob reads ≥ 0.8 × fuse-floor's",
+            "tdx_guest GET_REPORT0", "cached outblob reads ≥ 0.8 × fuse-floor's", "alternating rounds",
+            "daemon CPU per tdx cycle ≤ echo's + 1.5 × one P-256 signature",
         ] {
             #expect(result.stdout.contains(section), "missing: \(section)")
         }
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
         #expect(report?["ratio_echo_fuse_floor"] != nil && report?["ratio_tdx_echo"] != nil)
         #expect(report?["device_tdx"] != nil && report?["ratio_cca_echo_plus_signatures"] != nil)
+        let rounds = report?["alternating_rounds"] as? [String: [String: Any]]
+        #expect(rounds?["1"]?["ratio_tdx_echo_median"] != nil && rounds?["8"]?["echo"] != nil, "\(String(describing: rounds))")
         #expect(!MountTableSnapshot.tsmfsMounts().contains { $0.contains("tsmfs-bench") })
     }
 }

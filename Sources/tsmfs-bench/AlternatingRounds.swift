@@ -1,0 +1,63 @@
+import Foundation
+import Glibc
+
+/// One measured target of the alternating rounds: a mounted tree, its daemon and how to cycle it.
+struct RoundTarget: Sendable {
+    var name: String
+    var workload: Workload
+    var daemon: pid_t
+}
+
+/// Per-round figures of one target at one thread count.
+struct RoundFigures {
+    /// Mean latency of a full cycle, µs (threads × elapsed / cycles).
+    var cycleMicroseconds: [Double] = []
+    /// The daemon's CPU time per cycle, µs: what noise from other work does not move.
+    var cpuMicroseconds: [Double] = []
+}
+
+extension Bench {
+    /// The CPU time a process has used so far, in nanoseconds: the sum over its threads of the first
+    /// field of /proc/PID/task/TID/schedstat (nanosecond resolution, unlike utime and stime's ticks).
+    static func cpuNanoseconds(_ pid: pid_t) -> Double {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.reduce(0) { sum, task in
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8)) ?? ""
+            return sum + (Double(text.split(separator: " ").first ?? "0") ?? 0)
+        }
+    }
+
+    /// Short rounds that alternate between the targets, their order rotating every round, so that
+    /// whatever else the machine does falls on all of them alike; each figure is then a median over
+    /// the rounds, with its spread.
+    func alternatingRounds(_ targets: [RoundTarget], threads: Int, rounds: Int, seconds: Double) -> [String: RoundFigures] {
+        var figures: [String: RoundFigures] = [:]
+        for round in 0..<rounds {
+            for offset in 0..<targets.count {
+                let target = targets[(round + offset) % targets.count]
+                let cpuBefore = Self.cpuNanoseconds(target.daemon)
+                let result = measure(threads: threads, seconds: seconds) { thread, iteration in
+                    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+                    defer { buffer.deallocate() }
+                    return target.workload.cycle(
+                        "r\(thread)-\(round)-\(iteration)", nonce: nonce(thread, iteration), buffer: buffer)
+                }
+                let cycles = Double(max(1, result.latencies.count))
+                figures[target.name, default: RoundFigures()].cycleMicroseconds.append(
+                    Double(threads) * result.elapsed * 1e6 / cycles)
+                figures[target.name, default: RoundFigures()].cpuMicroseconds.append(
+                    (Self.cpuNanoseconds(target.daemon) - cpuBefore) / 1e3 / cycles)
+            }
+        }
+        return figures
+    }
+}
+
+/// The median of `values` and their spread (min, max).
+func medianAndSpread(_ values: [Double]) -> (median: Double, min: Double, max: Double) {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return (0, 0, 0) }
+    let middle = sorted.count / 2
+    let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    return (median, sorted.first!, sorted.last!)
+}
