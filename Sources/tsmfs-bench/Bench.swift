@@ -399,8 +399,42 @@ struct Bench {
             }
             rounds["\(threads)"] = row
         }
+        var requests: [String: Double] = [:]
+        for provider in ["echo", "tdx"] {
+            if let perCycle = try requestsPerCycle(provider) { requests[provider] = perCycle }
+        }
+        print(
+            "  FUSE requests per cycle (counted in --verbose logs): "
+                + requests.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key, $0.value) }.joined(separator: ", "))
+        rounds["fuse_requests_per_cycle"] = requests
         report["alternating_rounds"] = rounds
         print("")
+    }
+
+    /// The FUSE requests one full cycle makes, counted from a verbose daemon's log over 50 cycles: a
+    /// figure of the protocol, not of the machine.
+    func requestsPerCycle(_ provider: String) throws -> Double? {
+        let mountpoint = work + "/mnt-verbose-" + provider
+        let log = work + "/verbose-" + provider + ".log"
+        mkdir(mountpoint, 0o755)
+        guard
+            shell(
+                "\(tsmfs) mount --provider \(provider) --state-dir \(work)/state-\(provider) --verbose --log-file \(log) \(mountpoint)"
+            )
+                == 0
+        else { return nil }
+        defer { unmount(mountpoint) }
+        func requests() -> Int {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.contains(" -> ") }
+                .count
+        }
+        let workload = Workload(root: mountpoint + "/tsm/report", readsAuxblob: false, isPlainDirectory: false)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+        defer { buffer.deallocate() }
+        let before = requests()
+        let cycles = 50
+        for index in 0..<cycles { _ = workload.cycle("v\(index)", nonce: nonce(0, index), buffer: buffer) }
+        return Double(requests() - before) / Double(cycles)
     }
 
     // MARK: helpers
