@@ -299,6 +299,13 @@ enum MountTableSnapshot {
 }
 
 /// `tsmfs mount --foreground` as a child process, returned once its mount is visible.
+/// A configuration file whose echo generations each take `milliseconds`.
+func slowEchoConfig(milliseconds: Int) throws -> String {
+    let config = makeTemporaryDirectory("tsmfs-config") + "/slow.toml"
+    try "[echo]\nlatency_ms = \(milliseconds)\n".write(toFile: config, atomically: false, encoding: .utf8)
+    return config
+}
+
 func startForegroundDaemon(at mountpoint: String, config: String? = nil) throws -> Process {
     let daemon = Process()
     daemon.executableURL = URL(fileURLWithPath: TSMFSBinary.path)

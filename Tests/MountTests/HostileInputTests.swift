@@ -84,9 +84,7 @@ import Testing
     @Test func sigtermDuringAGenerationWithOpenFilesShutsDownCleanly() throws {
         let mountpoint = makeTemporaryDirectory()
         defer { rmdir(mountpoint) }
-        let config = makeTemporaryDirectory("tsmfs-config") + "/slow.toml"
-        try "[echo]\nlatency_ms = 2000\n".write(toFile: config, atomically: false, encoding: .utf8)
-        let daemon = try startForegroundDaemon(at: mountpoint, config: config)
+        let daemon = try startForegroundDaemon(at: mountpoint, config: try slowEchoConfig(milliseconds: 2000))
         let entry = mountpoint + "/tsm/report/r"
         try Sys.mkdir(entry)
         try Sys.writeFile(entry + "/inblob", nonce)

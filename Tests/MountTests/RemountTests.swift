@@ -9,9 +9,7 @@ import Testing
     @Test func anExitingDaemonLeavesTheNextMountAtItsPathAlone() throws {
         let mountpoint = makeTemporaryDirectory("tsmfs-mount")
         defer { _ = try? tsmfs("unmount", "--lazy", mountpoint) }
-        let config = makeTemporaryDirectory("tsmfs-config") + "/slow.toml"
-        try "[echo]\nlatency_ms = 3000\n".write(toFile: config, atomically: false, encoding: .utf8)
-        let old = try startForegroundDaemon(at: mountpoint, config: config)
+        let old = try startForegroundDaemon(at: mountpoint, config: try slowEchoConfig(milliseconds: 3000))
         let entry = mountpoint + "/tsm/report/slow"
         try Sys.mkdir(entry)
         try Sys.writeFile(entry + "/inblob", nonce)
