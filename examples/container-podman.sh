@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Podman containers attesting through tsmfs, with the exact flags that work on a host without an
-# image registry and without configfs (rootful podman; see "Containers" in the README for docker and
+# image registry and without configfs (rootful podman; see "Containers" in docs/deployment.md for docker and
 # rootless engines):
 #   * the container's root is a directory built from Debian's busybox-static (--rootfs);
 #   * these hosts have no /sys/kernel/config to bind onto, so a directory holding an empty config/

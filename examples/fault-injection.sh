@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fault injection: what clients see when the host or firmware misbehaves, configured per mount.
 # Each case mounts tsmfs with one fault switch and shows the error of the first outblob read,
-# as the kernel reports it (see the README's fault tables for the kernel behaviour each mirrors).
+# as the kernel reports it (the fault tables of docs/providers/ give the kernel behaviour each mirrors).
 #
 # Usage: examples/fault-injection.sh     (needs root and /dev/fuse)
 set -euo pipefail

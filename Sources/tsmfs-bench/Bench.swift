@@ -14,7 +14,7 @@ import SimulatedPKI
 import TDXProvider
 
 /// `tsmfs-bench`: measures tsmfs against floors taken in the same run (these machines are
-/// noisy, so only ratios within one run mean anything). See the README's Performance section.
+/// noisy, so only ratios within one run mean anything). See docs/performance.md.
 @main
 struct Bench {
     struct Options {

@@ -29,7 +29,7 @@ struct MountCommand: ParsableCommand {
             DIR, laid out as the kernel's paths: DIR/dev/tdx_guest or DIR/dev/sev-guest (the \
             vendor device, ioctl only), and for TDX DIR/sys/devices/virtual/misc/tdx_guest/ \
             measurements/ (the tsm-mr registers) and the DIR/sys/class/misc/tdx_guest link. \
-            Bind each piece to its canonical path in a container (see the README); tsmfs exec \
+            Bind each piece to its canonical path in a container (docs/deployment.md); tsmfs exec \
             does that by itself.
 
             Examples:

@@ -13,7 +13,9 @@ struct ProviderOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Where keys and certificates are kept (default: /var/lib/tsmfs).", valueName: "dir"))
     var stateDir: String?
 
-    @Option(help: ArgumentHelp("A configuration file (see the README for its settings).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A configuration file (docs/configuration.md and examples/*.toml list its settings).", valueName: "file"))
     var config: String?
 
     @Option(

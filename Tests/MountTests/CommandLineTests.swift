@@ -212,7 +212,7 @@ import Testing
     }
 }
 
-/// Examples and recipes from the README, run as a user would.
+/// Examples and recipes from the README and docs/, run as a user would.
 @Suite struct RecipeTests {
     @Test func kernelDocumentationExampleScript() throws {
         try withMount { fs in

@@ -4,7 +4,7 @@ import SystemPackage
 import TestDirectories
 import Testing
 
-/// Every deployment recipe the README shows, run for real.
+/// Every deployment recipe docs/deployment.md shows, run for real.
 @Suite struct DeploymentTests {
     static let root = TDXEvidenceTests.packageRoot
 
