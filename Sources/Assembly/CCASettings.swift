@@ -37,7 +37,7 @@ public enum CCASettings {
             platform.instanceID = instance
         }
         platform.configuration = try variableHex(section, "platform_config", maximum: 256) ?? platform.configuration
-        if let components = try section.string("software_components") {
+        if let components = try section.strings("software_components") {
             platform.softwareComponents = try parseComponents(components, section, hash: platform.hashAlgorithm)
         }
         platform.lifecycle = try section.integer("lifecycle", as: UInt64.self, in: 0...0xFFFF) ?? platform.lifecycle
@@ -90,14 +90,14 @@ public enum CCASettings {
         }
     }
 
-    /// `"TYPE:VERSION:MEASUREMENT_HEX, …"`: each a measured component, signed by the simulated
+    /// `["TYPE:VERSION:MEASUREMENT_HEX", …]`: each a measured component, signed by the simulated
     /// firmware signer.
-    private static func parseComponents(_ text: String, _ section: ConfigSection, hash: String) throws(ConfigError)
+    private static func parseComponents(_ items: [String], _ section: ConfigSection, hash: String) throws(ConfigError)
         -> [SoftwareComponent]
     {
         let signer = CCAProvider.Configuration.firmwareSignerID
         var components: [SoftwareComponent] = []
-        for item in text.split(separator: ",") {
+        for item in items {
             let parts = item.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 3, !parts[0].isEmpty, let measurement = [UInt8](hex: String(parts[2])), !measurement.isEmpty
             else {

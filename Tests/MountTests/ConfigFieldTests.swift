@@ -6,7 +6,7 @@ import Testing
 /// Every setting of every section, fed values it must refuse: the error names the file, the line
 /// and the setting, and nothing is mounted.
 @Suite struct ConfigFieldTests {
-    enum Kind { case string, integer, boolean, hex, choice, serials }
+    enum Kind { case string, integer, boolean, hex, choice, serials, stringList }
 
     static let fields: [(section: String, key: String, kind: Kind)] = [
         ("tsmfs", "provider", .choice), ("tsmfs", "state_dir", .string), ("tsmfs", "owner", .choice),
@@ -36,7 +36,7 @@ import Testing
         ("cca", "profile", .choice), ("cca", "collection", .choice), ("cca", "platform_algorithm", .choice),
         ("cca", "implementation_id", .hex), ("cca", "instance_id", .hex), ("cca", "platform_config", .hex),
         ("cca", "lifecycle", .integer), ("cca", "verification_service", .string), ("cca", "platform_hash_algorithm", .choice),
-        ("cca", "software_components", .string), ("cca", "personalization_value", .hex), ("cca", "realm_hash_algorithm", .choice),
+        ("cca", "software_components", .stringList), ("cca", "personalization_value", .hex), ("cca", "realm_hash_algorithm", .choice),
         ("cca", "rak_hash_algorithm", .choice), ("cca", "rim", .hex), ("cca", "rem0", .hex), ("cca", "rem3", .hex),
         ("cca", "rsi_error", .boolean), ("cca", "token_init_failure", .boolean), ("cca", "latency_ms", .integer),
     ]
@@ -49,6 +49,7 @@ import Testing
         case .boolean: return ["1", "\"yes\"", "maybe"]
         case .hex: return ["\"zz\"", "\"\"", "\"0\"", "7", "\"\u{00e9}\u{00e9}\""]
         case .choice: return ["\"bogus\"", "\"\"", "3"]
+        case .stringList: return ["\"BL:1.0.0:00\"", "[1]", "[\"no-colons\"]", "true"]
         case .serials: return ["[\"zz\"]", "\"02, 1f\"", "[2]", "true", "[\"\"]"]
         }
     }
