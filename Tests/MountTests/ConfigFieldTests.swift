@@ -36,7 +36,8 @@ import Testing
         ("cca", "profile", .choice), ("cca", "collection", .choice), ("cca", "platform_algorithm", .choice),
         ("cca", "implementation_id", .hex), ("cca", "instance_id", .hex), ("cca", "platform_config", .hex),
         ("cca", "lifecycle", .integer), ("cca", "verification_service", .string), ("cca", "platform_hash_algorithm", .choice),
-        ("cca", "software_components", .stringList), ("cca", "personalization_value", .hex), ("cca", "realm_hash_algorithm", .choice),
+        ("cca", "software_components", .stringList), ("cca", "personalization_value", .hex),
+        ("cca", "realm_hash_algorithm", .choice),
         ("cca", "rak_hash_algorithm", .choice), ("cca", "rim", .hex), ("cca", "rem0", .hex), ("cca", "rem3", .hex),
         ("cca", "rsi_error", .boolean), ("cca", "token_init_failure", .boolean), ("cca", "latency_ms", .integer),
     ]
