@@ -10,8 +10,9 @@ struct ExecCommand: ParsableCommand {
         discussion: """
             For clients that hard-code /sys/kernel/config/tsm/report, /dev/tdx_guest or \
             /dev/sev-guest on hosts without them. The command runs in a private mount \
-            namespace: /sys/kernel gets a config directory there and tsmfs is mounted on it (where /sys/kernel/config already exists, as a configfs without \
-            tsm, tsmfs is mounted over it instead). With --provider tdx the namespace also has \
+            namespace: /sys/kernel gets a config directory there and tsmfs is mounted on it \
+            (where /sys/kernel/config already exists, as a configfs without tsm, tsmfs is \
+            mounted over it instead). With --provider tdx the namespace also has \
             /dev/tdx_guest and the measurement registers at \
             /sys/devices/virtual/misc/tdx_guest/measurements (and via /sys/class/misc/tdx_guest); \
             with --provider sev it has /dev/sev-guest. The rest of /dev and /sys stays as on the \
