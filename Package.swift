@@ -275,7 +275,7 @@ let package = Package(
                 "SigningKeys", .product(name: "BigInt", package: "BigInt"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "TSMConfigTests", dependencies: ["TSMConfig"]),
+        .testTarget(name: "TSMConfigTests", dependencies: ["CBORFuzz", "TSMConfig"]),
         .testTarget(
             name: "AssemblyTests",
             dependencies: ["Assembly", "ConfigfsTSM", "ProviderKit", "TDXProvider", "TSMConfig", "TestDirectories"]

@@ -1,3 +1,4 @@
+import CBORFuzz
 import ConfigfsTSM
 import Foundation
 import Glibc
@@ -9,7 +10,7 @@ import Testing
 @Suite struct HostileInputTests {
     /// Random byte strings biased towards parser edge cases.
     static func fuzzInputs(seed: UInt64, count: Int) -> [[UInt8]] {
-        var rng = SeededGenerator(state: seed)
+        var rng = SplitMix(seed: seed)
         let alphabet = Array("0123456789abcdefxX+-\n \u{0}ABCDEF-".utf8)
         return (0..<count).map { _ in
             let length = Int.random(in: 0...40, using: &rng)
@@ -31,7 +32,7 @@ import Testing
         }
         // Valid GUIDs are rare in random bytes: check a structured set too.
         for seed in 0..<2000 {
-            var rng = SeededGenerator(state: UInt64(seed))
+            var rng = SplitMix(seed: UInt64(seed))
             var text = Array("c476f1eb-0123-45a5-9641-b4e7dde5bfe3\n".utf8)
             text[Int.random(in: 0..<text.count, using: &rng)] = Array("0aF-gx\n".utf8).randomElement(using: &rng)!
             #expect((try? KernelParsing.guidParse(text)) == ConfigfsTSMModel.guid(text))

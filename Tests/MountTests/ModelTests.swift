@@ -1,4 +1,5 @@
 import ByteLayout
+import CBORFuzz
 import EchoProvider
 import Foundation
 import Glibc
@@ -43,18 +44,6 @@ enum ModelOperation: CustomStringConvertible, Sendable {
     }
 }
 
-/// SplitMix64: small, seedable, reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random operation sequences, biased towards the interesting corners of the ABI.
 enum OperationGenerator {
     static let numbers = ["0", "1\n", "2", "3", "4", "+3", "0x2", "08", "abc", "-1", "4294967296", "0x", "1 ", "3\n\n", "010"]
@@ -74,7 +63,7 @@ enum OperationGenerator {
     ]
 
     /// A few entry names for one sequence, from the whole domain: tricky ones and random bytes.
-    static func names(using rng: inout SeededGenerator) -> [[UInt8]] {
+    static func names(using rng: inout SplitMix) -> [[UInt8]] {
         (0..<3).map { _ in
             if Bool.random(using: &rng) { return trickyNames.randomElement(using: &rng)! }
             let length = [1, 2, 8, 64, 255, 256].randomElement(using: &rng)!
@@ -87,7 +76,7 @@ enum OperationGenerator {
     }
 
     static func sequence(seed: UInt64, length: Int, names fixedNames: [[UInt8]]? = nil) -> [ModelOperation] {
-        var rng = SeededGenerator(state: seed)
+        var rng = SplitMix(seed: seed)
         let names = fixedNames ?? Self.names(using: &rng)
         var open: Set<Int> = []
         var holders: Set<Int> = []
