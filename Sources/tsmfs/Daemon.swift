@@ -19,9 +19,7 @@ enum Daemon {
         // is readable by every user).
         let seedPipe = try seed.map(SeedHandoff.pipe)
         defer { if let seedPipe { close(seedPipe) } }
-        let arguments =
-            seedPipe == nil
-            ? arguments : ["mount", "--deterministic-seed-fd", String(SeedHandoff.descriptor)] + arguments.dropFirst()
+        let arguments = arguments + (seedPipe == nil ? [] : ["--deterministic-seed-fd", String(SeedHandoff.descriptor)])
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else {
             throw CLIError("cannot create a pipe: \(systemError(errno))")
