@@ -32,14 +32,15 @@ let package = Package(
             name: "ProviderKit",
             dependencies: ["ByteLayout", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(name: "FileTree", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "ConfigfsTSM",
-            dependencies: ["ByteLayout", "ProviderKit", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["ByteLayout", "FileTree", "ProviderKit", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "FUSEAdapter",
             dependencies: [
-                "ByteLayout", "CFuse3", "ConfigfsTSM", "GuestSurface",
+                "ByteLayout", "CFuse3", "FileTree",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -157,7 +158,7 @@ let package = Package(
         .target(name: "CProcessMemory", path: "Sources/GuestDevices/CProcessMemory"),
         .target(
             name: "GuestSurface",
-            dependencies: ["CProcessMemory", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["CProcessMemory", "FileTree", .product(name: "SystemPackage", package: "swift-system")],
             path: "Sources/GuestDevices/Surface"
         ),
         .target(
@@ -239,7 +240,7 @@ let package = Package(
         .testTarget(
             name: "FUSEAdapterTests",
             dependencies: [
-                "CFuse3", "ConfigfsTSM", "EchoProvider", "FUSEAdapter", "ProviderKit",
+                "CFuse3", "ConfigfsTSM", "EchoProvider", "FUSEAdapter", "FileTree", "GuestSurface", "ProviderKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

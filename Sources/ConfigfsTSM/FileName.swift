@@ -27,24 +27,8 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible, Expressible
 
     public var count: Int { bytes.count }
 
-    /// For logs and messages: UTF-8 where valid, every other byte as `\xNN`, and control characters
-    /// (a newline, an escape sequence, a line separator) escaped too — any user who can create an
-    /// entry chooses its name, and must not be able to forge log lines or drive a terminal with it.
-    public var description: String {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            return bytes.map { $0 < 0x7F && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + [$0].hexString }.joined()
-        }
-        var escaped = ""
-        for scalar in text.unicodeScalars {
-            switch scalar.properties.generalCategory {
-            case .control, .lineSeparator, .paragraphSeparator, .format:
-                escaped +=
-                    scalar.value <= 0xFF ? "\\x" + [UInt8(scalar.value)].hexString : "\\u{\(String(scalar.value, radix: 16))}"
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped
-    }
+    /// For logs and messages, escaped: any user who can create an entry chooses its name.
+    public var description: String { bytes.escapedForLog }
 
     /// Calls `body` with the name as a NUL-terminated C string.
     public func withCString<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {

@@ -1,7 +1,6 @@
 import CFuse3
-import ConfigfsTSM
+import FileTree
 import Foundation
-import GuestSurface
 import Logging
 
 #if canImport(Glibc)
@@ -15,8 +14,8 @@ public struct MountError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// A libfuse low-level session serving a ``ReportTree`` (the configfs root) or a
-/// ``SurfaceTree`` (devices and sysfs) at a mountpoint.
+/// A libfuse low-level session serving a ``FileTree`` (the configfs root, or the devices and
+/// sysfs files) at a mountpoint.
 ///
 /// Lifecycle: `init` (creates the session), ``mount(at:)``, ``run()`` (blocks in the
 /// multi-threaded loop until SIGINT/SIGTERM/SIGHUP or an external unmount), then the
@@ -32,14 +31,9 @@ public final class FUSEMount: @unchecked Sendable {
     /// The device of this session's mount, so that unmounting never detaches another's.
     private var mountDevice: String?
 
-    public convenience init(tree: ReportTree, options: MountOptions, logger: Logger) throws(MountError) {
+    public convenience init(tree: any FileTree, options: MountOptions, logger: Logger) throws(MountError) {
         let dispatcher = RequestDispatcher(tree: tree, timeouts: options.timeouts, logger: logger)
         try self.init(dispatcher: dispatcher, operations: LowLevelOperations.table(), options: options, logger: logger)
-    }
-
-    public convenience init(surface: SurfaceTree, options: MountOptions, logger: Logger) throws(MountError) {
-        let dispatcher = SurfaceDispatcher(tree: surface, timeouts: options.timeouts, logger: logger)
-        try self.init(dispatcher: dispatcher, operations: SurfaceOperations.table(), options: options, logger: logger)
     }
 
     private init(dispatcher: AnyObject, operations: fuse_lowlevel_ops, options: MountOptions, logger: Logger) throws(MountError) {

@@ -4,17 +4,21 @@ import CFuse3
     import Glibc
 #endif
 
-/// The libfuse low-level dispatch table. Each entry is a C function pointer that finds the
-/// ``RequestDispatcher`` through the session's userdata; none of them captures anything,
-/// and none is actor-isolated, because libfuse calls them from its own worker threads.
+/// The libfuse low-level dispatch table, the same for every mount. Each entry is a C function
+/// pointer that finds the ``RequestDispatcher`` through the session's userdata; none of them
+/// captures anything, and none is actor-isolated, because libfuse calls them from its own worker
+/// threads. Operations no tsmfs tree has answer as the kernel's pseudo-filesystems do.
 enum LowLevelOperations {
     static func table() -> fuse_lowlevel_ops {
         var ops = fuse_lowlevel_ops()
         ops.lookup = { req, parent, name in dispatcher(req).lookup(LibfuseReply(req), parent, name) }
         ops.getattr = { req, ino, fi in dispatcher(req).getattr(LibfuseReply(req), ino, fi) }
-        ops.setattr = { req, ino, attr, valid, fi in dispatcher(req).setattr(LibfuseReply(req), ino, attr, valid, fi) }
+        ops.setattr = { req, ino, attr, valid, _ in dispatcher(req).setattr(LibfuseReply(req), ino, attr, valid) }
+        ops.readlink = { req, ino in dispatcher(req).readlink(LibfuseReply(req), ino) }
         ops.mkdir = { req, parent, name, _ in dispatcher(req).mkdir(LibfuseReply(req), parent, name) }
         ops.rmdir = { req, parent, name in dispatcher(req).rmdir(LibfuseReply(req), parent, name) }
+        // Nothing can be created, removed or renamed but directories: EPERM, and EACCES for a
+        // new file (no directory here has a `create`).
         ops.mknod = { req, parent, name, _, _ in dispatcher(req).refuse(LibfuseReply(req), "MKNOD", parent, name, .notPermitted) }
         ops.unlink = { req, parent, name in dispatcher(req).refuse(LibfuseReply(req), "UNLINK", parent, name, .notPermitted) }
         ops.symlink = { req, _, parent, name in dispatcher(req).refuse(LibfuseReply(req), "SYMLINK", parent, name, .notPermitted)
@@ -38,6 +42,11 @@ enum LowLevelOperations {
         ops.fsync = { req, ino, _, _ in dispatcher(req).fsync(LibfuseReply(req), ino) }
         ops.fsyncdir = { req, ino, _, _ in dispatcher(req).fsync(LibfuseReply(req), ino) }
         ops.listxattr = { req, ino, size in dispatcher(req).listxattr(LibfuseReply(req), ino, size) }
+        ops.ioctl = { req, ino, command, argument, fi, _, input, inputSize, outputSize in
+            dispatcher(req).ioctl(
+                LibfuseReply(req), ino, command, UInt64(UInt(bitPattern: argument)), fi, input, inputSize, outputSize,
+                caller: fuse_req_ctx(req).pointee.pid)
+        }
         return ops
     }
 }
@@ -45,44 +54,4 @@ enum LowLevelOperations {
 /// The dispatcher registered as the session's userdata.
 private func dispatcher(_ req: fuse_req_t?) -> RequestDispatcher {
     Unmanaged<RequestDispatcher>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
-}
-
-/// The dispatch table of a guest surface mount; the userdata is a ``SurfaceDispatcher``.
-enum SurfaceOperations {
-    static func table() -> fuse_lowlevel_ops {
-        var ops = fuse_lowlevel_ops()
-        ops.lookup = { req, parent, name in surface(req).lookup(LibfuseReply(req), parent, name) }
-        ops.getattr = { req, ino, _ in surface(req).getattr(LibfuseReply(req), ino) }
-        ops.setattr = { req, ino, attr, valid, _ in surface(req).setattr(LibfuseReply(req), ino, attr, valid) }
-        ops.readlink = { req, ino in surface(req).readlink(LibfuseReply(req), ino) }
-        // sysfs and devtmpfs trees are fixed: nothing can be created, removed or renamed.
-        ops.mkdir = { req, _, _, _ in LibfuseReply(req).error(EPERM) }
-        ops.rmdir = { req, _, _ in LibfuseReply(req).error(EPERM) }
-        ops.mknod = { req, _, _, _, _ in LibfuseReply(req).error(EPERM) }
-        ops.unlink = { req, _, _ in LibfuseReply(req).error(EPERM) }
-        ops.symlink = { req, _, _, _ in LibfuseReply(req).error(EPERM) }
-        ops.link = { req, _, _, _ in LibfuseReply(req).error(EPERM) }
-        ops.rename = { req, _, _, _, _, _ in LibfuseReply(req).error(EPERM) }
-        ops.create = { req, _, _, _, _ in LibfuseReply(req).error(EACCES) }
-        ops.open = { req, ino, fi in surface(req).open(LibfuseReply(req), ino, fi) }
-        ops.read = { req, ino, size, offset, _ in surface(req).read(LibfuseReply(req), ino, size, offset) }
-        ops.write = { req, ino, buf, size, offset, _ in surface(req).write(LibfuseReply(req), ino, buf, size, offset) }
-        ops.flush = { req, _, _ in LibfuseReply(req).error(0) }
-        ops.release = { req, _, _ in LibfuseReply(req).error(0) }
-        ops.fsync = { req, ino, _, _ in surface(req).fsync(LibfuseReply(req), ino) }
-        ops.opendir = { req, ino, fi in surface(req).opendir(LibfuseReply(req), ino, fi) }
-        ops.readdir = { req, ino, size, offset, _ in surface(req).readdir(LibfuseReply(req), ino, size, offset) }
-        ops.releasedir = { req, _, _ in LibfuseReply(req).error(0) }
-        ops.statfs = { req, _ in surface(req).statfs(LibfuseReply(req)) }
-        ops.ioctl = { req, ino, command, argument, _, _, input, inputSize, outputSize in
-            surface(req).ioctl(
-                LibfuseReply(req), ino, command, UInt64(UInt(bitPattern: argument)), input, inputSize, outputSize,
-                caller: fuse_req_ctx(req).pointee.pid)
-        }
-        return ops
-    }
-}
-
-private func surface(_ req: fuse_req_t?) -> SurfaceDispatcher {
-    Unmanaged<SurfaceDispatcher>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
 }

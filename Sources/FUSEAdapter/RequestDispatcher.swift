@@ -1,6 +1,6 @@
 import ByteLayout
 import CFuse3
-import ConfigfsTSM
+import FileTree
 import Logging
 import Synchronization
 import SystemPackage
@@ -9,23 +9,23 @@ import SystemPackage
     import Glibc
 #endif
 
-/// Translates each FUSE request into one ``ReportTree`` or ``OpenAttribute`` call and
-/// replies with its result. It holds no filesystem state of its own beyond the open
-/// handles libfuse hands back to it.
+/// Translates each FUSE request into one ``FileTree`` or ``OpenFile`` call and replies with its
+/// result. It holds no filesystem state of its own beyond the open handles libfuse hands back to
+/// it, and knows no surface: configfs, the guest devices and sysfs files are trees.
 final class RequestDispatcher: Sendable {
-    let tree: ReportTree
+    let tree: any FileTree
     let timeouts: MountOptions.Timeouts
     let log: RequestLog
 
-    init(tree: ReportTree, timeouts: MountOptions.Timeouts, logger: Logger) {
+    init(tree: any FileTree, timeouts: MountOptions.Timeouts, logger: Logger) {
         self.tree = tree
         self.timeouts = timeouts
         self.log = RequestLog(logger)
     }
 
-    private func replyEntry(_ reply: some FUSEReply, _ attributes: NodeStat) {
+    private func replyEntry(_ reply: some FUSEReply, _ attributes: NodeAttributes) {
         var entry = fuse_entry_param()
-        entry.ino = attributes.inode.rawValue
+        entry.ino = attributes.inode
         entry.attr = stat(attributes)
         entry.attr_timeout = timeouts.attributes
         entry.entry_timeout = timeouts.entries
@@ -36,18 +36,22 @@ final class RequestDispatcher: Sendable {
 
     /// A request that names a child of `parent` and is answered with that child's entry.
     private func answerWithEntry(
-        _ reply: some FUSEReply, _ operation: String, _ parent: fuse_ino_t,
-        _ name: UnsafePointer<CChar>?,
-        _ resolve: (ConfigfsTSM.Inode, FileName) throws(Errno) -> NodeStat
+        _ reply: some FUSEReply, _ operation: String, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?,
+        _ resolve: (UInt64, [UInt8]) throws(Errno) -> NodeAttributes
     ) {
-        let name = FileName(cString: name!)
+        let name = Self.bytes(name!)
         do throws(Errno) {
-            let attributes = try resolve(Inode(rawValue: parent), name)
-            log.trace("\(operation) \(parent)/\(name)", "ino \(attributes.inode.rawValue)")
+            let attributes = try resolve(parent, name)
+            log.trace("\(operation) \(parent)/\(name.escapedForLog)", "ino \(attributes.inode)")
             replyEntry(reply, attributes)
         } catch {
-            log.fail(reply, "\(operation) \(parent)/\(name)", error)
+            log.fail(reply, "\(operation) \(parent)/\(name.escapedForLog)", error)
         }
+    }
+
+    /// A name exactly as the VFS passed it: bytes, never repaired through `String`.
+    private static func bytes(_ name: UnsafePointer<CChar>) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(start: name, count: strlen(name)))
     }
 
     func lookup(_ reply: some FUSEReply, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
@@ -58,13 +62,7 @@ final class RequestDispatcher: Sendable {
 
     func getattr(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         do {
-            let attributes: NodeStat
-            if Inode(rawValue: ino).isAttribute, let file = openFile(fi) {
-                attributes = tree.nodeStat(of: file)
-            } else {
-                attributes = try tree.nodeStat(of: Inode(rawValue: ino))
-            }
-            var answer = stat(attributes)
+            var answer = stat(try tree.attributes(of: ino, through: openFile(fi)))
             log.trace("GETATTR \(ino)", "mode \(String(answer.st_mode, radix: 8))")
             reply.attr(&answer, timeout: timeouts.attributes)
         } catch {
@@ -72,32 +70,36 @@ final class RequestDispatcher: Sendable {
         }
     }
 
-    func setattr(
-        _ reply: some FUSEReply, _ ino: fuse_ino_t, _ attr: UnsafeMutablePointer<stat>?,
-        _ valid: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>?
-    ) {
+    func setattr(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ attr: UnsafeMutablePointer<stat>?, _ valid: Int32) {
         let requested = attr!.pointee
-        var change = MetadataChange()
-        let now = ReportTree.realtimeClock()
+        var change = AttributeChange()
         if valid & FUSE_SET_ATTR_MODE != 0 { change.permissions = requested.st_mode & 0o7777 }
         if valid & FUSE_SET_ATTR_UID != 0 { change.uid = requested.st_uid }
         if valid & FUSE_SET_ATTR_GID != 0 { change.gid = requested.st_gid }
         if valid & FUSE_SET_ATTR_ATIME_NOW != 0 {
-            change.accessTime = now
+            change.accessTime = .now
         } else if valid & FUSE_SET_ATTR_ATIME != 0 {
-            change.accessTime = Timestamp(requested.st_atim)
+            change.accessTime = .at(FileTime(requested.st_atim))
         }
         if valid & FUSE_SET_ATTR_MTIME_NOW != 0 {
-            change.modificationTime = now
+            change.modificationTime = .now
         } else if valid & FUSE_SET_ATTR_MTIME != 0 {
-            change.modificationTime = Timestamp(requested.st_mtim)
+            change.modificationTime = .at(FileTime(requested.st_mtim))
         }
         do {
-            var answer = stat(try tree.changeMetadata(of: Inode(rawValue: ino), change))
+            var answer = stat(try tree.changeAttributes(of: ino, change))
             log.trace("SETATTR \(ino) valid=0x\(String(valid, radix: 16))", "ok")
             reply.attr(&answer, timeout: timeouts.attributes)
         } catch {
             log.fail(reply, "SETATTR \(ino)", error)
+        }
+    }
+
+    func readlink(_ reply: some FUSEReply, _ ino: fuse_ino_t) {
+        do {
+            reply.readlink(try tree.readLink(ino))
+        } catch {
+            log.fail(reply, "READLINK \(ino)", error)
         }
     }
 
@@ -108,23 +110,22 @@ final class RequestDispatcher: Sendable {
     }
 
     func rmdir(_ reply: some FUSEReply, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
-        let name = FileName(cString: name!)
+        let name = Self.bytes(name!)
         do {
-            try tree.removeDirectory(parent: Inode(rawValue: parent), name: name)
-            log.trace("RMDIR \(parent)/\(name)", "ok")
+            let emptied = try tree.removeDirectory(parent: parent, name: name)
+            log.trace("RMDIR \(parent)/\(name.escapedForLog)", "ok")
             reply.error(0)
             // glibc keeps freed memory; hand it back once the last entry (and its reports) is gone.
-            if tree.entryCount == 0 { tsmfs_release_free_memory() }
+            if emptied { tsmfs_release_free_memory() }
         } catch {
-            log.fail(reply, "RMDIR \(parent)/\(name)", error)
+            log.fail(reply, "RMDIR \(parent)/\(name.escapedForLog)", error)
         }
     }
 
-    /// Operations configfs does not have: unlink, rename, symlink, link, mknod (EPERM) and
-    /// creating a new file (EACCES, the directory has no `create`).
+    /// Operations no tree has: unlink, rename, symlink, link, mknod, create.
     func refuse(_ reply: some FUSEReply, _ operation: String, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ errno: Errno)
     {
-        log.fail(reply, "\(operation) \(parent)/\(FileName(cString: name!))", errno)
+        log.fail(reply, "\(operation) \(parent)/\(Self.bytes(name!).escapedForLog)", errno)
     }
 
     // MARK: files
@@ -132,27 +133,30 @@ final class RequestDispatcher: Sendable {
     func open(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         let fi = fi!
         let access = fi.pointee.flags & O_ACCMODE
-        let mode = ReportTree.OpenMode(read: access != O_WRONLY, write: access != O_RDONLY)
         do {
-            let file = try tree.open(Inode(rawValue: ino), mode: mode)
-            fi.pointee.fh = UInt64(UInt(bitPattern: Unmanaged.passRetained(file).toOpaque()))
-            // configfs sizes say nothing about content: bypass the page cache entirely.
+            let file = try tree.open(ino, access: AccessMode(read: access != O_WRONLY, write: access != O_RDONLY))
+            fi.pointee.fh = UInt64(UInt(bitPattern: Unmanaged.passRetained(FileHandle(file)).toOpaque()))
+            // Sizes of these files say nothing about their content: bypass the page cache entirely.
             tsmfs_fi_set_direct_io(fi, 1)
             tsmfs_fi_set_keep_cache(fi, 0)
-            // configfs binary files fail lseek with ESPIPE yet allow pread/pwrite; FUSE can
-            // only refuse both or allow both. Report blobs refuse both (clients read them
-            // sequentially and probe lseek); inblob allows both, so pwrite can leave holes.
-            tsmfs_fi_set_nonseekable(fi, file.attribute.isReportBlob ? 1 : 0)
-            log.trace("OPEN \(ino) flags=0o\(String(fi.pointee.flags, radix: 8))", "fh \(fi.pointee.fh)")
+            tsmfs_fi_set_nonseekable(fi, file.isSeekable ? 0 : 1)
+            log.trace("OPEN \(ino) \(file.name) flags=0o\(String(fi.pointee.flags, radix: 8))", "fh \(fi.pointee.fh)")
             reply.open(fi)
         } catch {
             log.fail(reply, "OPEN \(ino) flags=0o\(String(fi.pointee.flags, radix: 8))", error)
         }
     }
 
-    private func openFile(_ fi: UnsafeMutablePointer<fuse_file_info>?) -> OpenAttribute? {
+    /// What `fh` holds for an open file: the tree's open description, boxed so that libfuse's
+    /// integer handle can carry an existential.
+    final class FileHandle: Sendable {
+        let file: any OpenFile
+        init(_ file: any OpenFile) { self.file = file }
+    }
+
+    private func openFile(_ fi: UnsafeMutablePointer<fuse_file_info>?) -> (any OpenFile)? {
         guard let fh = fi?.pointee.fh, fh != 0, let pointer = UnsafeRawPointer(bitPattern: UInt(fh)) else { return nil }
-        return Unmanaged<OpenAttribute>.fromOpaque(pointer).takeUnretainedValue()
+        return Unmanaged<FileHandle>.fromOpaque(pointer).takeUnretainedValue().file
     }
 
     func read(
@@ -165,9 +169,9 @@ final class RequestDispatcher: Sendable {
                 reply.iov(pieces)
                 return pieces.reduce(0) { $0 + $1.count }
             }
-            log.trace("READ \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", "\(count) bytes")
+            log.trace("READ \(ino) \(file.name) off=\(offset) size=\(size)", "\(count) bytes")
         } catch {
-            log.fail(reply, "READ \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", error)
+            log.fail(reply, "READ \(ino) \(file.name) off=\(offset) size=\(size)", error)
         }
     }
 
@@ -179,12 +183,11 @@ final class RequestDispatcher: Sendable {
         do {
             // Direct I/O writes carry the writer's lock owner (its file table), as FLUSH does.
             let written = try file.write(
-                UnsafeRawBufferPointer(start: buf, count: size), at: Int(offset),
-                owner: fi!.pointee.lock_owner)
-            log.trace("WRITE \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", "\(written) bytes")
+                UnsafeRawBufferPointer(start: buf, count: size), at: Int(offset), owner: fi!.pointee.lock_owner)
+            log.trace("WRITE \(ino) \(file.name) off=\(offset) size=\(size)", "\(written) bytes")
             reply.write(written)
         } catch {
-            log.fail(reply, "WRITE \(ino) \(file.attribute.fileName) off=\(offset) size=\(size)", error)
+            log.fail(reply, "WRITE \(ino) \(file.name) off=\(offset) size=\(size)", error)
         }
     }
 
@@ -195,31 +198,55 @@ final class RequestDispatcher: Sendable {
     }
 
     func release(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        if let file = openFile(fi) {
-            file.release()
-            Unmanaged.passUnretained(file).release()
+        if let fh = fi?.pointee.fh, fh != 0, let pointer = UnsafeRawPointer(bitPattern: UInt(fh)) {
+            let handle = Unmanaged<FileHandle>.fromOpaque(pointer)
+            handle.takeUnretainedValue().file.release()
+            handle.release()
         }
         log.trace("RELEASE \(ino)", "ok")
         reply.error(0)
     }
 
-    /// configfs has no `fsync` for attributes or directories: the VFS answers EINVAL.
     func fsync(_ reply: some FUSEReply, _ ino: fuse_ino_t) {
-        log.fail(reply, "FSYNC \(ino)", .invalidArgument)
+        do {
+            try tree.sync(ino)
+            reply.error(0)
+        } catch {
+            log.fail(reply, "FSYNC \(ino)", error)
+        }
     }
 
-    /// configfs has no xattr handlers: listing succeeds and is empty (getxattr and setxattr stay
-    /// unimplemented, which the kernel turns into EOPNOTSUPP, configfs' answer).
+    /// No tree has extended attributes: listing succeeds and is empty, as on configfs, sysfs and
+    /// devtmpfs without security labels (getxattr and setxattr stay unimplemented, which the
+    /// kernel turns into EOPNOTSUPP).
     func listxattr(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ size: Int) {
         log.trace("LISTXATTR \(ino) size=\(size)", "empty")
         if size == 0 { reply.xattrSize(0) } else { reply.buffer(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    }
+
+    func ioctl(
+        _ reply: some FUSEReply, _ ino: fuse_ino_t, _ command: UInt32, _ argument: UInt64,
+        _ fi: UnsafeMutablePointer<fuse_file_info>?, _ input: UnsafeRawPointer?, _ inputSize: Int, _ outputSize: Int,
+        caller: pid_t
+    ) {
+        let request = "IOCTL \(ino) 0x\(String(command, radix: 16)) pid \(caller)"
+        guard let file = openFile(fi) else { return log.fail(reply, request, .badFileDescriptor) }
+        let bytes = input.map { Array(UnsafeRawBufferPointer(start: $0, count: inputSize)) } ?? []
+        let outcome = file.ioctl(IoctlRequest(command: command, argument: argument, input: bytes, caller: caller))
+        log.trace("\(request) \(file.name)", "result \(outcome.result)")
+        if outcome.output.isEmpty || outputSize == 0 {
+            // Nothing to copy back: a failure is a plain error reply.
+            if outcome.result < 0 { return reply.error(-outcome.result) }
+            return reply.ioctl(result: outcome.result, output: [])
+        }
+        reply.ioctl(result: outcome.result, output: Array(outcome.output.prefix(outputSize)))
     }
 
     // MARK: directories
 
     /// A directory handle: the listing taken at the first read, so offsets stay stable.
     final class DirectoryHandle: Sendable {
-        let listing = Mutex<[DirectoryEntry]?>(nil)
+        let listing = Mutex<[DirectoryItem]?>(nil)
     }
 
     private func directoryHandle(_ fi: UnsafeMutablePointer<fuse_file_info>?) -> DirectoryHandle? {
@@ -229,7 +256,7 @@ final class RequestDispatcher: Sendable {
 
     func opendir(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         do {
-            _ = try tree.listDirectory(Inode(rawValue: ino))
+            _ = try tree.listDirectory(ino)
             fi!.pointee.fh = UInt64(UInt(bitPattern: Unmanaged.passRetained(DirectoryHandle()).toOpaque()))
             log.trace("OPENDIR \(ino)", "ok")
             reply.open(fi!)
@@ -244,17 +271,19 @@ final class RequestDispatcher: Sendable {
     ) {
         guard let handle = directoryHandle(fi) else { return log.fail(reply, "READDIR \(ino)", .badFileDescriptor) }
         do {
-            let listing = try handle.listing.withLock { (listing: inout [DirectoryEntry]?) throws(Errno) -> [DirectoryEntry] in
+            let listing = try handle.listing.withLock { (listing: inout [DirectoryItem]?) throws(Errno) -> [DirectoryItem] in
                 // Offset 0 is a fresh listing (opendir or rewinddir); later offsets continue it.
-                if offset == 0 || listing == nil { listing = try tree.listDirectory(Inode(rawValue: ino)) }
+                if offset == 0 || listing == nil { listing = try tree.listDirectory(ino) }
                 return listing!
             }
             let sent = DirectoryPage.reply(reply, size: size, offset: Int(offset), count: listing.count) { index, add in
                 let item = listing[index]
                 var attributes = stat()
-                attributes.st_ino = UInt(item.inode.rawValue)
-                attributes.st_mode = item.kind == .directory ? S_IFDIR : S_IFREG
-                return item.name.withCString { add($0, &attributes) }
+                attributes.st_ino = UInt(item.inode)
+                attributes.st_mode = item.kind.fileType
+                return (item.name + [0]).withUnsafeBufferPointer {
+                    $0.withMemoryRebound(to: CChar.self) { add($0.baseAddress!, &attributes) }
+                }
             }
             log.trace("READDIR \(ino) off=\(offset)", "\(sent) entries")
         } catch {
@@ -267,12 +296,12 @@ final class RequestDispatcher: Sendable {
         reply.error(0)
     }
 
-    /// `simple_statfs`: only the block size and the name limit are meaningful.
     func statfs(_ reply: some FUSEReply, _ ino: fuse_ino_t) {
         var info = statvfs()
-        info.f_bsize = UInt(ReportTree.pageSize)
-        info.f_frsize = UInt(ReportTree.pageSize)
-        info.f_namemax = UInt(ReportTree.nameMax)
+        let limits = tree.limits
+        info.f_bsize = UInt(limits.blockSize)
+        info.f_frsize = UInt(limits.blockSize)
+        info.f_namemax = UInt(limits.nameMax)
         log.trace("STATFS \(ino)", "ok")
         reply.statfs(&info)
     }

@@ -1,19 +1,19 @@
 import CFuse3
-import ConfigfsTSM
+import FileTree
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 extension stat {
-    /// The kernel's view of a node, as FUSE replies carry it.
-    init(_ attributes: NodeStat) {
+    /// A node's attributes as FUSE replies carry them.
+    init(_ attributes: NodeAttributes) {
         self.init()
-        st_ino = UInt(attributes.inode.rawValue)
-        st_mode = (attributes.kind == .directory ? S_IFDIR : S_IFREG) | attributes.permissions
+        st_ino = UInt(attributes.inode)
+        st_mode = attributes.kind.fileType | attributes.permissions
         st_nlink = UInt(attributes.linkCount)
-        st_uid = attributes.owner.uid
-        st_gid = attributes.owner.gid
+        st_uid = attributes.uid
+        st_gid = attributes.gid
         st_size = Int(attributes.size)
         st_blksize = Int(attributes.blockSize)
         st_blocks = 0
@@ -23,13 +23,24 @@ extension stat {
     }
 }
 
-extension timespec {
-    init(_ timestamp: Timestamp) {
-        self.init(tv_sec: timestamp.seconds, tv_nsec: timestamp.nanoseconds)
+extension NodeAttributes.Kind {
+    /// The `S_IFMT` bits.
+    var fileType: UInt32 {
+        switch self {
+        case .directory: S_IFDIR
+        case .regularFile: S_IFREG
+        case .symlink: S_IFLNK
+        }
     }
 }
 
-extension Timestamp {
+extension timespec {
+    init(_ time: FileTime) {
+        self.init(tv_sec: time.seconds, tv_nsec: time.nanoseconds)
+    }
+}
+
+extension FileTime {
     init(_ time: timespec) {
         self.init(seconds: time.tv_sec, nanoseconds: time.tv_nsec)
     }

@@ -183,8 +183,9 @@ struct MountCommand: ParsableCommand {
     private func mountSurface(_ tree: SurfaceTree, at directory: String, settings: MountSettings) throws -> FUSEMount {
         var logger = Logger(label: "tsmfs")
         logger.logLevel = verbose ? .trace : .info
+        let files = SurfaceFiles(tree) { [logger] in logger.warning("\(SurfaceFiles.unseenCallerWarning)") }
         let surface = try FUSEMount(
-            surface: tree, options: MountOptions(fuseOptions: fuseOptions, timeouts: settings.timeouts), logger: logger)
+            tree: files, options: MountOptions(fuseOptions: fuseOptions, timeouts: settings.timeouts), logger: logger)
         try surface.mount(at: directory)
         ProcessMemory.observeTimeouts { [logger] pid, address in
             logger.warning(
@@ -223,7 +224,7 @@ struct MountCommand: ParsableCommand {
         // mount exists and named by the mount's source, so no other process can stand in for it.
         let control = provider is TDXProvider ? try ControlChannel.listen() : nil
         let filesystem = try FUSEMount(
-            tree: tree,
+            tree: ConfigfsFiles(tree),
             options: MountOptions(
                 fuseOptions: fuseOptions, timeouts: settings.timeouts, sourceName: control?.sourceName ?? "tsmfs"),
             logger: logger)

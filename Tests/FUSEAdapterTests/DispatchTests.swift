@@ -52,7 +52,7 @@ final class RecordedReply: FUSEReply {
 /// result or errno, and open files carry the flags configfs semantics need.
 @Suite struct DispatchTests {
     let dispatcher = RequestDispatcher(
-        tree: ReportTree(provider: EchoProvider()), timeouts: .standard,
+        tree: ConfigfsFiles(ReportTree(provider: EchoProvider())), timeouts: .standard,
         logger: Logger(label: "test"))
 
     /// Runs one request with a fresh recorder; returns its single answer.
@@ -167,5 +167,18 @@ final class RecordedReply: FUSEReply {
         #expect(ask { dispatcher.statfs($0, 1) } == .statfs(blockSize: 4096, nameMax: 255))
         #expect(ask { dispatcher.getattr($0, 1, nil) } == .attr(mode: S_IFDIR | 0o755, size: 0))
         #expect(ask { dispatcher.getattr($0, 0x7FFF_0000, nil) } == .error(ENOENT))
+    }
+}
+
+extension DispatchTests {
+    /// configfs attributes have no ioctl handler: the VFS answers ENOTTY.
+    @Test func configfsFilesHaveNoIoctl() {
+        guard let entry = makeEntry(Array("i".utf8)) else {
+            Issue.record("mkdir failed")
+            return
+        }
+        var (_, info, inode) = open(entry, "outblob", flags: O_RDONLY)
+        #expect(ask { dispatcher.ioctl($0, inode, 0x5401, 0, &info, nil, 0, 0, caller: getpid()) } == .error(ENOTTY))
+        #expect(ask { dispatcher.release($0, inode, &info) } == .error(0))
     }
 }
