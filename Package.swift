@@ -215,7 +215,7 @@ let package = Package(
             name: "tsmfs-bench",
             dependencies: [
                 "AMDPKI", "Assembly", "CCAProvider", "EchoProvider", "IntelPKI", "ProviderKit", "SEVProvider", "SNPReport",
-                "SNPSigning", "SimulatedPKI", "TDXProvider", .product(name: "Crypto", package: "swift-crypto"),
+                "SNPSigning", "SigningKeys", "SimulatedPKI", "TDXProvider", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The minimal libfuse filesystem tsmfs-bench measures as the FUSE floor (C, no semantics).

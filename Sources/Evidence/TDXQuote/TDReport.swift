@@ -71,7 +71,7 @@ public struct TDReport: Equatable, Sendable {
     public init() {}
 
     /// Every byte-string field in layout order with its place in ``body``.
-    private static var bodyLayout: [(Field, WritableKeyPath<TDReportBody, [UInt8]>)] {
+    private static let bodyLayout: [(Field, WritableKeyPath<TDReportBody, [UInt8]> & Sendable)] = {
         [
             (Fields.reportData, \.reportData), (Fields.teeTCBSVN, \.teeTCBSVN), (Fields.mrSeam, \.mrSeam),
             (Fields.mrSignerSeam, \.mrSignerSeam), (Fields.seamAttributes, \.seamAttributes),
@@ -80,7 +80,7 @@ public struct TDReport: Equatable, Sendable {
             (Fields.mrOwnerConfig, \.mrOwnerConfig), (Fields.rtmr(0), \.rtmrs[0]), (Fields.rtmr(1), \.rtmrs[1]),
             (Fields.rtmr(2), \.rtmrs[2]), (Fields.rtmr(3), \.rtmrs[3]), (Fields.servTDHash, \.mrServiceTD),
         ]
-    }
+    }()
 
     /// The 1024 bytes; a field of the wrong width is an error naming it.
     public var bytes: [UInt8] {

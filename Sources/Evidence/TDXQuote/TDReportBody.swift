@@ -52,8 +52,9 @@ public struct TDReportBody: Equatable, Sendable {
 
     public init() {}
 
-    /// Every field in layout order: its place, and where the value lives in this type.
-    private static var layout: [(Field, WritableKeyPath<TDReportBody, [UInt8]>)] {
+    /// Every field in layout order: its place, and where the value lives in this type. Built once:
+    /// key paths cost an instantiation each time a literal is evaluated.
+    private static let layout: [(Field, WritableKeyPath<TDReportBody, [UInt8]> & Sendable)] = {
         [
             (Field("tee_tcb_svn", at: Offset.teeTCBSVN, width: 16), \.teeTCBSVN),
             (Field("mr_seam", at: Offset.mrSeam, width: 48), \.mrSeam),
@@ -73,7 +74,7 @@ public struct TDReportBody: Equatable, Sendable {
             (Field("tee_tcb_svn2", at: Offset.teeTCBSVN2, width: 16), \.teeTCBSVN2),
             (Field("mr_servicetd", at: Offset.mrServiceTD, width: 48), \.mrServiceTD),
         ]
-    }
+    }()
 
     /// Serialises the body of the given kind; a field of the wrong width is an error naming it.
     public func bytes(_ kind: Kind) throws(LayoutError) -> [UInt8] {
