@@ -61,7 +61,7 @@ public final class OpenAttribute: Sendable {
                     guard !entry.isRemoved else { throw .noSuchFileOrDirectory }
                     let blob = try entry.readBlob(attribute)
                     // An empty report is EOF and is queried again on the next read.
-                    if blob.count > ReportEntry.outblobMax { throw .fileTooLarge }
+                    if blob.count > entry.outblobMax { throw .fileTooLarge }
                     if !blob.isEmpty { state.readBuffer = blob }
                     buffer = blob
                 }

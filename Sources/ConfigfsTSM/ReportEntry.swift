@@ -11,8 +11,8 @@ import SystemPackage
 /// lock, held for a whole generation, so one entry sees exactly the kernel's ordering while
 /// different entries proceed in parallel. Where it stands among the other locks: ``ReportTree``.
 public final class ReportEntry: Sendable {
-    /// The `configfs` limit on outblob/auxblob/manifestblob (`TSM_REPORT_OUTBLOB_MAX`, v7.0+).
-    public static let outblobMax = 16 * 1024 * 1024
+    /// The limit on outblob/auxblob/manifestblob (`TSM_REPORT_OUTBLOB_MAX`) of the kernel served.
+    public let outblobMax: Int
     /// The privilege level ceiling (`TSM_REPORT_PRIVLEVEL_MAX`).
     public static let privlevelMax: UInt32 = 3
 
@@ -50,8 +50,9 @@ public final class ReportEntry: Sendable {
     init(
         id: UInt64, name: FileName, attributes: [ReportAttribute], created: Timestamp,
         providerSlot: ProviderSlot, diagnostics: Diagnostics, budget: ResourceBudget,
-        releaseWait: Duration
+        releaseWait: Duration, outblobMax: Int
     ) {
+        self.outblobMax = outblobMax
         self.pendingCloses = PendingCloses(patience: releaseWait)
         self.diagnostics = diagnostics
         self.budget = budget

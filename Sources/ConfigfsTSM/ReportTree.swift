@@ -43,6 +43,9 @@ public final class ReportTree: Sendable {
     private let mounted: Timestamp
     private let budget: ResourceBudget
     private let releaseWait: Duration
+    /// The Linux version whose configfs-tsm this tree is: whether `tsm/` exists, which attributes
+    /// an entry shows, how large a report may be.
+    public let kernel: KernelProfile
     private let state: ReadWriteLock<State>
 
     private struct State {
@@ -66,8 +69,10 @@ public final class ReportTree: Sendable {
         limits: ResourceLimits = .defaults,
         diagnostics: Diagnostics = Diagnostics(),
         releaseWait: Duration = ReportTree.defaultReleaseWait,
+        kernel: KernelProfile = .newest,
         clock: @escaping @Sendable () -> Timestamp = ReportTree.realtimeClock
     ) {
+        self.kernel = kernel
         self.budget = ResourceBudget(limits)
         self.releaseWait = releaseWait
         self.providerSlot = ProviderSlot(provider)
@@ -121,7 +126,7 @@ public final class ReportTree: Sendable {
         guard name.count <= Self.nameMax else { throw .fileNameTooLong }
         switch parent.node {
         case .configRoot:
-            guard name == "tsm" else { throw .noSuchFileOrDirectory }
+            guard name == "tsm", kernel.hasConfigfsTSM else { throw .noSuchFileOrDirectory }
             return try nodeStat(of: .tsm)
         case .tsm:
             guard name == "report" else { throw .noSuchFileOrDirectory }
@@ -159,7 +164,10 @@ public final class ReportTree: Sendable {
     private func baseStat(of inode: Inode, in state: State) throws(Errno) -> NodeStat {
         switch inode.node {
         case .configRoot:
-            return directoryStat(inode, subdirectories: 1, changed: mounted)
+            return directoryStat(inode, subdirectories: kernel.hasConfigfsTSM ? 1 : 0, changed: mounted)
+        case .tsm where !kernel.hasConfigfsTSM, .report where !kernel.hasConfigfsTSM:
+            // A kernel before configfs-tsm: the configfs root is empty.
+            throw .noSuchFileOrDirectory
         case .tsm:
             return directoryStat(inode, subdirectories: 1, changed: mounted)
         case .report:
@@ -210,12 +218,13 @@ public final class ReportTree: Sendable {
     /// mkdir: only `tsm/report/` creates entries; the requested mode is ignored (always 0755).
     public func makeDirectory(parent: Inode, name: FileName) throws(Errno) -> NodeStat {
         guard name.count <= Self.nameMax else { throw .fileNameTooLong }
-        guard parent == .report else {
+        guard parent == .report, kernel.hasConfigfsTSM else {
             if case .invalid = parent.node { throw .noSuchFileOrDirectory }
+            if !kernel.hasConfigfsTSM { throw .noSuchFileOrDirectory }
             throw .notPermitted
         }
         guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
-        let visible = ReportAttribute.allCases.filter { provider.isVisible($0) }
+        let visible = ReportAttribute.allCases.filter { kernel.shows($0, of: provider) }
         let now = clock()
         let entry = try state.write { (state: inout State) throws(Errno) -> ReportEntry in
             guard state.entriesByName[name] == nil else { throw .fileExists }
@@ -224,7 +233,7 @@ public final class ReportTree: Sendable {
             let entry = ReportEntry(
                 id: state.lastEntryID, name: name, attributes: visible, created: now,
                 providerSlot: providerSlot, diagnostics: diagnostics, budget: budget,
-                releaseWait: releaseWait)
+                releaseWait: releaseWait, outblobMax: kernel.outblobMax)
             state.entriesByName[name] = entry
             state.entriesByID[entry.id] = entry
             state.reportChanged = now
@@ -276,7 +285,9 @@ public final class ReportTree: Sendable {
         switch inode.node {
         case .configRoot:
             parent = .configRoot
-            children = [DirectoryEntry(name: "tsm", inode: .tsm, kind: .directory)]
+            children = kernel.hasConfigfsTSM ? [DirectoryEntry(name: "tsm", inode: .tsm, kind: .directory)] : []
+        case .tsm where !kernel.hasConfigfsTSM, .report where !kernel.hasConfigfsTSM:
+            throw .noSuchFileOrDirectory
         case .tsm:
             parent = .configRoot
             children = [DirectoryEntry(name: "report", inode: .report, kind: .directory)]
