@@ -50,6 +50,9 @@ let package = Package(
         .target(name: "SNPReport", dependencies: ["AMDValues", "ByteLayout"], path: "Sources/Evidence/SNPReport"),
         .target(name: "TDXDICEQuote", dependencies: ["CBOR", "TDXQuote"], path: "Sources/Evidence/TDXDICEQuote"),
         .target(name: "CBOR", path: "Sources/Evidence/CBOR"),
+        .target(
+            name: "EventLog", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Evidence/EventLog"),
         .target(name: "CCAToken", dependencies: ["CBOR"], path: "Sources/Evidence/CCAToken"),
         .target(
             name: "SigningKeys",
@@ -194,7 +197,7 @@ let package = Package(
             name: "Assembly",
             dependencies: [
                 "AMDPKI", "AMDValues", "ByteLayout", "CCAProvider", "CCASigning", "CCAToken", "ConfigfsTSM", "DICEPKI",
-                "EchoProvider", "GuestSurface", "IntelPKI", "ProviderKit", "SEVGuest", "SEVProvider", "SigningKeys",
+                "EchoProvider", "EventLog", "GuestSurface", "IntelPKI", "ProviderKit", "SEVGuest", "SEVProvider", "SigningKeys",
                 "SimulatedPKI", "SNPReport", "TDXGuest", "TDXProvider", "TDXQuote", "TSMConfig",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -245,6 +248,8 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        .testTarget(
+            name: "EventLogTests", dependencies: ["EventLog", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "EchoProviderTests", dependencies: ["ByteLayout", "EchoProvider", "ProviderKit"]),
         .testTarget(
             name: "TDXQuoteTests",
