@@ -18,7 +18,7 @@ RELEASE_BIN = .build/release/tsmfs
 # installed), pinned, in a project-local virtualenv.
 VENV        = .venv
 VERIFIERS   = dcap-qvl==0.7.0 omne-attest==0.1.0 cryptography==48.0.0 dk-tee-attestation==0.6.5 \
-              kubernetes-validate==1.37.0 pycose==1.1.0 cbor2==5.6.5
+              kubernetes-validate==1.37.0 pycose==1.1.0 cbor2==5.6.5 cctrusted-vm==0.5.0 cctrusted-base==0.5.0
 
 # Debian packages the build and the tests need, as "probe:package"; the probe is a command, a
 # pkg-config name (NAME.pc) or an installed Debian package (NAME.deb).
@@ -76,7 +76,7 @@ stop:
 	@$(RELEASE_BIN) unmount $(MOUNTPOINT) 2>/dev/null || .build/debug/tsmfs unmount $(MOUNTPOINT)
 
 verifiers: deps
-	@if ! $(VENV)/bin/python -c 'import dcap_qvl, omne_attest, cryptography, dk_tee_attestation, kubernetes_validate, pycose, cbor2' 2>/dev/null; then \
+	@if ! $(VENV)/bin/python -c 'import dcap_qvl, omne_attest, cryptography, dk_tee_attestation, kubernetes_validate, pycose, cbor2, cctrusted_vm' 2>/dev/null; then \
 	    python3 -m venv $(VENV) 2>/dev/null || { apt-get install -y -qq python3-venv >/dev/null && python3 -m venv $(VENV); }; \
 	    $(VENV)/bin/pip install --quiet --disable-pip-version-check $(VERIFIERS); \
 	fi

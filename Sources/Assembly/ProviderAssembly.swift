@@ -28,13 +28,19 @@ public struct ProviderAssembly: Sendable {
     public let owner: Ownership
     /// The deterministic seed every simulated key derives from, if reproducible output is wanted.
     public let seed: [UInt8]?
+    /// The Linux version whose guest ABI is served.
+    public let kernel: KernelProfile
 
-    public init(configFile: ConfigFile, provider: ProviderChoice, stateDirectory: String, owner: Ownership, seed: [UInt8]?) {
+    public init(
+        configFile: ConfigFile, provider: ProviderChoice, stateDirectory: String, owner: Ownership, seed: [UInt8]?,
+        kernel: KernelProfile = .newest
+    ) {
         self.configFile = configFile
         self.provider = provider
         self.stateDirectory = stateDirectory
         self.owner = owner
         self.seed = seed
+        self.kernel = kernel
     }
 
     /// Why a configuration cannot be assembled into what was asked.
@@ -47,10 +53,15 @@ public struct ProviderAssembly: Sendable {
         KeyStore(directory: "\(stateDirectory)/\(provider)", seed: seed)
     }
 
+    /// The `[tdx]` and `[tdx.boot]` settings.
+    public func tdxSettings() throws -> TDXSettings.Settings {
+        try TDXSettings.read(configFile.section("tdx"), boot: configFile.section("tdx.boot"), kernel: kernel)
+    }
+
     /// The simulated Intel PKI for the configured platform.
     public func intelPKI() throws -> (SimulatedIntelPKI, TDXProvider.Configuration) {
-        let (configuration, platform) = try TDXSettings.read(configFile.section("tdx"))
-        return (try SimulatedIntelPKI.load(from: keyStore("tdx"), platform: platform), configuration)
+        let settings = try tdxSettings()
+        return (try SimulatedIntelPKI.load(from: keyStore("tdx"), platform: settings.platform), settings.configuration)
     }
 
     /// The DICE chain of the configured platform (the TDX quoting extension).
@@ -85,6 +96,11 @@ public struct ProviderAssembly: Sendable {
             let endorsementKey = try keyStore("sev").signingKey("vtpm-endorsement-key").publicKey
             return SEVProvider(configuration: sev.configuration, pki: pki, svsm: SVSMServices(endorsementKey: endorsementKey))
         case .cca:
+            guard kernel.hasArmCCAProvider else {
+                throw AssemblyError(
+                    description:
+                        "Linux \(kernel) has no arm_cca_guest provider (it arrived in 6.13): choose kernel 6.13 or later")
+            }
             let (platformKey, cca) = try ccaPlatform()
             // A fresh RAK every boot, unless output must be reproducible.
             let realmKey = seed == nil ? P384.Signing.PrivateKey() : try keyStore("cca").p384Key("rak")
@@ -113,7 +129,10 @@ public struct ProviderAssembly: Sendable {
         case let tdx as TDXProvider:
             // The TDREPORT MAC key stays on the simulated platform, as the real one stays in the CPU.
             let macKey = Array(try keyStore("tdx").signingKey("tdreport-mac-key").key.rawRepresentation)
-            placements = TDXGuestSurface.placements(provider: tdx, macKey: macKey)
+            placements =
+                TDXGuestSurface.placements(
+                    provider: tdx, macKey: macKey, measurementRegisters: kernel.hasMeasurementRegisters)
+                + FirmwareTables.placements(eventLog: try tdxSettings().boot)
         case let sev as SEVProvider:
             let chipSecret = Array(try keyStore("sev").signingKey("chip-secret").key.rawRepresentation)
             placements = SEVGuestSurface.placements(provider: sev, chipSecret: chipSecret)
@@ -123,5 +142,18 @@ public struct ProviderAssembly: Sendable {
                     "provider \(self.provider.rawValue) has no guest devices: --devices needs --provider tdx or --provider sev")
         }
         return SurfaceTree(placements, uid: owner.uid, gid: owner.gid, now: Int(time(nil)))
+    }
+}
+
+/// The ACPI files a TD's firmware leaves: the CCEL table and its log area, 0400 as sysfs shows
+/// ACPI tables (/sys/firmware/acpi/tables/data/ since Linux 6.4, older than every profile).
+enum FirmwareTables {
+    static let directory = "sys/firmware/acpi/tables"
+
+    static func placements(eventLog boot: TDXBootSettings.Boot) -> [(path: String, content: SurfaceTree.Content)] {
+        [
+            (path: "\(directory)/CCEL", content: .firmwareTable(boot.table)),
+            (path: "\(directory)/data/CCEL", content: .firmwareTable(boot.log)),
+        ]
     }
 }

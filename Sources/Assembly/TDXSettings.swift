@@ -1,4 +1,6 @@
+import ByteLayout
 import IntelPKI
+import ProviderKit
 import TDXProvider
 import TDXQuote
 import TSMConfig
@@ -6,7 +8,18 @@ import TSMConfig
 /// The `[tdx]` section of the configuration file: the simulated TD, its platform, the quote
 /// format and the host faults to simulate. Every value has a working default.
 public enum TDXSettings {
-    public static func read(_ section: ConfigSection) throws(ConfigError) -> (TDXProvider.Configuration, TDXPlatform) {
+    public struct Settings: Sendable {
+        public var configuration: TDXProvider.Configuration
+        public var platform: TDXPlatform
+        /// What the TD booted (`[tdx.boot]`): its event log gives RTMR0–2.
+        public var boot: TDXBootSettings.Boot
+    }
+
+    /// Reads `[tdx]` and `[tdx.boot]` for a guest running `kernel`.
+    public static func read(_ section: ConfigSection, boot bootSection: ConfigSection, kernel: KernelProfile)
+        throws(ConfigError) -> Settings
+    {
+        let boot = try TDXBootSettings.read(bootSection, kernel: kernel)
         var configuration = TDXProvider.Configuration()
         var platform = TDXPlatform()
 
@@ -33,8 +46,23 @@ public enum TDXSettings {
         identity.mrConfigID = try section.hexBytes("mrconfigid", count: 48) ?? identity.mrConfigID
         identity.mrOwner = try section.hexBytes("mrowner", count: 48) ?? identity.mrOwner
         identity.mrOwnerConfig = try section.hexBytes("mrownerconfig", count: 48) ?? identity.mrOwnerConfig
-        for index in 0..<4 {
-            identity.rtmrs[index] = try section.hexBytes("rtmr\(index)", count: 48) ?? identity.rtmrs[index]
+        // RTMR0–2 are what the boot log replays to, and RTMR3 starts at zero: a value that says
+        // otherwise would make the log and every quote disagree.
+        for index in 0..<3 {
+            let replayed = boot.registers[index]
+            if let given = try section.hexBytes("rtmr\(index)", count: 48), given != replayed {
+                throw section.invalid(
+                    "rtmr\(index)",
+                    "RTMR\(index) is the replay of the boot event log, which gives \(replayed.hexString): describe the "
+                        + "boot in [tdx.boot] and leave rtmr\(index) out")
+            }
+            identity.rtmrs[index] = replayed
+        }
+        if let rtmr3 = try section.hexBytes("rtmr3", count: 48), rtmr3 != identity.rtmrs[3] {
+            throw section.invalid(
+                "rtmr3",
+                "RTMR3 starts at zero on every TD and changes only by extends at run time "
+                    + "(measurements/rtmr3:sha384 or the TDX_CMD_EXTEND_RTMR ioctl): leave rtmr3 out")
         }
         identity.mrServiceTD = try section.hexBytes("mrservicetd", count: 48) ?? identity.mrServiceTD
         configuration.identity = identity
@@ -56,13 +84,17 @@ public enum TDXSettings {
             faults.serviceUnavailable = service == "unavailable"
         }
         faults.timeout = try section.boolean("quote_timeout") ?? false
-        if let kernel = try section.choice("kernel", from: ["7.1", "7.0"]) {
-            faults.emptyOutblobOnFailure = kernel == "7.0"
+        if let old = try section.string("kernel") {
+            throw section.invalid(
+                "kernel",
+                "the kernel version now selects the whole guest ABI: move it to [tsmfs] as kernel = \"\(old)\" "
+                    + "(or pass --kernel \(old))")
         }
+        faults.emptyOutblobOnFailure = !kernel.quoteFailureIsError
         faults.latencyMilliseconds = try section.integer("latency_ms", as: UInt32.self, in: 0...600_000) ?? 0
         faults.latencyJitterMilliseconds = try section.integer("latency_jitter_ms", as: UInt32.self, in: 0...600_000) ?? 0
         configuration.faults = faults
         try section.finish()
-        return (configuration, platform)
+        return Settings(configuration: configuration, platform: platform, boot: boot)
     }
 }

@@ -31,8 +31,10 @@ public struct ConfigFile: Sendable {
                 if header.hasPrefix("[[") { throw fail("arrays of tables ([[…]]) are not used by any setting") }
                 guard header.hasSuffix("]") else { throw fail("section header must end with ']'") }
                 let section = String(header.dropFirst().dropLast()).trimmingSpaces()
-                guard !section.isEmpty, section.allSatisfy(Self.isKeyCharacter) else {
-                    throw fail("invalid section name '\(section)': use letters, digits, '_' and '-'")
+                // A dotted header names a table inside another ([tdx.boot]), as TOML reads it.
+                let parts = section.split(separator: ".", omittingEmptySubsequences: false)
+                guard !section.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(Self.isKeyCharacter) }) else {
+                    throw fail("invalid section name '\(section)': use letters, digits, '_' and '-' (and '.' between names)")
                 }
                 guard sectionLines[section] == nil else {
                     throw fail("section [\(section)] appears twice (first on line \(sectionLines[section]!))")

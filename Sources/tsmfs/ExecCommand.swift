@@ -13,9 +13,11 @@ struct ExecCommand: ParsableCommand {
             namespace: /sys/kernel gets a config directory there and tsmfs is mounted on it \
             (where /sys/kernel/config already exists, as a configfs without tsm, tsmfs is \
             mounted over it instead). With --provider tdx the namespace also has \
-            /dev/tdx_guest and the measurement registers at \
-            /sys/devices/virtual/misc/tdx_guest/measurements (and via /sys/class/misc/tdx_guest); \
-            with --provider sev it has /dev/sev-guest. The rest of /dev and /sys stays as on the \
+            /dev/tdx_guest, the measurement registers at \
+            /sys/devices/virtual/misc/tdx_guest/measurements (and via /sys/class/misc/tdx_guest) \
+            and the boot event log at /sys/firmware/acpi/tables/CCEL and tables/data/CCEL; \
+            with --provider sev it has /dev/sev-guest. --kernel X.Y serves what Linux X.Y has \
+            (6.6: the devices but no configfs-tsm; 6.16: the measurement registers). The rest of /dev and /sys stays as on the \
             host, /sys/kernel's other entries included. When the command exits, everything is \
             unmounted and its exit status is tsmfs exec's, whatever the command mounted meanwhile. \
             Needs root (CAP_SYS_ADMIN).
@@ -23,6 +25,7 @@ struct ExecCommand: ParsableCommand {
             Examples:
               tsmfs exec --provider tdx -- hexdump -C /sys/kernel/config/tsm/report/r/outblob
               tsmfs exec --provider sev --config /etc/tsmfs.toml -- ./attest-client
+              tsmfs exec --provider tdx --kernel 6.6 -- ./client-that-falls-back-to-ioctl
             """
     )
 
@@ -82,6 +85,7 @@ struct ExecCommand: ParsableCommand {
     private func forwardedOptions() -> [String] {
         var options: [String] = []
         if let provider = providerOptions.provider { options += ["--provider", provider.rawValue] }
+        if let kernel = providerOptions.kernel { options += ["--kernel", kernel] }
         if let stateDir = providerOptions.stateDir { options += ["--state-dir", absolutePath(stateDir)] }
         if let config = providerOptions.config { options += ["--config", absolutePath(config)] }
         if let owner { options += ["--owner", owner] }
@@ -143,6 +147,10 @@ struct ExecCommand: ParsableCommand {
             let device = "sys/devices/virtual/misc/tdx_guest"
             try placement.bind("\(staging)/\(device)", at: "/\(device)", as: .directory)
             try placement.link("/sys/class/misc/tdx_guest", to: "../../devices/virtual/misc/tdx_guest")
+            // The boot event log, beside whatever ACPI tables the host has.
+            let tables = "sys/firmware/acpi/tables"
+            try placement.bind("\(staging)/\(tables)/CCEL", at: "/\(tables)/CCEL", as: .file)
+            try placement.bind("\(staging)/\(tables)/data/CCEL", at: "/\(tables)/data/CCEL", as: .file)
         case .sev:
             try placement.bind("\(staging)/dev/sev-guest", at: "/dev/sev-guest", as: .file)
         default:

@@ -28,7 +28,8 @@ struct MountCommand: ParsableCommand {
             With --devices DIR, the same daemon also serves the rest of the guest surface at \
             DIR, laid out as the kernel's paths: DIR/dev/tdx_guest or DIR/dev/sev-guest (the \
             vendor device, ioctl only), and for TDX DIR/sys/devices/virtual/misc/tdx_guest/ \
-            measurements/ (the tsm-mr registers) and the DIR/sys/class/misc/tdx_guest link. \
+            measurements/ (the tsm-mr registers), the DIR/sys/class/misc/tdx_guest link and the \
+            boot event log in DIR/sys/firmware/acpi/tables/ (CCEL, data/CCEL). \
             Bind each piece to its canonical path in a container (docs/deployment.md); tsmfs exec \
             does that by itself.
 
@@ -219,7 +220,7 @@ struct MountCommand: ParsableCommand {
         }
         let tree = ReportTree(
             provider: provider, owner: settings.owner, limits: settings.limits, diagnostics: diagnostics,
-            releaseWait: settings.releaseWait)
+            releaseWait: settings.releaseWait, kernel: settings.kernel)
         // tsmfs update-module reaches the simulated TDX module through a channel bound before the
         // mount exists and named by the mount's source, so no other process can stand in for it.
         let control = provider is TDXProvider ? try ControlChannel.listen() : nil
@@ -273,10 +274,12 @@ struct MountSettings {
     var releaseWait: Duration
     /// `deterministic_seed_file`: where the seed is kept, when the config names one.
     var seedFile: String?
+    /// The Linux version whose guest ABI is served (`kernel`, `--kernel`).
+    var kernel: KernelProfile
 
     static let defaultStateDirectory = "/var/lib/tsmfs"
 
-    init(_ config: ConfigFile, provider: ProviderChoice?, stateDir: String?, owner: Ownership?) throws {
+    init(_ config: ConfigFile, provider: ProviderChoice?, stateDir: String?, owner: Ownership?, kernel: KernelProfile?) throws {
         let section = config.section("tsmfs")
         let configured = try section.parsed(
             "provider", expected: "one of " + ProviderChoice.allCases.map(\.rawValue).joined(separator: ", ")
@@ -286,6 +289,8 @@ struct MountSettings {
         // Read every setting before combining: `??` would skip reading the config when an option
         // is given, and finish() would then call a valid setting unknown.
         let configuredStateDirectory = try section.string("state_dir")
+        let configuredKernel = try section.parsed("kernel", expected: KernelProfile.expectation) { KernelProfile($0) }
+        self.kernel = kernel ?? configuredKernel ?? .newest
         self.seedFile = try section.string("deterministic_seed_file")
         let configuredOwner = try section.parsed("owner", expected: "UID:GID, each from 0 to 4294967294") {
             MountCommand.parseOwner($0)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Assembly
 import ConfigfsTSM
 import Glibc
+import ProviderKit
 import TSMConfig
 
 /// Options naming the provider and where its simulated root of trust lives; shared by
@@ -31,11 +32,22 @@ struct ProviderOptions: ParsableArguments {
             valueName: "file"))
     var deterministicSeedFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve the guest ABI of this Linux version, 6.6 to 7.1 (default: the config file's, else the newest): "
+                + "e.g. 6.6 has the vendor devices but no configfs-tsm, 6.16 adds the TDX measurement registers "
+                + "(docs/kernel-profiles.md).",
+            valueName: "X.Y"))
+    var kernel: String?
+
     /// How a daemon receives the seed from the command that starts it: an inherited pipe, never argv.
     @Option(help: .hidden)
     var deterministicSeedFd: Int32?
 
     func validate() throws {
+        if let kernel, KernelProfile(kernel) == nil {
+            throw ValidationError("--kernel \(kernel): \(KernelProfile.expectation)")
+        }
         if let deterministicSeed, Self.parseSeed(deterministicSeed) == nil {
             throw ValidationError("--deterministic-seed must be at least 32 hexadecimal digits (16 bytes)")
         }
@@ -68,21 +80,23 @@ struct ProviderOptions: ParsableArguments {
         var assembly: ProviderAssembly {
             ProviderAssembly(
                 configFile: configFile, provider: settings.provider, stateDirectory: settings.stateDirectory,
-                owner: settings.owner, seed: seed)
+                owner: settings.owner, seed: seed, kernel: settings.kernel)
         }
     }
 
     func resolve(owner: Ownership? = nil) throws -> Resolved {
         let configPath = config.map(absolutePath)
         let configFile = try loadConfig(configPath)
-        let settings = try MountSettings(configFile, provider: provider, stateDir: stateDir.map(absolutePath), owner: owner)
+        let settings = try MountSettings(
+            configFile, provider: provider, stateDir: stateDir.map(absolutePath), owner: owner,
+            kernel: kernel.flatMap(KernelProfile.init))
         return Resolved(
             configPath: configPath, configFile: configFile, settings: settings,
             seed: try seed(configuredFile: settings.seedFile))
     }
 
     /// The sections a configuration file may have: `[tsmfs]` and one per provider.
-    static let configSections = ["tsmfs"] + ProviderChoice.allCases.filter { $0 != .none }.map(\.rawValue)
+    static let configSections = ["tsmfs"] + ProviderChoice.allCases.filter { $0 != .none }.map(\.rawValue) + ["tdx.boot"]
 
     /// A configuration file is small text; anything larger is a mistake (a device, a log).
     static let configSizeLimit = 1 << 20

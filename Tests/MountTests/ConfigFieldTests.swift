@@ -12,7 +12,7 @@ import Testing
         ("tsmfs", "provider", .choice), ("tsmfs", "state_dir", .string), ("tsmfs", "owner", .choice),
         ("tsmfs", "max_entries", .integer), ("tsmfs", "max_concurrent_generations", .integer),
         ("tsmfs", "max_cached_mib", .integer), ("tsmfs", "entry_timeout_ms", .integer),
-        ("tsmfs", "attr_timeout_ms", .integer), ("tsmfs", "release_wait_ms", .integer),
+        ("tsmfs", "attr_timeout_ms", .integer), ("tsmfs", "release_wait_ms", .integer), ("tsmfs", "kernel", .choice),
         ("echo", "name", .string), ("echo", "attributes", .choice), ("echo", "privlevel_floor", .integer),
         ("echo", "fail_with", .choice), ("echo", "latency_ms", .integer),
         ("tdx", "quote_version", .integer), ("tdx", "body_type", .integer), ("tdx", "td_attributes", .hex),
@@ -21,8 +21,12 @@ import Testing
         ("tdx", "mrseam", .hex), ("tdx", "tee_tcb_svn", .hex), ("tdx", "tee_tcb_svn2", .hex), ("tdx", "fmspc", .hex),
         ("tdx", "sgx_tcb_components", .hex), ("tdx", "pce_svn", .integer), ("tdx", "qe_svn", .integer),
         ("tdx", "tcb_status", .choice), ("tdx", "quote_service", .choice), ("tdx", "quote_timeout", .boolean),
-        ("tdx", "kernel", .choice), ("tdx", "latency_ms", .integer), ("tdx", "latency_jitter_ms", .integer),
+        ("tdx", "latency_ms", .integer), ("tdx", "latency_jitter_ms", .integer),
         ("tdx", "quoting", .choice), ("tdx", "max_quote_size", .integer),
+        ("tdx.boot", "kernel", .string), ("tdx.boot", "kernel_digest", .hex), ("tdx.boot", "initrd", .string),
+        ("tdx.boot", "initrd_digest", .hex), ("tdx.boot", "boot_loader_digest", .hex), ("tdx.boot", "td_hob_digest", .hex),
+        ("tdx.boot", "configuration_volume_digest", .hex), ("tdx.boot", "kernel_path", .string),
+        ("tdx.boot", "initrd_path", .string), ("tdx.boot", "command_line", .string), ("tdx.boot", "log_area_size", .integer),
         ("sev", "product_line", .choice), ("sev", "report_version", .integer), ("sev", "guest_vmpl", .integer),
         ("sev", "signing_key", .choice), ("sev", "guest_svn", .integer), ("sev", "policy", .integer),
         ("sev", "platform_info", .integer), ("sev", "family_id", .hex), ("sev", "image_id", .hex),
@@ -61,7 +65,8 @@ import Testing
         let directory = makeTemporaryDirectory("tsmfs-config")
         let state = makeTemporaryDirectory("tsmfs-state")
         for field in Self.fields {
-            let provider = ["tdx", "sev", "cca", "echo"].contains(field.section) ? field.section : "echo"
+            let owner = String(field.section.split(separator: ".")[0])
+            let provider = ["tdx", "sev", "cca", "echo"].contains(owner) ? owner : "echo"
             for value in Self.badValues(field.kind) {
                 // Whatever a state_dir string is, it is a valid path: only type errors apply there.
                 if field.key == "state_dir" && value.hasPrefix("\"") { continue }
@@ -84,6 +89,19 @@ import Testing
         let cases = [
             ("tdx", "quote_version = 4\nbody_type = 3", "body_type", 3), ("sev", "report_version = 4", "report_version", 2),
             ("sev", "policy = 0x10000", "policy", 2),
+            // RTMR0–2 are the boot log's replay and RTMR3 starts at zero: values that say otherwise are refused.
+            (
+                "tdx", "mrtd = \"\(String(repeating: "11", count: 48))\"\nrtmr1 = \"\(String(repeating: "00", count: 48))\"",
+                "rtmr1", 3
+            ),
+            ("tdx", "rtmr3 = \"\(String(repeating: "01", count: 48))\"", "rtmr3", 2),
+            // The kernel version moved to [tsmfs]; the message names the new place.
+            ("tdx", "kernel = \"7.0\"", "kernel", 2),
+            (
+                "tdx.boot", "kernel = \"/etc/hostname\"\nkernel_digest = \"\(String(repeating: "aa", count: 48))\"",
+                "kernel_digest", 3
+            ),
+            ("tdx.boot", "log_area_size = 4096\ncommand_line = \"\(String(repeating: "x", count: 2000))\"", "log_area_size", 2),
         ]
         for (section, settings, key, line) in cases {
             let path = makeTemporaryDirectory("tsmfs-config") + "/combo.toml"
@@ -91,7 +109,7 @@ import Testing
             let result = try run(
                 TSMFSBinary.path,
                 [
-                    "roots", "--provider", section, "--config", path,
+                    "roots", "--provider", String(section.split(separator: ".")[0]), "--config", path,
                     "--state-dir", makeTemporaryDirectory("tsmfs-state"),
                     "--out", makeTemporaryDirectory("tsmfs-out"),
                 ])

@@ -113,11 +113,11 @@ import Testing
         let cases: [(String, String)] = [
             (
                 "[tsmfs]\nprovider = \"echo\"\n[tdxx]\nquote_version = 4\n",
-                ":3: unknown section [tdxx] (known: tsmfs, tdx, sev, cca, echo)\n"
+                ":3: unknown section [tdxx] (known: tsmfs, tdx, sev, cca, echo, tdx.boot)\n"
             ),
             (
                 "provider = \"echo\"\n[tsmfs]\n",
-                ":1: provider is outside any section; put it under one of [tsmfs], [tdx], [sev], [cca], [echo]\n"
+                ":1: provider is outside any section; put it under one of [tsmfs], [tdx], [sev], [cca], [echo], [tdx.boot]\n"
             ),
         ]
         for (index, (text, message)) in cases.enumerated() {

@@ -115,11 +115,12 @@ func withMount(
 /// trust material (`tsmfs roots`, `tsmfs collateral`) from the same configuration into a fresh
 /// directory, which `body` receives.
 func withTrustedMount(
-    provider: String, config: String, stateDirectory: String?, exports: [String],
+    provider: String, config: String, stateDirectory: String?, exports: [String], tsmfsSettings: String = "",
     _ body: (MountedTSMFS, String) throws -> Void
 ) throws {
     let state = stateDirectory ?? makeTemporaryDirectory("tsmfs-state")
-    let configText = "[tsmfs]\nprovider = \"\(provider)\"\nstate_dir = \"\(state)\"\n[\(provider)]\n" + config
+    let configText =
+        "[tsmfs]\nprovider = \"\(provider)\"\nstate_dir = \"\(state)\"\n\(tsmfsSettings)[\(provider)]\n" + config
     try withMount(provider: provider, config: configText) { fs in
         let trust = makeTemporaryDirectory("tsmfs-trust")
         for command in exports {

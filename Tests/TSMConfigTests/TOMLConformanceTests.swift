@@ -55,9 +55,16 @@ import Testing
             }
         }
         var out: [String: Any] = [:]
+        // A dotted header is a table inside its parent: [tdx.boot] is tdx's "boot".
+        func place(_ values: [String: Any], at path: ArraySlice<String>, in table: inout [String: Any]) {
+            guard let first = path.first else { return table.merge(values) { $1 } }
+            var inner = table[first] as? [String: Any] ?? [:]
+            place(values, at: path.dropFirst(), in: &inner)
+            table[first] = inner
+        }
         for (section, settings) in file.sections where !settings.isEmpty || !section.isEmpty {
             let values = settings.mapValues { plain($0.value) }
-            if section.isEmpty { out.merge(values) { $1 } } else { out[section] = values }
+            place(values, at: ArraySlice(section.split(separator: ".").map(String.init)), in: &out)
         }
         return out
     }

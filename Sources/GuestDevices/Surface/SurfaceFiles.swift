@@ -54,6 +54,9 @@ public final class SurfaceFiles: FileTree {
         case .register(let register):
             kind = .regularFile
             size = UInt64(register.size)
+        case .firmwareTable(let bytes):
+            kind = .regularFile
+            size = UInt64(bytes.count)
         case .symlink(let target):
             kind = .symlink
             size = UInt64(target.utf8.count)
@@ -97,6 +100,10 @@ public final class SurfaceFiles: FileTree {
             let permissions = tree.metadata(of: inode)!.permissions
             if access.write && (!register.isWritable || permissions & 0o222 == 0) { throw .permissionDenied }
             return RegisterHandle(name: node.name, register: register)
+        case .firmwareTable(let bytes):
+            // The attribute has no write method: EACCES, root included.
+            if access.write { throw .permissionDenied }
+            return FirmwareTableHandle(name: node.name, bytes: bytes)
         case .device(let device):
             return DeviceHandle(name: node.name, device: device, files: self)
         case .directory, .symlink:
@@ -149,6 +156,28 @@ private final class RegisterHandle: OpenFile {
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int, owner: UInt64) throws(Errno) -> Int {
         try SysfsBinaryAttribute.write(register, Array(bytes), at: offset)
+    }
+}
+
+/// An open ACPI table file: kernfs hands out at most a page per read, so a large read is short.
+private final class FirmwareTableHandle: OpenFile {
+    let name: String
+    let bytes: [UInt8]
+    var isSeekable: Bool { true }
+
+    init(name: String, bytes: [UInt8]) {
+        self.name = name
+        self.bytes = bytes
+    }
+
+    func read<R>(at offset: Int, count: Int, _ body: ([UnsafeRawBufferPointer]) -> R) throws(Errno) -> R {
+        guard offset < bytes.count, count > 0 else { return body([]) }
+        let end = offset + min(count, SysfsBinaryAttribute.pageSize, bytes.count - offset)
+        return bytes.withUnsafeBytes { body([UnsafeRawBufferPointer(rebasing: $0[offset..<end])]) }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int, owner: UInt64) throws(Errno) -> Int {
+        throw .badFileDescriptor
     }
 }
 

@@ -15,6 +15,8 @@ public final class SurfaceTree: Sendable {
         case directory
         case device(any GuestDevice)
         case register(any RegisterFile)
+        /// An ACPI table or its data as sysfs shows them: fixed bytes, read-only.
+        case firmwareTable([UInt8])
         case symlink(String)
     }
 
@@ -75,13 +77,14 @@ public final class SurfaceTree: Sendable {
             })
     }
 
-    /// The kernel's modes: misc devices 0600, tsm-mr 0444 plus 0200 when writable, sysfs
-    /// directories 0755, symlinks 0777.
+    /// The kernel's modes: misc devices 0600, tsm-mr 0444 plus 0200 when writable, ACPI tables
+    /// 0400, sysfs directories 0755, symlinks 0777.
     static func defaultPermissions(_ content: Content) -> UInt32 {
         switch content {
         case .directory: 0o755
         case .device: 0o600
         case .register(let register): register.isWritable ? 0o644 : 0o444
+        case .firmwareTable: 0o400
         case .symlink: 0o777
         }
     }

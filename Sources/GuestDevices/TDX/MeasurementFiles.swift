@@ -6,8 +6,10 @@ import TDXProvider
 /// (live, writable: a write extends) and `mrtd:sha384`, `mrconfigid`, `mrowner`,
 /// `mrownerconfig` (values fixed at TD build time).
 public enum MeasurementFiles {
+    /// The misc device's sysfs directory.
+    public static let deviceDirectory = "sys/devices/virtual/misc/tdx_guest"
     /// The directory tsm-mr creates under the device.
-    public static let directory = "sys/devices/virtual/misc/tdx_guest/measurements"
+    public static let directory = "\(deviceDirectory)/measurements"
     /// The class link the DCAP library reads through by default.
     public static let classLink = (path: "sys/class/misc/tdx_guest", target: "../../devices/virtual/misc/tdx_guest")
 
