@@ -160,3 +160,51 @@ import Testing
         }
     }
 }
+
+extension BootLogTests {
+    /// DICE quotes carry the same registers: the boot log replays to the RTMRs of the TDX module's
+    /// CBOR quote, as an independent checker (cbor2 + cryptography) reads them.
+    @Test func diceQuotesAgreeWithTheLogToo() throws {
+        let state = makeTemporaryDirectory("tsmfs-state")
+        let work = makeTemporaryDirectory("tsmfs-ccel")
+        let config = work + "/dice.toml"
+        try "[tdx]\nquoting = \"dice\"\n".write(toFile: config, atomically: false, encoding: .utf8)
+        let trust = work + "/trust"
+        #expect(
+            try run(TSMFSBinary.path, ["roots", "--provider", "tdx", "--config", config, "--state-dir", state, "--out", trust])
+                .status == 0)
+        let script = """
+            r=/sys/kernel/config/tsm/report
+            cp \(Self.table) $w/table; cp \(Self.data) $w/data
+            mkdir $r/q; head -c 64 /dev/zero > $r/q/inblob; cat $r/q/outblob > $w/quote
+            """
+        let result = try Self.execTDX(script, config: config, state: state, work: work)
+        #expect(result.status == 0, "\(result.stderr)")
+        let verdict = try DICEQuotingTests.independentVerdict(
+            try Self.contents(work + "/quote"), trust: trust, reportData: [UInt8](repeating: 0, count: 64))
+        #expect(verdict["verified"] as? Bool == true, "\(verdict)")
+        let quoted = try #require(DICEQuotingTests.measurements(verdict)["rtmrs"] as? [String])
+        let replayed = try #require(try Self.replay(table: work + "/table", data: work + "/data")["rtmrs"] as? [String])
+        #expect(Array(quoted.prefix(3)) == replayed)
+        #expect(quoted.last == String(repeating: "00", count: 48))
+    }
+}
+
+extension BootLogTests {
+    /// `tsmfs mount --devices DIR` serves the table and the log at DIR's firmware paths for bind
+    /// mounts, with the same modes, sizes and bytes as inside exec.
+    @Test func theDevicesTreeServesTheLogForBindMounts() throws {
+        try GuestDeviceMountTests.withDevices(provider: "tdx") { _, devices, _ in
+            let tables = devices + "/sys/firmware/acpi/tables"
+            let listing = try shell("stat -c '%a %s %F' \(tables)/CCEL \(tables)/data/CCEL; ls \(tables) \(tables)/data")
+            #expect(
+                listing.stdout == "400 56 regular file\n400 65536 regular file\n\(tables):\nCCEL\ndata\n\n\(tables)/data:\nCCEL\n"
+            )
+            let log = try Self.replay(table: tables + "/CCEL", data: tables + "/data/CCEL")
+            let registers = try (0..<3).map {
+                try Self.hexFile(devices + "/sys/devices/virtual/misc/tdx_guest/measurements/rtmr\($0):sha384")
+            }
+            #expect(log["rtmrs"] as? [String] == registers)
+        }
+    }
+}
