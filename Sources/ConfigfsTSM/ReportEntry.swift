@@ -174,7 +174,12 @@ public final class ReportEntry: Sendable {
             request.platformState = provider.capturePlatformState()
             let report = try generate(request, by: provider)
             state.report = report
-            state.rebuildableRequest = provider.rebuildsReportsExactly ? request : nil
+            if provider.rebuildsReportsExactly {
+                request.rebuildMaterial = report.rebuildMaterial
+                state.rebuildableRequest = request
+            } else {
+                state.rebuildableRequest = nil
+            }
             state.reportStamp = budget.nextStamp()
             cacheDelta += report.byteCount
             state.readGeneration = state.writeGeneration

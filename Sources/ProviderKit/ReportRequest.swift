@@ -35,6 +35,10 @@ public struct ReportRequest: Sendable, Equatable {
     /// What ``ReportProvider/capturePlatformState()`` returned when this generation started; a
     /// rebuild carries the same snapshot. `nil` for requests built outside a filesystem.
     public var platformState: (any PlatformSnapshot)?
+    /// What the provider asked to keep when it first generated this report
+    /// (``GeneratedReport/rebuildMaterial``), handed back when the report is rebuilt; empty on a
+    /// first generation.
+    public var rebuildMaterial: [UInt8] = []
 
     public init(
         inblob: [UInt8] = [],
@@ -64,7 +68,7 @@ public struct ReportRequest: Sendable, Equatable {
         return sameState && lhs.inblob == rhs.inblob && lhs.privlevel == rhs.privlevel
             && lhs.serviceProvider == rhs.serviceProvider && lhs.serviceGUID == rhs.serviceGUID
             && lhs.serviceManifestVersion == rhs.serviceManifestVersion && lhs.generation == rhs.generation
-            && lhs.serial == rhs.serial
+            && lhs.serial == rhs.serial && lhs.rebuildMaterial == rhs.rebuildMaterial
     }
 
     /// `service_provider` as text, if it was written and is valid UTF-8.
@@ -78,6 +82,10 @@ public struct GeneratedReport: Sendable, Equatable {
     public var outblobSegments: Blob
     public var auxblobSegments: Blob
     public var manifestblobSegments: Blob
+    /// A few bytes that let the provider rebuild these blobs exactly from the same request after
+    /// the cache dropped them — a signature made with a random nonce, which signing again would not
+    /// reproduce. The filesystem keeps them with the request (tens of bytes instead of the report).
+    public var rebuildMaterial: [UInt8] = []
 
     public init(outblob: Blob, auxblob: Blob = .empty, manifestblob: Blob = .empty) {
         self.outblobSegments = outblob

@@ -52,4 +52,25 @@ import Testing
             #expect(changed == 0, "\(changed) entries reread different bytes for the same generation")
         }
     }
+
+    /// TDX quotes are signed with random nonces; a quote whose cache was dropped is rebuilt with
+    /// the signature kept beside its request, so every reread of a generation is the same quote.
+    @Test func tdxRereadsAfterTheCacheWasDroppedAreIdentical() throws {
+        let state = makeTemporaryDirectory("tsmfs-state")
+        let config = "[tsmfs]\nprovider = \"tdx\"\nstate_dir = \"\(state)\"\nmax_cached_mib = 1\n"
+        try withMount(provider: "tdx", config: config) { fs in
+            var first: [String: [UInt8]] = [:]
+            // About 0.9 KiB of each quote is its own: 1500 of them overflow a 1 MiB cache.
+            for index in 0..<1500 {
+                let entry = try fs.makeEntry("q\(index)")
+                try Sys.writeFile(entry + "/inblob", nonce)
+                first[entry] = try Sys.readFile(entry + "/outblob")
+            }
+            let changed = try first.filter { try Sys.readFile($0.key + "/outblob") != $0.value }.count
+            #expect(changed == 0, "\(changed) entries reread a different quote for the same generation")
+            // Signed with random nonces: two generations of the same request differ.
+            let distinct = Set(first.values.map { Array($0[0x27C..<0x2BC]) }).count
+            #expect(distinct == first.count)
+        }
+    }
 }

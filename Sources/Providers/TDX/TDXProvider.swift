@@ -82,11 +82,21 @@ public final class TDXProvider: ReportProvider {
 
         /// A quote of `body` signed the way this module signs; a DICE quote's SEAM "1" is this module.
         func quote(body: TDReportBody, format: TDQuote.Format) throws -> Blob {
+            try signedQuote(body: body, format: format, reusing: []).quote
+        }
+
+        /// A quote, and what a rebuild needs to make the same bytes: a QE quote's signature (random
+        /// nonces); DICE quotes are signed with RFC 6979 nonces and need nothing kept.
+        func signedQuote(body: TDReportBody, format: TDQuote.Format, reusing kept: [UInt8]) throws -> (
+            quote: Blob, rebuildMaterial: [UInt8]
+        ) {
             switch signer {
-            case .qe(let signer): return try signer.quoteSegments(body: body, format: format)
+            case .qe(let signer):
+                let signed = try signer.signedQuote(body: body, format: format, reusing: kept.isEmpty ? nil : kept)
+                return (signed.quote, signed.signature)
             case .dice(let signer):
                 let running = SEAMMeasurements(attributes: body.seamAttributes, mrSeam: mrSeam, mrSignerSeam: body.mrSignerSeam)
-                return try signer.quoteSegments(claims: DICEClaims(body: body, currentSEAM: running))
+                return (try signer.quoteSegments(claims: DICEClaims(body: body, currentSEAM: running)), [])
             }
         }
     }
@@ -114,8 +124,10 @@ public final class TDXProvider: ReportProvider {
         qeReport.mrSigner = platform.qeMRSigner
         qeReport.isvProdID = platform.qeISVProdID
         qeReport.isvSVN = platform.qeISVSVN
-        // RFC 6979 nonces: a quote is a function of its body, so a dropped cache rebuilds byte for byte.
-        let quotingKey = SigningKey(attestationKey.key, deterministic: true)
+        // A dropped cache rebuilds byte for byte from the signature kept with the request, so the
+        // attestation key signs as it was made: random nonces, or RFC 6979 when output must be
+        // reproducible across runs (a seeded key).
+        let quotingKey = attestationKey
         let signer: Signer
         switch configuration.quoting {
         case .qe:
@@ -169,7 +181,7 @@ public final class TDXProvider: ReportProvider {
         AttributeProfile.tdx.contains(attribute)
     }
 
-    /// Quotes are signed with deterministic nonces and carry nothing else that varies.
+    /// A quote is a function of its request, its platform snapshot and the signature kept with it.
     public var rebuildsReportsExactly: Bool { true }
 
     /// The RTMRs and the module at the start of a generation: guests extend the RTMRs and the host
@@ -217,9 +229,12 @@ public final class TDXProvider: ReportProvider {
         }
         let module = modules.withLock { $0[min(state.module, $0.count - 1)] }
         do {
-            return GeneratedReport(
-                outblob: try module.quote(
-                    body: body(reportData: request.inblob, rtmrs: state.rtmrs, module: module), format: configuration.format))
+            let signed = try module.signedQuote(
+                body: body(reportData: request.inblob, rtmrs: state.rtmrs, module: module), format: configuration.format,
+                reusing: request.rebuildMaterial)
+            var report = GeneratedReport(outblob: signed.quote)
+            report.rebuildMaterial = signed.rebuildMaterial
+            return report
         } catch {
             throw ProviderError(.ioError, "quote signing failed: \(error)")
         }

@@ -8,7 +8,7 @@ import TDXQuote
 /// * the **PCK** (the platform's key, certified by the Platform CA under the root) signs the QE
 ///   report, whose REPORTDATA is SHA-256(attestation public key ‖ QE authentication data) padded
 ///   with zeros: it vouches for the attestation key;
-/// * the **attestation key** (per boot, RFC 6979 nonces) signs the quote's header and framed body.
+/// * the **attestation key** (per boot) signs the quote's header and framed body.
 ///
 /// Everything that depends only on the attestation key — the QE report, its PCK signature and
 /// the PCK chain — is computed once here, so each quote costs one P-256 signature.
@@ -56,18 +56,28 @@ public struct QuoteSigner: Sendable {
     /// The same quote as two segments: what is unique to it, then the certification data every
     /// quote from this attestation key shares (stored once, however many quotes are cached).
     public func quoteSegments(body: TDReportBody, format: TDQuote.Format, header: QuoteHeader? = nil) throws -> Blob {
-        var quote = TDQuote(
+        try signedQuote(body: body, format: format, header: header).quote
+    }
+
+    /// A quote and its attestation-key signature (r‖s). Given `signature` — the one an earlier
+    /// quote of the same body carried — the quote is rebuilt with it instead of signed again, so a
+    /// randomly-nonced quote can be rebuilt byte for byte.
+    public func signedQuote(
+        body: TDReportBody, format: TDQuote.Format, header: QuoteHeader? = nil, reusing signature: [UInt8]? = nil
+    ) throws -> (quote: Blob, signature: [UInt8]) {
+        var layout = TDQuote(
             format: format, header: header ?? QuoteHeader(version: format.version), body: body,
             signature: [], attestationKey: attestationPublicKey, qeReport: qeReport,
             qeReportSignature: qeReportSignature, qeAuthData: qeAuthData,
             pckCertificateChain: pckCertificateChain)
-        quote.header.version = format.version
-        let signed = try quote.signedBytes
-        let signature = Array(try attestationKey.signature(for: signed).rawRepresentation)
-        return Blob(
+        layout.header.version = format.version
+        let signed = try layout.signedBytes
+        let signature = try signature ?? Array(attestationKey.signature(for: signed).rawRepresentation)
+        let quote = Blob(
             segments: try TDQuote.assemble(
                 signedBytes: signed, signature: signature,
                 attestationKey: attestationPublicKey,
                 qeCertificationData: qeCertificationData))
+        return (quote, signature)
     }
 }
