@@ -70,7 +70,10 @@ import Testing
         let provider = try Fixtures.tdx()
         var request = ReportRequest(inblob: Self.reportData, serial: 7)
         request.platformState = provider.capturePlatformState()
-        let first = try provider.generateReport(for: request).outblob
+        let generated = try provider.generateReport(for: request)
+        let first = generated.outblob
+        // A rebuild carries the snapshot and the signature the first generation kept.
+        request.rebuildMaterial = generated.rebuildMaterial
         try provider.registers.extend(3, with: [UInt8](repeating: 1, count: 48))
         #expect(try provider.generateReport(for: request).outblob == first)
         request.platformState = provider.capturePlatformState()
