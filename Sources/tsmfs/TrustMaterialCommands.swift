@@ -57,10 +57,7 @@ struct RootsCommand: TrustMaterialCommand {
         case .sev:
             let (pki, sev) = try resolved.assembly.amdPKI()
             let line = pki.productLine.rawValue
-            let now = Date()
-            let crl = try pki.revocationList(
-                revoking: sev.revokedSerials, thisUpdate: now.addingTimeInterval(-3600),
-                nextUpdate: now.addingTimeInterval(30 * 24 * 3600))
+            let crl = try resolved.assembly.amdRevocationList(pki, revoking: sev.revokedSerials)
             // The VLEK chain's intermediate is the ASVK; verifiers name the files after it.
             let intermediate = pki.signer == .vcek ? "ask" : "asvk"
             let ark = SimulatedAMDPKI.pem(pki.arkDER)
@@ -192,6 +189,7 @@ struct CollateralCommand: TrustMaterialCommand {
               collateral.json           everything, in the layout dcap_qvl.QuoteCollateralV3.from_json reads
               tcb-info.json             TCB info v3 (id TDX) as Intel's PCS serves it, with its signature
               qe-identity.json          QE identity v2 (id TD_QE), likewise
+              sgx-tcb-info.json, sgx-qe-identity.json   the platform's SGX TCB info and QE identity
               tcb-signing-chain.pem     "Intel SGX TCB Signing" certificate, then the root
               pck-crl-issuer-chain.pem  the Platform CA certificate, then the root
               root-ca.crl, pck-platform.crl   DER CRLs signed by the root and the Platform CA
@@ -214,11 +212,14 @@ struct CollateralCommand: TrustMaterialCommand {
         guard resolved.settings.provider == .tdx else {
             throw CLIError("only the tdx provider has collateral; sev verifiers need only tsmfs roots and the auxblob")
         }
-        let collateral = try TDXCollateral(pki: try resolved.assembly.intelPKI().0)
+        let assembly = resolved.assembly
+        let collateral = try assembly.tdxCollateral(try assembly.intelPKI().0)
         return [
             ("collateral.json", Array(collateral.collateralJSON.utf8)),
             ("tcb-info.json", Array(collateral.tcbInfoResponse.utf8)),
             ("qe-identity.json", Array(collateral.qeIdentityResponse.utf8)),
+            ("sgx-tcb-info.json", Array(collateral.sgxTCBInfoResponse.utf8)),
+            ("sgx-qe-identity.json", Array(collateral.sgxQEIdentityResponse.utf8)),
             ("tcb-signing-chain.pem", Array(collateral.tcbInfoIssuerChain.utf8)),
             ("pck-crl-issuer-chain.pem", Array(collateral.pckCRLIssuerChain.utf8)),
             ("root-ca.crl", collateral.rootCACRL),

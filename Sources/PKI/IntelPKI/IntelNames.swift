@@ -20,7 +20,8 @@ public enum IntelNames {
         }
     }
 
-    /// Where the simulated CRLs would be published. Deliberately not Intel's hosts.
-    public static let rootCRLURL = "https://tsmfs.invalid/IntelSGXRootCA.der"
-    public static let pckCRLURL = "https://tsmfs.invalid/sgx/certification/v4/pckcrl?ca=platform&encoding=der"
+    /// Where the CRLs are published: Intel's URLs, which `tsmfs serve` answers (and `tsmfs exec
+    /// --services` resolves to it), so verifiers that follow distribution points work unchanged.
+    public static let rootCRLURL = "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der"
+    public static let pckCRLURL = "https://api.trustedservices.intel.com/sgx/certification/v4/pckcrl?ca=platform&encoding=der"
 }
