@@ -156,6 +156,7 @@ BASHCOMPDIR  = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR   = $(PREFIX)/share/zsh/vendor-completions
 FISHCOMPDIR  = $(PREFIX)/share/fish/vendor_completions.d
 INSTALLED    = $(BINDIR)/tsmfs $(SBINDIR)/mount.fuse.tsmfs $(UNITDIR)/tsmfs@.service $(UNITDIR)/run-tsmfs.mount \
+               $(UNITDIR)/tsmfs-serve.service \
                $(BASHCOMPDIR)/tsmfs $(ZSHCOMPDIR)/_tsmfs $(FISHCOMPDIR)/tsmfs.fish \
                $(MANDIR)/man5/tsmfs.toml.5.gz $(MANDIR)/man8/mount.fuse.tsmfs.8.gz
 

@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(name: "ByteLayout"),
@@ -46,6 +48,24 @@ let package = Package(
             ]
         ),
         .target(name: "TDXQuote", dependencies: ["ByteLayout"], path: "Sources/Evidence/TDXQuote"),
+        .target(name: "VendorServices", path: "Sources/Services/VendorServices"),
+        .target(
+            name: "ServiceHTTP",
+            dependencies: [
+                "VendorServices", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/Services/ServiceHTTP"
+        ),
+        .target(
+            name: "ServicePKI",
+            dependencies: [
+                "SigningKeys", "SimulatedPKI", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Sources/PKI/ServicePKI"
+        ),
         .target(name: "AMDValues", path: "Sources/Vendors/AMD"),
         .target(name: "SNPReport", dependencies: ["AMDValues", "ByteLayout"], path: "Sources/Evidence/SNPReport"),
         .target(name: "TDXDICEQuote", dependencies: ["CBOR", "TDXQuote"], path: "Sources/Evidence/TDXDICEQuote"),
@@ -197,7 +217,8 @@ let package = Package(
             name: "Assembly",
             dependencies: [
                 "AMDPKI", "AMDValues", "ByteLayout", "CCAProvider", "CCASigning", "CCAToken", "ConfigfsTSM", "DICEPKI",
-                "EchoProvider", "EventLog", "GuestSurface", "IntelPKI", "ProviderKit", "SEVGuest", "SEVProvider", "SigningKeys",
+                "EchoProvider", "EventLog", "GuestSurface", "ServicePKI", "VendorServices", "IntelPKI", "ProviderKit", "SEVGuest",
+                "SEVProvider", "SigningKeys",
                 "SimulatedPKI", "SNPReport", "TDXGuest", "TDXProvider", "TDXQuote", "TSMConfig",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -207,7 +228,9 @@ let package = Package(
             name: "tsmfs",
             dependencies: [
                 "AMDPKI", "Assembly", "ByteLayout", "CCAProvider", "CCASigning", "CCAToken", "CFuse3", "ConfigfsTSM",
-                "FUSEAdapter", "GuestSurface", "IntelPKI", "ProviderKit", "SimulatedPKI", "TDXProvider", "TSMConfig", "Verify",
+                "FUSEAdapter", "GuestSurface", "IntelPKI", "ProviderKit", "ServiceHTTP", "ServicePKI", "SimulatedPKI",
+                "TDXProvider",
+                "TSMConfig", "VendorServices", "Verify", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

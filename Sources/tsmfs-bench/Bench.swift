@@ -29,6 +29,8 @@ struct Bench {
         var roundSeconds = 0.4
         /// Only the in-process costs: no mounts (for profiling generation).
         var generationOnly = false
+        /// Only the vendor services' request rate.
+        var servicesOnly = false
     }
 
     static func main() throws {
@@ -44,11 +46,13 @@ struct Bench {
             case "--rounds": options.rounds = Int(arguments.popFirst() ?? "") ?? options.rounds
             case "--round-seconds": options.roundSeconds = Double(arguments.popFirst() ?? "") ?? options.roundSeconds
             case "--generation-only": options.generationOnly = true
+            case "--services-only": options.servicesOnly = true
             default:
                 print(
                     """
                     usage: tsmfs-bench [--seconds S] [--threads 1,2,4,8] [--providers echo,tdx,sev,cca] [--entries N]
                                        [--rounds N] [--round-seconds S] [--json FILE] [--generation-only]
+                                       [--services-only]
                     Mounts tsmfs (the binary beside this one) per provider and prints a table of cycle throughput and
                     latency, cached reads, generation cost, RSS and start-up, with the floors and ratios of the same run;
                     then alternates short rounds of echo, tdx and fuse-floor and reports medians, spreads and the
@@ -76,6 +80,7 @@ struct Bench {
     mutating func run() throws {
         defer { _ = shell("umount \(work)/tmpfs 2>/dev/null; rm -rf \(work)") }
         print("tsmfs-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(options.seconds) s per measurement\n")
+        if options.servicesOnly { return try serviceThroughput() }
         let generation = generationCosts()
         report["generation_us"] = generation
         print(
@@ -120,6 +125,7 @@ struct Bench {
         report["cycles"] = cycles.mapValues { $0.reduce(into: [String: [String: Double]]()) { $0[String($1.key)] = $1.value } }
         targets(cycles: cycles, generation: generation)
         try roundTargets(generation: generation)
+        try serviceThroughput()
         if let json = options.json {
             let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: json))

@@ -40,6 +40,12 @@ struct ExecCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to mount inside the namespace.", valueName: "path"))
     var at = "/sys/kernel/config"
 
+    @Flag(
+        help: ArgumentHelp(
+            "Also run Intel's PCS/PCCS and AMD's KDS for the simulated roots, in a private network with only loopback, "
+                + "where the vendors' host names resolve to them and their TLS CA is trusted (see tsmfs serve)."))
+    var services = false
+
     @Flag(help: .hidden)
     var insideNamespace = false
 
@@ -72,7 +78,8 @@ struct ExecCommand: ParsableCommand {
         // done — also when the inside was killed — so a host's /tmp never keeps one.
         let staging = try NamespacePlacement.stagingDirectory("staging")
         defer { rmdir(staging) }
-        var arguments = ["--mount", "--propagation", "private", "--", currentExecutable(), "exec", "--inside-namespace"]
+        var arguments = ["--mount", "--propagation", "private"] + (services ? ["--net"] : [])
+        arguments += ["--", currentExecutable(), "exec", "--inside-namespace"] + (services ? ["--services"] : [])
         arguments += forwardedOptions() + ["--staging", staging]
         // The seed reaches the re-executed tsmfs through an inherited pipe, never its command line.
         let seedPipe = try providerOptions.resolve().seed.map(SeedHandoff.pipe)
@@ -130,6 +137,8 @@ struct ExecCommand: ParsableCommand {
         if let devices {
             try placeGuestDevices(from: devices, provider: provider, placement: placement)
         }
+        let server = services ? try HermeticServices.start(resolved.assembly, placement: placement, verbose: false) : nil
+        defer { server?.shutdown() }
         do {
             return try runProgram(commandLine[0], Array(commandLine.dropFirst()))
         } catch let failure as SpawnError {

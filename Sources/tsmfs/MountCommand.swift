@@ -7,6 +7,7 @@ import Glibc
 import GuestSurface
 import Logging
 import ProviderKit
+import ServiceHTTP
 import TDXProvider
 import TSMConfig
 
@@ -65,6 +66,15 @@ struct MountCommand: ParsableCommand {
             valueName: "dir"))
     var devices: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Also answer as Intel's PCS/PCCS and AMD's KDS over HTTP at ADDR:PORT, beside the mount (repeatable; see tsmfs serve).",
+            valueName: "addr:port"))
+    var serve: [String] = []
+
+    @Option(help: ArgumentHelp("The same over HTTPS (repeatable).", valueName: "addr:port"))
+    var serveTls: [String] = []
+
     @Flag(name: .shortAndLong, help: "Log every FUSE request and its result.")
     var verbose = false
 
@@ -85,6 +95,9 @@ struct MountCommand: ParsableCommand {
     func validate() throws {
         if let owner, Self.parseOwner(owner) == nil {
             throw ValidationError("--owner must be UID:GID with numeric ids from 0 to 4294967294, e.g. --owner 1000:1000")
+        }
+        for address in serve + serveTls where ServiceServer.Listener(address, tls: false) == nil {
+            throw ValidationError("--serve \(address): expected ADDR:PORT, e.g. 127.0.0.1:8080")
         }
     }
 
@@ -150,6 +163,8 @@ struct MountCommand: ParsableCommand {
             try Preflight.checkMountpoint(devicesDirectory) { path in try detachMount(path, lazy: true) }
         }
         let serveAll = { (filesystem: FUSEMount) throws in
+            let services = try startServices(resolved)
+            defer { services?.shutdown() }
             try serve(
                 filesystem, devices: try surface.map { try mountSurface($0, at: devicesDirectory!, settings: resolved.settings) })
         }
@@ -171,6 +186,9 @@ struct MountCommand: ParsableCommand {
                 for options in fuseOptions { arguments += ["-o", options] }
                 if verbose { arguments.append("--verbose") }
                 if let devicesDirectory { arguments += ["--devices", devicesDirectory] }
+                if let kernel = providerOptions.kernel { arguments += ["--kernel", kernel] }
+                for address in serve { arguments += ["--serve", address] }
+                for address in serveTls { arguments += ["--serve-tls", address] }
                 arguments.append(mountpoint)
                 try Daemon.start(arguments: arguments, logFile: logFile.map(absolutePath), seed: resolved.seed)
                 return nil
@@ -178,6 +196,18 @@ struct MountCommand: ParsableCommand {
             return try mountFilesystem(at: mountpoint, provider: provider, settings: resolved.settings)
         }
         if let mounted { try serveAll(mounted) }
+    }
+
+    /// The vendor services of `--serve`/`--serve-tls`, on threads of their own; nil without them.
+    private func startServices(_ resolved: ProviderOptions.Resolved) throws -> ServiceServer? {
+        let listeners =
+            serve.compactMap { ServiceServer.Listener($0, tls: false) }
+            + serveTls.compactMap { ServiceServer.Listener($0, tls: true) }
+        guard !listeners.isEmpty else { return nil }
+        var logger = Logger(label: "tsmfs")
+        logger.logLevel = verbose ? .trace : .info
+        return try VendorServiceRunner.start(
+            resolved.assembly, listeners: listeners, verbose: verbose, tlsCAOut: nil, logger: logger)
     }
 
     /// Mounts the guest surface (devices, sysfs registers); it serves on its own threads.

@@ -33,7 +33,7 @@ struct TSMFS: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             MountCommand.self, UnmountCommand.self, ExecCommand.self, RootsCommand.self, CollateralCommand.self,
-            UpdateModuleCommand.self, VerifyCommand.self, InspectCommand.self,
+            UpdateModuleCommand.self, ServeCommand.self, VerifyCommand.self, InspectCommand.self,
         ]
     )
 }

@@ -20,12 +20,14 @@ import Testing
             "cached outblob reads", "RSS", "mount ready in", "targets, from this run", "cca full cycle",
             "tdx_guest GET_REPORT0", "cached outblob reads ≥ 0.8 × fuse-floor's", "alternating rounds",
             "daemon CPU per tdx cycle ≤ echo's + 1.5 × one P-256 signature",
+            "vendor services (tsmfs serve", "collateral requests/s on loopback with keep-alive",
         ] {
             #expect(result.stdout.contains(section), "missing: \(section)")
         }
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
         #expect(report?["ratio_echo_fuse_floor"] != nil && report?["ratio_tdx_echo"] != nil)
         #expect(report?["device_tdx"] != nil && report?["ratio_cca_echo_plus_signatures"] != nil)
+        #expect((report?["service_requests_per_s"] as? [String: Double])?["8"] != nil)
         let rounds = report?["alternating_rounds"] as? [String: [String: Any]]
         #expect(rounds?["1"]?["ratio_tdx_echo_median"] != nil && rounds?["8"]?["echo"] != nil, "\(String(describing: rounds))")
         #expect(!MountTableSnapshot.tsmfsMounts().contains { $0.contains("tsmfs-bench") })

@@ -96,11 +96,14 @@ import Testing
         try service.write(toFile: units + "/tsmfs@tdx.service", atomically: false, encoding: .utf8)
         let mountUnit = try String(contentsOfFile: Self.root + "/mount-helpers/systemd/run-tsmfs.mount", encoding: .utf8)
         try mountUnit.write(toFile: units + "/run-tsmfs.mount", atomically: false, encoding: .utf8)
+        let serve = try String(contentsOfFile: Self.root + "/mount-helpers/systemd/tsmfs-serve.service", encoding: .utf8)
+            .replacingOccurrences(of: "/usr/local/bin/tsmfs", with: TSMFSBinary.path)
+        try serve.write(toFile: units + "/tsmfs-serve.service", atomically: false, encoding: .utf8)
         let result = try run(
             "/usr/bin/systemd-analyze",
             [
                 "verify", "--man=no", units + "/tsmfs@tdx.service",
-                units + "/run-tsmfs.mount",
+                units + "/run-tsmfs.mount", units + "/tsmfs-serve.service",
             ])
         // verify only warns about some mistakes, so any output at all is a failure.
         #expect(result.status == 0 && result.stdout.isEmpty && result.stderr.isEmpty, "\(result.stdout)\(result.stderr)")
