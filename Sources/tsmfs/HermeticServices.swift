@@ -14,6 +14,8 @@ import VendorServices
 /// that waits for the command, so it lives exactly as long as the command.
 enum HermeticServices {
     static let bundle = "/etc/ssl/certs/ca-certificates.crt"
+    /// Where other distributions keep the same bundle; each that exists gets the private copy too.
+    static let otherBundles = ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem", "/etc/ssl/ca-bundle.pem"]
     /// Where clients expect each service: PCS and KDS on 443 (and 80), a PCCS on 8081.
     static let ports: [(port: Int, tls: Bool)] = [(443, true), (80, false), (8081, true)]
 

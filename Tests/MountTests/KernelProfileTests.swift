@@ -118,4 +118,16 @@ import Testing
             #expect(result.stderr.contains("a Linux version from 6.6 to 6.19, 7.0 or 7.1"), "\(version): \(result.stderr)")
         }
     }
+
+    /// A background mount keeps the version it was given: the daemon it starts serves 6.6's empty
+    /// configfs root.
+    @Test func aBackgroundMountKeepsItsKernelVersion() throws {
+        let mountpoint = makeTemporaryDirectory()
+        defer { rmdir(mountpoint) }
+        let mounted = try run(
+            TSMFSBinary.path, ["mount", "--provider", "tdx", "--kernel", "6.6", "--state-dir", Self.state, mountpoint])
+        #expect(mounted.status == 0, "\(mounted.stderr)")
+        defer { _ = try? run(TSMFSBinary.path, ["unmount", mountpoint]) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mountpoint).isEmpty)
+    }
 }

@@ -154,7 +154,9 @@ import Testing
             original.replacingOccurrences(of: "runs-on: ubuntu-24.04", with: "runs_on: ubuntu-24.04"),
             original.replacingOccurrences(
                 of: "      - name: Install tsmfs\n        run:", with: "      - name: Install tsmfs\n        runs:"),
-            original.replacingOccurrences(of: "--provider tdx -- go test", with: "--provider sev -- go test"),
+            original.replacingOccurrences(
+                of: "--provider tdx --services -- go test", with: "--provider sev --services -- go test"),
+            original.replacingOccurrences(of: "--provider tdx --services -- go test", with: "--provider tdx -- go test"),
         ]
         for (index, text) in mutations.enumerated() {
             #expect(text != original, "mutation \(index) changed nothing")

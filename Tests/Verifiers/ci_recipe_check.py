@@ -70,7 +70,8 @@ def uses_tsmfs(service, script):
     return {
         f"{service}: installs the tsmfs package with apt": "apt-get install" in script and ".deb" in script,
         f"{service}: exports the simulated roots": "tsmfs roots --provider tdx" in script,
-        f"{service}: runs the tests under tsmfs exec --provider tdx": "tsmfs exec --provider tdx --" in script,
+        f"{service}: runs the tests under tsmfs exec --provider tdx": "tsmfs exec --provider tdx " in script,
+        f"{service}: with the vendor services": "tsmfs exec --provider tdx --services --" in script,
     }
 
 
