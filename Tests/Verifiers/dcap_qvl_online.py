@@ -5,9 +5,14 @@ against a given root with it.
 
 Usage: dcap_qvl_online.py QUOTE ROOT_CA_DER (PCCS_URL | default | pcs)
 Prints {"verified": true, "status": "...", "advisories": [...]} or {"verified": false, "error": "..."}.
+
+dcap-qvl 0.7.0's async binding runs a tokio runtime whose worker threads can crash (SIGSEGV in
+tokio-rt-worker) while the interpreter finalises after the fetch; the verdict is flushed first and
+the process leaves without finalising, so that crash cannot eat it.
 """
 import asyncio
 import json
+import os
 import sys
 import time
 
@@ -36,4 +41,6 @@ def main(quote_path, root_path, where):
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    status = main(*sys.argv[1:4])
+    sys.stdout.flush()
+    os._exit(status)
