@@ -143,6 +143,20 @@ import Testing
         #expect(String(decoding: Self.body(answers[11]), as: UTF8.self) == "ok\n")
         #expect(Self.body(answers[12]) == (try Self.file(e + "/sgx-tcb-info.json")))
         #expect(Self.body(answers[13]) == (try Self.file(e + "/sgx-qe-identity.json")))
+        // Each signed body, checked independently: its signature over the inner object's bytes, the
+        // chain in its header, and the ids and versions PCS gives each kind.
+        for (index, expected) in [(0, "TDX 3"), (1, "TD_QE 2"), (12, "SGX 3"), (13, "QE 2")] {
+            let work = makeTemporaryDirectory("tsmfs-signed")
+            try Data(Self.body(answers[index])).write(to: URL(fileURLWithPath: work + "/body.json"))
+            let chain = Self.header(
+                answers[index], index == 0 || index == 12 ? "TCB-Info-Issuer-Chain" : "SGX-Enclave-Identity-Issuer-Chain")
+            try (chain?.removingPercentEncoding ?? "").write(toFile: work + "/chain.pem", atomically: false, encoding: .utf8)
+            let check = try run(
+                TDXEvidenceTests.python, [Self.verifiers + "/signed_json_check.py", work + "/body.json", work + "/chain.pem"])
+            #expect(check.status == 0, "\(expected): \(check.stdout)\(check.stderr)")
+            let verdict = try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any]
+            #expect("\(verdict?["id"] ?? "-") \(verdict?["version"] ?? "-")" == expected)
+        }
 
         // What the services do not have, or cannot parse, gets their status codes.
         let refusals: [(String, Int)] = [
