@@ -48,7 +48,7 @@ let package = Package(
             ]
         ),
         .target(name: "TDXQuote", dependencies: ["ByteLayout"], path: "Sources/Evidence/TDXQuote"),
-        .target(name: "VendorServices", path: "Sources/Services/VendorServices"),
+        .target(name: "VendorServices", dependencies: ["ByteLayout"], path: "Sources/Services/VendorServices"),
         .target(
             name: "ServiceHTTP",
             dependencies: [
@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "TDXDICEQuote", dependencies: ["CBOR", "TDXQuote"], path: "Sources/Evidence/TDXDICEQuote"),
         .target(name: "CBOR", path: "Sources/Evidence/CBOR"),
         .target(
-            name: "EventLog", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            name: "EventLog", dependencies: ["ByteLayout", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Evidence/EventLog"),
         .target(name: "CCAToken", dependencies: ["CBOR"], path: "Sources/Evidence/CCAToken"),
         .target(
@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "SimulatedPKI",
             dependencies: [
-                "SigningKeys",
+                "ByteLayout", "SigningKeys",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -1,5 +1,6 @@
 import AMDPKI
 import AMDValues
+import ByteLayout
 import Foundation
 import IntelPKI
 import ServicePKI
@@ -25,7 +26,7 @@ extension ProviderAssembly {
 
     static func intelCollateral(_ pki: SimulatedIntelPKI, _ collateral: TDXCollateral) throws -> IntelCollateral {
         IntelCollateral(
-            fmspc: pki.platform.fmspc.map { String(format: "%02x", $0) }.joined(),
+            fmspc: pki.platform.fmspc.hexString,
             tcbInfoResponse: Array(collateral.tcbInfoResponse.utf8),
             qeIdentityResponse: Array(collateral.qeIdentityResponse.utf8),
             sgxTCBInfoResponse: Array(collateral.sgxTCBInfoResponse.utf8),

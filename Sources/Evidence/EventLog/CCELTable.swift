@@ -1,3 +1,5 @@
+import ByteLayout
+
 /// The ACPI "CC Event Log" table (ACPI 6.5 §5.2.34): a 36-byte ACPI header, the CC type, and
 /// where the log area is. These are the bytes /sys/firmware/acpi/tables/CCEL shows, with the
 /// OEM fields TDVF writes.

@@ -1,3 +1,4 @@
+import ByteLayout
 import Crypto
 
 /// The TCG crypto-agile log TDVF writes in the CCEL log area: the Spec ID event in the legacy

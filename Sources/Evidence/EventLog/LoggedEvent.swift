@@ -1,3 +1,4 @@
+import ByteLayout
 import Crypto
 
 /// One TCG_PCR_EVENT2 of a TDX log: one SHA-384 digest (TDVF logs no other bank).
@@ -33,11 +34,5 @@ public struct LoggedEvent: Sendable, Equatable {
         out.appendLittleEndian(UInt32(data.count))
         out += data
         return out
-    }
-}
-
-extension [UInt8] {
-    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 }

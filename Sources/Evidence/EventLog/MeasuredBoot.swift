@@ -1,3 +1,4 @@
+import ByteLayout
 import Crypto
 
 /// A TD's boot as TDVF, GRUB and Linux measure it into RTMR0–2, described by the digests of what

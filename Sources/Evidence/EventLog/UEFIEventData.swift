@@ -1,16 +1,11 @@
+import ByteLayout
+
 /// The event data layouts of UEFI's measured boot (TCG PC Client PFP and edk2's
 /// `UefiTcgPlatform.h`), byte for byte.
 public enum UEFIEventData {
     /// An EFI_GUID as text (`8be4df61-93ca-11d2-aa0d-00e098032b8c`) in memory order: the first
     /// three groups little-endian, the rest as written.
-    public static func guid(_ text: String) -> [UInt8] {
-        let groups = text.split(separator: "-").map { Array(String($0)) }
-        func hexBytes(_ characters: [Character]) -> [UInt8] {
-            stride(from: 0, to: characters.count, by: 2).map { UInt8(String(characters[$0...$0 + 1]), radix: 16)! }
-        }
-        return hexBytes(groups[0]).reversed() + hexBytes(groups[1]).reversed() + hexBytes(groups[2]).reversed()
-            + hexBytes(groups[3]) + hexBytes(groups[4])
-    }
+    public static func guid(_ text: String) -> [UInt8] { [UInt8](guid: text)!.guidTOrder }
 
     public static let globalVariable = guid("8be4df61-93ca-11d2-aa0d-00e098032b8c")
     public static let imageSecurityDatabase = guid("d719b2cb-3d3a-4596-a3bc-dad00e67656f")

@@ -1,3 +1,4 @@
+import ByteLayout
 import Crypto
 import Foundation
 
@@ -14,14 +15,14 @@ public enum PublishedDocuments {
     ) throws -> [String: [UInt8]] {
         if store.seed != nil { return try make() }
         let path = "\(store.directory)/published-\(name).txt"
-        let fingerprint = Array(SHA256.hash(data: Array(inputs.utf8))).map { String(format: "%02x", $0) }.joined()
+        let fingerprint = Array(SHA256.hash(data: Array(inputs.utf8))).hexString
         if let text = try store.readText(path), let documents = parse(text, fingerprint: fingerprint, now: now) {
             return documents
         }
         let documents = try make()
         var text = "inputs \(fingerprint)\nmade \(Int(now.timeIntervalSince1970))\n"
         for (key, bytes) in documents.sorted(by: { $0.key < $1.key }) {
-            text += "\(key) \(bytes.map { String(format: "%02x", $0) }.joined())\n"
+            text += "\(key) \(bytes.hexString)\n"
         }
         try store.writeAtomically(path, Array(text.utf8))
         return documents
@@ -39,28 +40,12 @@ public enum PublishedDocuments {
             case "inputs": inputs = fields[1]
             case "made": madeAt = Double(fields[1])
             default:
-                guard let bytes = [UInt8](hexadecimal: fields[1]) else { return nil }
+                guard let bytes = [UInt8](hex: fields[1]) else { return nil }
                 documents[fields[0]] = bytes
             }
         }
         guard inputs == fingerprint, let madeAt else { return nil }
         let age = now.timeIntervalSince1970 - madeAt
         return age >= 0 && age < maximumAge ? documents : nil
-    }
-}
-
-extension [UInt8] {
-    init?(hexadecimal text: String) {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        var index = 0
-        while index < digits.count {
-            guard let value = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(value)
-            index += 2
-        }
-        self = bytes
     }
 }

@@ -1,3 +1,5 @@
+import ByteLayout
+
 /// What AMD's Key Distribution Service publishes for one simulated product line: the bytes
 /// `tsmfs roots` writes, and the VCEK of the simulated chip at its reported TCB.
 public struct AMDProductCertificates: Sendable {
@@ -76,7 +78,7 @@ public struct AMDKeyDistributionService: Sendable {
             guard let value = Int(text), (0...255).contains(value) else { return .failure(400, "\(name) must be 0 to 255") }
             levels[name] = value
         }
-        let chip = line.chipID.map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined()
+        let chip = line.chipID.hexString
         let wanted = line.securityPatchLevels
         guard hardwareID.lowercased() == chip else { return .failure(404, "no VCEK for this hardware id") }
         guard

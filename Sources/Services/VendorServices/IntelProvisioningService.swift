@@ -1,3 +1,4 @@
+import ByteLayout
 import Foundation
 import Synchronization
 
@@ -103,7 +104,7 @@ public final class IntelProvisioningService: Sendable {
             return pckCRL(request, collateral)
         case ("sgx", "rootcacrl"):
             // PCCS only: the DER root CA CRL as hex text.
-            return .content(Array(Self.hex(collateral.rootCACRL).utf8), type: "application/pkix-crl")
+            return .content(Array(collateral.rootCACRL.hexString.utf8), type: "application/pkix-crl")
         case ("sgx", "crl"):
             // PCCS API 3.1: a CRL by its distribution point.
             guard let uri = request.query["uri"] else { return .failure(400, "uri is required") }
@@ -131,7 +132,7 @@ public final class IntelProvisioningService: Sendable {
         let chain = [("SGX-PCK-CRL-Issuer-Chain", PercentEncoding.encode(collateral.pckCRLIssuerChain))]
         if encoding == "der" { return .content(collateral.pckCRL, type: "application/pkix-crl", headers: chain) }
         if request.isPCCS {
-            return .content(Array(Self.hex(collateral.pckCRL).utf8), type: "application/x-pem-file", headers: chain)
+            return .content(Array(collateral.pckCRL.hexString.utf8), type: "application/x-pem-file", headers: chain)
         }
         let pem =
             "-----BEGIN X509 CRL-----\n"
@@ -150,10 +151,6 @@ public final class IntelProvisioningService: Sendable {
             return "tcbEvaluationDataNumber must be a number"
         }
         return nil
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined()
     }
 
     /// The root CA CRL, where the simulated certificates' distribution point names it.
