@@ -259,7 +259,7 @@ let package = Package(
         .testTarget(
             name: "ConfigfsTSMTests",
             dependencies: [
-                "ByteLayout", "ConfigfsTSM", "ProviderKit", "EchoProvider",
+                "ByteLayout", "ConfigfsTSM", "FileTree", "ProviderKit", "EchoProvider",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

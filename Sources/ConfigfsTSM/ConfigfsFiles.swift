@@ -26,7 +26,7 @@ public struct ConfigfsFiles: FileTree {
             switch time {
             case nil: nil
             case .now: now
-            case .at(let time): Timestamp(seconds: time.seconds, nanoseconds: time.nanoseconds)
+            case .at(let time): time
             }
         }
         let metadata = MetadataChange(
@@ -45,7 +45,7 @@ public struct ConfigfsFiles: FileTree {
     }
 
     public func open(_ inode: UInt64, access: AccessMode) throws(Errno) -> any OpenFile {
-        try tree.open(Inode(rawValue: inode), mode: ReportTree.OpenMode(read: access.read, write: access.write))
+        try tree.open(Inode(rawValue: inode), mode: access)
     }
 
     public func listDirectory(_ inode: UInt64) throws(Errno) -> [DirectoryItem] {
@@ -75,8 +75,7 @@ extension NodeAttributes {
         self.init(
             inode: stat.inode.rawValue, kind: Kind(stat.kind), permissions: stat.permissions, linkCount: stat.linkCount,
             uid: stat.owner.uid, gid: stat.owner.gid, size: stat.size, blockSize: stat.blockSize,
-            accessTime: FileTime(stat.accessTime), modificationTime: FileTime(stat.modificationTime),
-            changeTime: FileTime(stat.changeTime))
+            accessTime: stat.accessTime, modificationTime: stat.modificationTime, changeTime: stat.changeTime)
     }
 }
 
@@ -87,8 +86,4 @@ extension NodeAttributes.Kind {
         case .regularFile: self = .regularFile
         }
     }
-}
-
-extension FileTime {
-    init(_ timestamp: Timestamp) { self.init(seconds: timestamp.seconds, nanoseconds: timestamp.nanoseconds) }
 }

@@ -1,13 +1,7 @@
-/// A point in time as `struct timespec` carries it.
-public struct Timestamp: Sendable, Equatable {
-    public var seconds: Int
-    public var nanoseconds: Int
+import FileTree
 
-    public init(seconds: Int, nanoseconds: Int) {
-        self.seconds = seconds
-        self.nanoseconds = nanoseconds
-    }
-}
+/// A point in time as `struct timespec` carries it: the file tree's own type.
+public typealias Timestamp = FileTime
 
 /// Who owns the tree's files. configfs files belong to root; `--owner` maps that for rootless use.
 public struct Ownership: Sendable, Equatable {

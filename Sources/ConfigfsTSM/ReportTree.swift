@@ -1,3 +1,4 @@
+import FileTree
 import ProviderKit
 import Synchronization
 import SystemPackage
@@ -317,20 +318,9 @@ public final class ReportTree: Sendable {
 
     // MARK: files
 
-    /// How a file is being opened.
-    public struct OpenMode: Sendable, Equatable {
-        public var read: Bool
-        public var write: Bool
-
-        public init(read: Bool, write: Bool) {
-            self.read = read
-            self.write = write
-        }
-    }
-
     /// open(2) of an attribute. configfs refuses — even for root — a write-open unless the
     /// mode has a write bit and the attribute a store method, and likewise for reads.
-    public func open(_ inode: Inode, mode: OpenMode) throws(Errno) -> OpenAttribute {
+    public func open(_ inode: Inode, mode: AccessMode) throws(Errno) -> OpenAttribute {
         guard case .attribute(let id, let attribute) = inode.node else {
             if case .invalid = inode.node { throw .noSuchFileOrDirectory }
             throw .isDirectory

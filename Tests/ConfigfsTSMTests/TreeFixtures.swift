@@ -1,4 +1,5 @@
 import EchoProvider
+import FileTree
 import ProviderKit
 import SystemPackage
 
@@ -30,7 +31,7 @@ extension ReportTree {
         -> OpenAttribute
     {
         let inode = try lookup(parent: Inode(rawValue: entry.id << 4), name: FileName(attribute.fileName)).inode
-        return try open(inode, mode: OpenMode(read: read, write: write))
+        return try open(inode, mode: AccessMode(read: read, write: write))
     }
 
     /// Reads a whole attribute through a fresh descriptor, like `cat`.
