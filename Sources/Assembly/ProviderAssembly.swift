@@ -132,7 +132,7 @@ public struct ProviderAssembly: Sendable {
             placements =
                 TDXGuestSurface.placements(
                     provider: tdx, macKey: macKey, measurementRegisters: kernel.hasMeasurementRegisters)
-                + FirmwareTables.placements(eventLog: try tdxSettings().boot)
+                + FirmwareTables.placements(tdx.configuration.bootEventLog)
         case let sev as SEVProvider:
             let chipSecret = Array(try keyStore("sev").signingKey("chip-secret").key.rawRepresentation)
             placements = SEVGuestSurface.placements(provider: sev, chipSecret: chipSecret)
@@ -150,7 +150,9 @@ public struct ProviderAssembly: Sendable {
 enum FirmwareTables {
     static let directory = "sys/firmware/acpi/tables"
 
-    static func placements(eventLog boot: TDXBootSettings.Boot) -> [(path: String, content: SurfaceTree.Content)] {
+    /// Taken from the provider's configuration, so the files are the log its RTMRs replay and the
+    /// boot is read (and its files measured) once.
+    static func placements(_ boot: TDXProvider.BootEventLog) -> [(path: String, content: SurfaceTree.Content)] {
         [
             (path: "\(directory)/CCEL", content: .firmwareTable(boot.table)),
             (path: "\(directory)/data/CCEL", content: .firmwareTable(boot.log)),

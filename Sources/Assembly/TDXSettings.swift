@@ -94,6 +94,7 @@ public enum TDXSettings {
         faults.latencyMilliseconds = try section.integer("latency_ms", as: UInt32.self, in: 0...600_000) ?? 0
         faults.latencyJitterMilliseconds = try section.integer("latency_jitter_ms", as: UInt32.self, in: 0...600_000) ?? 0
         configuration.faults = faults
+        configuration.bootEventLog = TDXProvider.BootEventLog(table: boot.table, log: boot.log)
         try section.finish()
         return Settings(configuration: configuration, platform: platform, boot: boot)
     }

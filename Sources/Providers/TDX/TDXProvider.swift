@@ -32,7 +32,20 @@ public final class TDXProvider: ReportProvider {
         /// quote's size rounded up to a page, as the kernel sizes its buffer once).
         public var maxQuoteSize = 0
         public var faults = FaultSimulation()
+        /// What the TD's firmware left: the ACPI CCEL table and its log area, which replay to the
+        /// identity's RTMR0–2 (empty when no boot was described).
+        public var bootEventLog = BootEventLog()
         public init() {}
+    }
+
+    /// The bytes of /sys/firmware/acpi/tables/CCEL and tables/data/CCEL.
+    public struct BootEventLog: Sendable, Equatable {
+        public var table: [UInt8] = []
+        public var log: [UInt8] = []
+        public init(table: [UInt8] = [], log: [UInt8] = []) {
+            self.table = table
+            self.log = log
+        }
     }
 
     /// How a real host can fail a guest's GetQuote, and which kernel the guest runs.
