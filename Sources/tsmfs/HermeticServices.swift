@@ -52,8 +52,8 @@ enum HermeticServices {
     /// The host's nsswitch.conf with hosts looked up in files and DNS only.
     static func nsswitch() -> String {
         let original = (try? String(contentsOfFile: "/etc/nsswitch.conf", encoding: .utf8)) ?? ""
-        let lines = original.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("hosts:") }
-        return (lines.joined(separator: "\n") + "\nhosts: files dns\n").replacingOccurrences(of: "\n\n\nhosts", with: "\nhosts")
+        let kept = original.split(separator: "\n").filter { !$0.hasPrefix("hosts:") }.map(String.init)
+        return (kept + ["hosts: files dns"]).joined(separator: "\n") + "\n"
     }
 
     private static func privateFile(_ path: String, _ text: String, in workspace: String, placement: NamespacePlacement) throws {
