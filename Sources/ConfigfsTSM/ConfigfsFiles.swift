@@ -41,7 +41,6 @@ public struct ConfigfsFiles: FileTree {
 
     public func removeDirectory(parent: UInt64, name: [UInt8]) throws(Errno) -> Bool {
         try tree.removeDirectory(parent: Inode(rawValue: parent), name: FileName(bytes: name))
-        return tree.entryCount == 0
     }
 
     public func open(_ inode: UInt64, access: AccessMode) throws(Errno) -> any OpenFile {

@@ -55,7 +55,14 @@ public final class ReportTree: Sendable {
         var lastEntryID: UInt64 = 0
         var reportChanged: Timestamp
         var metadataChanges: [Inode: MetadataChange] = [:]
+        /// The most entries held at once since the tree was last empty.
+        var mostEntriesSinceEmpty = 0
     }
+
+    /// How many entries must have lived at once before emptying the tree is worth handing memory
+    /// back to the system: a client that creates and removes one entry at a time would otherwise
+    /// pay a heap trim, and the page faults that follow it, on every cycle.
+    public static let entriesWorthReclaiming = 64
 
     /// - Parameters:
     ///   - provider: the registered provider, or `nil` to model "tsm_report loaded, no TSM driver"
@@ -237,6 +244,7 @@ public final class ReportTree: Sendable {
                 releaseWait: releaseWait, outblobMax: kernel.outblobMax)
             state.entriesByName[name] = entry
             state.entriesByID[entry.id] = entry
+            state.mostEntriesSinceEmpty = max(state.mostEntriesSinceEmpty, state.entriesByID.count)
             state.reportChanged = now
             return entry
         }
@@ -245,11 +253,14 @@ public final class ReportTree: Sendable {
 
     /// rmdir: removes a report entry even though it holds attribute files. Open descriptors
     /// of the entry stay valid and fail with ENOENT from then on.
-    public func removeDirectory(parent: Inode, name: FileName) throws(Errno) {
+    /// - Returns: whether this emptied a tree that held at least ``entriesWorthReclaiming``
+    ///   entries at once: a moment to hand the memory they used back to the system.
+    @discardableResult
+    public func removeDirectory(parent: Inode, name: FileName) throws(Errno) -> Bool {
         switch parent.node {
         case .report:
             let now = clock()
-            let entry = try state.write { (state: inout State) throws(Errno) -> ReportEntry in
+            let (entry, reclaim) = try state.write { (state: inout State) throws(Errno) -> (ReportEntry, Bool) in
                 guard let entry = state.entriesByName.removeValue(forKey: name) else { throw .noSuchFileOrDirectory }
                 state.entriesByID[entry.id] = nil
                 state.metadataChanges[Inode.entryDirectory(entry.id)] = nil
@@ -257,9 +268,12 @@ public final class ReportTree: Sendable {
                     state.metadataChanges[Inode.attribute(attribute, ofEntry: entry.id)] = nil
                 }
                 state.reportChanged = now
-                return entry
+                guard state.entriesByID.isEmpty else { return (entry, false) }
+                defer { state.mostEntriesSinceEmpty = 0 }
+                return (entry, state.mostEntriesSinceEmpty >= Self.entriesWorthReclaiming)
             }
             entry.markRemoved()
+            return reclaim
         case .configRoot:
             guard name == "tsm" else { throw .noSuchFileOrDirectory }
             throw .notPermitted

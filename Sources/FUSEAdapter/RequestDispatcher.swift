@@ -112,11 +112,11 @@ final class RequestDispatcher: Sendable {
     func rmdir(_ reply: some FUSEReply, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
         let name = Self.bytes(name!)
         do {
-            let emptied = try tree.removeDirectory(parent: parent, name: name)
+            let reclaim = try tree.removeDirectory(parent: parent, name: name)
             log.trace("RMDIR \(parent)/\(name.escapedForLog)", "ok")
             reply.error(0)
-            // glibc keeps freed memory; hand it back once the last entry (and its reports) is gone.
-            if emptied { tsmfs_release_free_memory() }
+            // glibc keeps freed memory; hand it back once many entries (and their reports) are gone.
+            if reclaim { tsmfs_release_free_memory() }
         } catch {
             log.fail(reply, "RMDIR \(parent)/\(name.escapedForLog)", error)
         }

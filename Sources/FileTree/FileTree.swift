@@ -15,8 +15,8 @@ public protocol FileTree: Sendable {
     /// chmod, chown, utimes.
     func changeAttributes(of inode: UInt64, _ change: AttributeChange) throws(Errno) -> NodeAttributes
     func makeDirectory(parent: UInt64, name: [UInt8]) throws(Errno) -> NodeAttributes
-    /// Returns whether the tree is back to holding nothing a client made: a good moment for the
-    /// daemon to hand the memory it freed back to the system.
+    /// Returns whether the removal freed enough of what clients made (the tree is empty again after
+    /// holding many entries) that the daemon should hand the memory back to the system now.
     func removeDirectory(parent: UInt64, name: [UInt8]) throws(Errno) -> Bool
     func readLink(_ inode: UInt64) throws(Errno) -> String
     func open(_ inode: UInt64, access: AccessMode) throws(Errno) -> any OpenFile

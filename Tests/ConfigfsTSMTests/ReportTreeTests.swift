@@ -35,6 +35,27 @@ final class EmptyAuxProvider: ReportProvider {
         #expect(throws: Errno.isDirectory) { try tree.open(.report, mode: .init(read: true, write: false)) }
     }
 
+    /// The daemon trims its heap when rmdir says so: only when the tree is empty again after
+    /// holding many entries at once, never on every cycle of a client using one entry at a time.
+    @Test func removalAsksForReclaimOnlyAfterManyEntries() throws {
+        let (tree, _) = makeTree()
+        for cycle in 0..<3 {
+            _ = try tree.makeEntry("one")
+            #expect(try !tree.removeDirectory(parent: .report, name: "one"), "cycle \(cycle)")
+        }
+        let many = ReportTree.entriesWorthReclaiming
+        for index in 0..<many { _ = try tree.makeEntry("e\(index)") }
+        for index in 0..<many - 1 { #expect(try !tree.removeDirectory(parent: .report, name: FileName("e\(index)"))) }
+        #expect(try tree.removeDirectory(parent: .report, name: FileName("e\(many - 1)")))
+        // The peak starts again from empty: one entry after the reclaim asks for nothing.
+        _ = try tree.makeEntry("again")
+        #expect(try !tree.removeDirectory(parent: .report, name: "again"))
+        // One short of the threshold is not enough.
+        for index in 0..<many - 1 { _ = try tree.makeEntry("f\(index)") }
+        let removals = try (0..<many - 1).map { try tree.removeDirectory(parent: .report, name: FileName("f\($0)")) }
+        #expect(!removals.contains(true))
+    }
+
     @Test func entriesAreDirectoriesWithTheKernelsModesAndSizes() throws {
         let (tree, _) = makeTree()
         let entry = try tree.makeEntry("r")
