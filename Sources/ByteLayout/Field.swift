@@ -40,7 +40,11 @@ extension Array where Element == UInt8 {
             throw .wrongWidth(field: field.name, expected: field.width, actual: value.count)
         }
         precondition(field.range.upperBound <= count, "\(field) lies outside a \(count)-byte layout")
-        replaceSubrange(field.range, with: value)
+        // A copy of the value's bytes in place: replaceSubrange's generic path costs more than
+        // the copy for every field of every report.
+        withUnsafeMutableBytes { layout in
+            value.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: layout[field.range]).copyMemory(from: $0) }
+        }
     }
 
     /// The bytes of `field`; the array must be long enough (check the layout's size first).

@@ -133,6 +133,25 @@ import Testing
         #expect(try EnclaveReport(parsing: bytes[...]) == report)
     }
 
+    @Test func tdReportRoundTripsWithEveryBodyFieldInItsPlace() throws {
+        var report = TDReport()
+        report.reportVersion = 1
+        report.cpuSVN = Array(1...16)
+        report.teeTCBInfoHash = Array(repeating: 0x21, count: 48)
+        report.teeInfoHash = Array(repeating: 0x22, count: 48)
+        report.mac = Array(repeating: 0x23, count: 32)
+        report.validFields = TDReport.validTDX15
+        report.body = Self.patternedBody()
+        let bytes = try report.bytes
+        #expect(bytes.count == TDReport.size)
+        #expect(try TDReport(parsing: bytes) == report)
+        #expect(Array(bytes[0x080..<0x0C0]) == report.body.reportData)
+        #expect(Array(bytes[0x180..<0x190]) == report.body.teeTCBSVN2)
+        #expect(Array(bytes[0x210..<0x240]) == report.body.mrTD)
+        #expect(Array(bytes[0x360..<0x390]) == report.body.rtmrs[3])
+        #expect(Array(bytes[0x390..<0x3C0]) == report.body.mrServiceTD)
+    }
+
     @Test func aFieldOfTheWrongWidthIsRefusedByName() {
         var body = Self.patternedBody()
         body.mrTD = [1, 2, 3]

@@ -48,7 +48,7 @@ public struct TDReport: Equatable, Sendable {
         public static let mrOwner = Field("td_info.mr_owner", at: 0x270, width: 48)
         public static let mrOwnerConfig = Field("td_info.mr_owner_config", at: 0x2A0, width: 48)
         /// RTMR0…RTMR3 at 0x2D0, 0x300, 0x330, 0x360 (720/768/816/864).
-        public static func rtmr(_ index: Int) -> Field { Field("td_info.rtmr\(index)", at: 0x2D0 + 48 * index, width: 48) }
+        public static let rtmrs = (0..<4).map { Field("td_info.rtmr\($0)", at: 0x2D0 + 48 * $0, width: 48) }
         public static let servTDHash = Field("td_info.servtd_hash", at: 0x390, width: 48)
     }
 
@@ -70,17 +70,17 @@ public struct TDReport: Equatable, Sendable {
 
     public init() {}
 
-    /// Every byte-string field in layout order with its place in ``body``.
-    private static let bodyLayout: [(Field, WritableKeyPath<TDReportBody, [UInt8]> & Sendable)] = {
+    /// Every byte-string field of ``body`` with its value and its place in the report.
+    private var bodyFieldValues: [(Field, [UInt8])] {
         [
-            (Fields.reportData, \.reportData), (Fields.teeTCBSVN, \.teeTCBSVN), (Fields.mrSeam, \.mrSeam),
-            (Fields.mrSignerSeam, \.mrSignerSeam), (Fields.seamAttributes, \.seamAttributes),
-            (Fields.teeTCBSVN2, \.teeTCBSVN2), (Fields.tdAttributes, \.tdAttributes), (Fields.xfam, \.xfam),
-            (Fields.mrTD, \.mrTD), (Fields.mrConfigID, \.mrConfigID), (Fields.mrOwner, \.mrOwner),
-            (Fields.mrOwnerConfig, \.mrOwnerConfig), (Fields.rtmr(0), \.rtmrs[0]), (Fields.rtmr(1), \.rtmrs[1]),
-            (Fields.rtmr(2), \.rtmrs[2]), (Fields.rtmr(3), \.rtmrs[3]), (Fields.servTDHash, \.mrServiceTD),
+            (Fields.reportData, body.reportData), (Fields.teeTCBSVN, body.teeTCBSVN), (Fields.mrSeam, body.mrSeam),
+            (Fields.mrSignerSeam, body.mrSignerSeam), (Fields.seamAttributes, body.seamAttributes),
+            (Fields.teeTCBSVN2, body.teeTCBSVN2), (Fields.tdAttributes, body.tdAttributes), (Fields.xfam, body.xfam),
+            (Fields.mrTD, body.mrTD), (Fields.mrConfigID, body.mrConfigID), (Fields.mrOwner, body.mrOwner),
+            (Fields.mrOwnerConfig, body.mrOwnerConfig), (Fields.rtmrs[0], body.rtmrs[0]), (Fields.rtmrs[1], body.rtmrs[1]),
+            (Fields.rtmrs[2], body.rtmrs[2]), (Fields.rtmrs[3], body.rtmrs[3]), (Fields.servTDHash, body.mrServiceTD),
         ]
-    }()
+    }
 
     /// The 1024 bytes; a field of the wrong width is an error naming it.
     public var bytes: [UInt8] {
@@ -95,7 +95,7 @@ public struct TDReport: Equatable, Sendable {
             try out.write(teeInfoHash, to: Fields.teeInfoHash)
             try out.write(mac, to: Fields.mac)
             out.storeLittleEndian(validFields, at: Fields.valid.offset)
-            for (field, value) in Self.bodyLayout { try out.write(body[keyPath: value], to: field) }
+            for (field, value) in bodyFieldValues { try out.write(value, to: field) }
             return out
         }
     }
@@ -110,6 +110,19 @@ public struct TDReport: Equatable, Sendable {
         teeInfoHash = report.read(Fields.teeInfoHash)
         mac = report.read(Fields.mac)
         validFields = report.loadLittleEndian(UInt64.self, at: Fields.valid.offset)
-        for (field, value) in Self.bodyLayout { body[keyPath: value] = report.read(field) }
+        body.reportData = report.read(Fields.reportData)
+        body.teeTCBSVN = report.read(Fields.teeTCBSVN)
+        body.mrSeam = report.read(Fields.mrSeam)
+        body.mrSignerSeam = report.read(Fields.mrSignerSeam)
+        body.seamAttributes = report.read(Fields.seamAttributes)
+        body.teeTCBSVN2 = report.read(Fields.teeTCBSVN2)
+        body.tdAttributes = report.read(Fields.tdAttributes)
+        body.xfam = report.read(Fields.xfam)
+        body.mrTD = report.read(Fields.mrTD)
+        body.mrConfigID = report.read(Fields.mrConfigID)
+        body.mrOwner = report.read(Fields.mrOwner)
+        body.mrOwnerConfig = report.read(Fields.mrOwnerConfig)
+        body.rtmrs = Fields.rtmrs.map { report.read($0) }
+        body.mrServiceTD = report.read(Fields.servTDHash)
     }
 }

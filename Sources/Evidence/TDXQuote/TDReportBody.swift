@@ -32,56 +32,74 @@ public struct TDReportBody: Equatable, Sendable {
         public var size: Int { self == .tdx10 ? TDReportBody.sizeTDX10 : TDReportBody.sizeTDX15 }
     }
 
-    public var teeTCBSVN = [UInt8](repeating: 0, count: 16)
-    public var mrSeam = [UInt8](repeating: 0, count: 48)
-    public var mrSignerSeam = [UInt8](repeating: 0, count: 48)
-    public var seamAttributes = [UInt8](repeating: 0, count: 8)
-    public var tdAttributes = [UInt8](repeating: 0, count: 8)
-    public var xfam = [UInt8](repeating: 0, count: 8)
-    public var mrTD = [UInt8](repeating: 0, count: 48)
-    public var mrConfigID = [UInt8](repeating: 0, count: 48)
-    public var mrOwner = [UInt8](repeating: 0, count: 48)
-    public var mrOwnerConfig = [UInt8](repeating: 0, count: 48)
+    public var teeTCBSVN = Zero.bytes16
+    public var mrSeam = Zero.bytes48
+    public var mrSignerSeam = Zero.bytes48
+    public var seamAttributes = Zero.bytes8
+    public var tdAttributes = Zero.bytes8
+    public var xfam = Zero.bytes8
+    public var mrTD = Zero.bytes48
+    public var mrConfigID = Zero.bytes48
+    public var mrOwner = Zero.bytes48
+    public var mrOwnerConfig = Zero.bytes48
     /// RTMR0…RTMR3, 48 bytes each.
-    public var rtmrs = [[UInt8]](repeating: [UInt8](repeating: 0, count: 48), count: 4)
-    public var reportData = [UInt8](repeating: 0, count: 64)
+    public var rtmrs = Zero.registers
+    public var reportData = Zero.bytes64
     /// TDX 1.5 only.
-    public var teeTCBSVN2 = [UInt8](repeating: 0, count: 16)
+    public var teeTCBSVN2 = Zero.bytes16
     /// TDX 1.5 only.
-    public var mrServiceTD = [UInt8](repeating: 0, count: 48)
+    public var mrServiceTD = Zero.bytes48
 
     public init() {}
 
-    /// Every field in layout order: its place, and where the value lives in this type. Built once:
-    /// key paths cost an instantiation each time a literal is evaluated.
-    private static let layout: [(Field, WritableKeyPath<TDReportBody, [UInt8]> & Sendable)] = {
+    /// All-zero values the fields start from, shared: a new body allocates nothing until a field
+    /// is set, and the provider builds one per quote.
+    private enum Zero {
+        static let bytes8 = [UInt8](repeating: 0, count: 8)
+        static let bytes16 = [UInt8](repeating: 0, count: 16)
+        static let bytes48 = [UInt8](repeating: 0, count: 48)
+        static let bytes64 = [UInt8](repeating: 0, count: 64)
+        static let registers = [[UInt8]](repeating: bytes48, count: 4)
+    }
+
+    /// The fields of the body, each with its place.
+    public enum Fields {
+        public static let teeTCBSVN = Field("tee_tcb_svn", at: Offset.teeTCBSVN, width: 16)
+        public static let mrSeam = Field("mr_seam", at: Offset.mrSeam, width: 48)
+        public static let mrSignerSeam = Field("mr_signer_seam", at: Offset.mrSignerSeam, width: 48)
+        public static let seamAttributes = Field("seam_attributes", at: Offset.seamAttributes, width: 8)
+        public static let tdAttributes = Field("td_attributes", at: Offset.tdAttributes, width: 8)
+        public static let xfam = Field("xfam", at: Offset.xfam, width: 8)
+        public static let mrTD = Field("mr_td", at: Offset.mrTD, width: 48)
+        public static let mrConfigID = Field("mr_config_id", at: Offset.mrConfigID, width: 48)
+        public static let mrOwner = Field("mr_owner", at: Offset.mrOwner, width: 48)
+        public static let mrOwnerConfig = Field("mr_owner_config", at: Offset.mrOwnerConfig, width: 48)
+        /// RTMR0…RTMR3, one after another.
+        public static let rtmrs = (0..<4).map { Field("rtmr\($0)", at: Offset.rtmr0 + 48 * $0, width: 48) }
+        public static let reportData = Field("report_data", at: Offset.reportData, width: 64)
+        public static let teeTCBSVN2 = Field("tee_tcb_svn2", at: Offset.teeTCBSVN2, width: 16)
+        public static let mrServiceTD = Field("mr_servicetd", at: Offset.mrServiceTD, width: 48)
+    }
+
+    /// Every field with its value, in layout order (the TDX 1.5 fields last). Plain property reads:
+    /// a table of key paths cost more than the signature's hashing on every quote.
+    private var fieldValues: [(Field, [UInt8])] {
         [
-            (Field("tee_tcb_svn", at: Offset.teeTCBSVN, width: 16), \.teeTCBSVN),
-            (Field("mr_seam", at: Offset.mrSeam, width: 48), \.mrSeam),
-            (Field("mr_signer_seam", at: Offset.mrSignerSeam, width: 48), \.mrSignerSeam),
-            (Field("seam_attributes", at: Offset.seamAttributes, width: 8), \.seamAttributes),
-            (Field("td_attributes", at: Offset.tdAttributes, width: 8), \.tdAttributes),
-            (Field("xfam", at: Offset.xfam, width: 8), \.xfam),
-            (Field("mr_td", at: Offset.mrTD, width: 48), \.mrTD),
-            (Field("mr_config_id", at: Offset.mrConfigID, width: 48), \.mrConfigID),
-            (Field("mr_owner", at: Offset.mrOwner, width: 48), \.mrOwner),
-            (Field("mr_owner_config", at: Offset.mrOwnerConfig, width: 48), \.mrOwnerConfig),
-            (Field("rtmr0", at: Offset.rtmr0, width: 48), \.rtmrs[0]),
-            (Field("rtmr1", at: Offset.rtmr0 + 48, width: 48), \.rtmrs[1]),
-            (Field("rtmr2", at: Offset.rtmr0 + 96, width: 48), \.rtmrs[2]),
-            (Field("rtmr3", at: Offset.rtmr0 + 144, width: 48), \.rtmrs[3]),
-            (Field("report_data", at: Offset.reportData, width: 64), \.reportData),
-            (Field("tee_tcb_svn2", at: Offset.teeTCBSVN2, width: 16), \.teeTCBSVN2),
-            (Field("mr_servicetd", at: Offset.mrServiceTD, width: 48), \.mrServiceTD),
+            (Fields.teeTCBSVN, teeTCBSVN), (Fields.mrSeam, mrSeam), (Fields.mrSignerSeam, mrSignerSeam),
+            (Fields.seamAttributes, seamAttributes), (Fields.tdAttributes, tdAttributes), (Fields.xfam, xfam),
+            (Fields.mrTD, mrTD), (Fields.mrConfigID, mrConfigID), (Fields.mrOwner, mrOwner),
+            (Fields.mrOwnerConfig, mrOwnerConfig), (Fields.rtmrs[0], rtmrs[0]), (Fields.rtmrs[1], rtmrs[1]),
+            (Fields.rtmrs[2], rtmrs[2]), (Fields.rtmrs[3], rtmrs[3]), (Fields.reportData, reportData),
+            (Fields.teeTCBSVN2, teeTCBSVN2), (Fields.mrServiceTD, mrServiceTD),
         ]
-    }()
+    }
 
     /// Serialises the body of the given kind; a field of the wrong width is an error naming it.
     public func bytes(_ kind: Kind) throws(LayoutError) -> [UInt8] {
         guard rtmrs.count == 4 else { throw .wrongWidth(field: "rtmrs (registers)", expected: 4, actual: rtmrs.count) }
         var out = [UInt8](repeating: 0, count: kind.size)
-        for (field, value) in Self.layout where field.range.upperBound <= kind.size {
-            try out.write(self[keyPath: value], to: field)
+        for (field, value) in fieldValues where field.range.upperBound <= kind.size {
+            try out.write(value, to: field)
         }
         return out
     }
@@ -90,8 +108,21 @@ public struct TDReportBody: Equatable, Sendable {
         let body = Array(bytes)
         guard body.count == kind.size else { throw .truncated(at: body.count) }
         self.init()
-        for (field, value) in Self.layout where field.range.upperBound <= kind.size {
-            self[keyPath: value] = body.read(field)
+        teeTCBSVN = body.read(Fields.teeTCBSVN)
+        mrSeam = body.read(Fields.mrSeam)
+        mrSignerSeam = body.read(Fields.mrSignerSeam)
+        seamAttributes = body.read(Fields.seamAttributes)
+        tdAttributes = body.read(Fields.tdAttributes)
+        xfam = body.read(Fields.xfam)
+        mrTD = body.read(Fields.mrTD)
+        mrConfigID = body.read(Fields.mrConfigID)
+        mrOwner = body.read(Fields.mrOwner)
+        mrOwnerConfig = body.read(Fields.mrOwnerConfig)
+        rtmrs = Fields.rtmrs.map { body.read($0) }
+        reportData = body.read(Fields.reportData)
+        if kind == .tdx15 {
+            teeTCBSVN2 = body.read(Fields.teeTCBSVN2)
+            mrServiceTD = body.read(Fields.mrServiceTD)
         }
     }
 }
