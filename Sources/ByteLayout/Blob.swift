@@ -36,7 +36,25 @@ public struct Blob: Sendable, Equatable {
             }
             base = segmentEnd
         }
-        return withPointers(pieces[...], [], body)
+        // One or two pieces are nearly every read (a report, or a quote's own part and the
+        // certification data it shares): no recursion, no arrays built along the way.
+        switch pieces.count {
+        case 0:
+            return body([])
+        case 1:
+            return segments[pieces[0].segment].withUnsafeBytes { body([UnsafeRawBufferPointer(rebasing: $0[pieces[0].range])]) }
+        case 2:
+            return segments[pieces[0].segment].withUnsafeBytes { first in
+                segments[pieces[1].segment].withUnsafeBytes { second in
+                    body([
+                        UnsafeRawBufferPointer(rebasing: first[pieces[0].range]),
+                        UnsafeRawBufferPointer(rebasing: second[pieces[1].range]),
+                    ])
+                }
+            }
+        default:
+            return withPointers(pieces[...], [], body)
+        }
     }
 
     private func withPointers<R>(

@@ -41,7 +41,11 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible, Expressible
 extension ReportAttribute {
     /// The attribute whose file name is exactly these bytes.
     init?(fileName name: FileName) {
-        guard let match = Self.allCases.first(where: { $0.fileName.utf8.elementsEqual(name.bytes) }) else { return nil }
+        guard let match = Self.byFileName[name] else { return nil }
         self = match
     }
+
+    /// Every attribute by its name's bytes: each lookup of an attribute file asks, so it is one
+    /// hash rather than a string built and compared per attribute.
+    private static let byFileName = Dictionary(uniqueKeysWithValues: allCases.map { (FileName($0.fileName), $0) })
 }
