@@ -23,6 +23,7 @@ static inline int tsmfs_fuse_session_loop_mt(struct fuse_session *se, struct fus
 static inline void tsmfs_fi_set_direct_io(struct fuse_file_info *fi, int on) { fi->direct_io = on ? 1 : 0; }
 static inline void tsmfs_fi_set_nonseekable(struct fuse_file_info *fi, int on) { fi->nonseekable = on ? 1 : 0; }
 static inline void tsmfs_fi_set_keep_cache(struct fuse_file_info *fi, int on) { fi->keep_cache = on ? 1 : 0; }
+static inline void tsmfs_fi_set_noflush(struct fuse_file_info *fi, int on) { fi->noflush = on ? 1 : 0; }
 
 /* glibc keeps freed heap memory; this hands it back to the kernel (a GNU extension Swift's Glibc hides). */
 static inline void tsmfs_release_free_memory(void) { malloc_trim(0); }

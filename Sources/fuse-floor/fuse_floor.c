@@ -108,6 +108,8 @@ static void floor_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name) {
 static void floor_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
     (void)ino;
     fi->direct_io = 1;
+    /* As tsmfs does: read-only descriptors close without a FLUSH round trip. */
+    fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;
     fuse_reply_open(req, fi);
 }
 

@@ -154,6 +154,22 @@ import Testing
         #expect(text.contains("LOOKUP 1/tsm -> ino 2"))
     }
 
+    /// FLUSH reaches the daemon only from descriptors that can write: an attestation cycle's reads
+    /// of generation and outblob close without one, the inblob writer's close still sends it.
+    @Test func onlyWritersCloseThroughFlush() throws {
+        let log = makeTemporaryDirectory("tsmfs-log") + "/tsmfs.log"
+        try withMount(arguments: ["--verbose", "--log-file", log]) { fs in
+            let entry = try fs.makeEntry()
+            try Sys.writeFile(entry + "/inblob", nonce)
+            _ = try Sys.readFile(entry + "/generation")
+            _ = try Sys.readFile(entry + "/outblob")
+            _ = try Sys.readFile(entry + "/provider")
+        }
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.filter { $0.contains("] OPEN ") }.count == 4)
+        #expect(lines.filter { $0.contains("] FLUSH ") }.count == 1, "\(lines.joined(separator: "\n"))")
+    }
+
     /// Any user who may create an entry (allow_other) chooses its name: it must not forge log lines.
     @Test func namesCannotForgeLogLines() throws {
         let log = makeTemporaryDirectory("tsmfs-log") + "/tsmfs.log"
