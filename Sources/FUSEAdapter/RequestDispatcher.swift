@@ -158,9 +158,16 @@ final class RequestDispatcher: Sendable {
         init(_ file: any OpenFile) { self.file = file }
     }
 
-    private func openFile(_ fi: UnsafeMutablePointer<fuse_file_info>?) -> (any OpenFile)? {
+    /// The object an open or opendir stored in `fh`, still retained by it.
+    private static func handle<Handle: AnyObject>(
+        _ fi: UnsafeMutablePointer<fuse_file_info>?, as type: Handle.Type
+    ) -> Unmanaged<Handle>? {
         guard let fh = fi?.pointee.fh, fh != 0, let pointer = UnsafeRawPointer(bitPattern: UInt(fh)) else { return nil }
-        return Unmanaged<FileHandle>.fromOpaque(pointer).takeUnretainedValue().file
+        return Unmanaged<Handle>.fromOpaque(pointer)
+    }
+
+    private func openFile(_ fi: UnsafeMutablePointer<fuse_file_info>?) -> (any OpenFile)? {
+        Self.handle(fi, as: FileHandle.self)?.takeUnretainedValue().file
     }
 
     func read(
@@ -202,8 +209,7 @@ final class RequestDispatcher: Sendable {
     }
 
     func release(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        if let fh = fi?.pointee.fh, fh != 0, let pointer = UnsafeRawPointer(bitPattern: UInt(fh)) {
-            let handle = Unmanaged<FileHandle>.fromOpaque(pointer)
+        if let handle = Self.handle(fi, as: FileHandle.self) {
             handle.takeUnretainedValue().file.release()
             handle.release()
         }
@@ -254,8 +260,7 @@ final class RequestDispatcher: Sendable {
     }
 
     private func directoryHandle(_ fi: UnsafeMutablePointer<fuse_file_info>?) -> DirectoryHandle? {
-        guard let fh = fi?.pointee.fh, let pointer = UnsafeRawPointer(bitPattern: UInt(fh)) else { return nil }
-        return Unmanaged<DirectoryHandle>.fromOpaque(pointer).takeUnretainedValue()
+        Self.handle(fi, as: DirectoryHandle.self)?.takeUnretainedValue()
     }
 
     func opendir(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
@@ -296,7 +301,7 @@ final class RequestDispatcher: Sendable {
     }
 
     func releasedir(_ reply: some FUSEReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        if let handle = directoryHandle(fi) { Unmanaged.passUnretained(handle).release() }
+        Self.handle(fi, as: DirectoryHandle.self)?.release()
         reply.error(0)
     }
 
