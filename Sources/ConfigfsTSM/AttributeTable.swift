@@ -76,5 +76,11 @@ enum AttributeMethod: Sendable {
 
 extension ReportAttribute {
     /// Its declaration in ``AttributeMethod/table``.
-    var method: AttributeMethod { AttributeMethod.table[self]! }
+    var method: AttributeMethod { AttributeMethod.byRawValue[rawValue] }
+}
+
+extension AttributeMethod {
+    /// ``table`` indexed by raw value: most requests ask an attribute for its method, and an
+    /// array index costs nothing where a dictionary hashes.
+    static let byRawValue: [AttributeMethod] = ReportAttribute.allCases.map { table[$0]! }
 }

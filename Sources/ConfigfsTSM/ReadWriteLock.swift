@@ -8,10 +8,13 @@
 final class ReadWriteLock<Value>: @unchecked Sendable {
     // @unchecked: `value` is only touched with `lock` held (shared for reads, exclusive for writes).
     private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
-    private var value: Value
+    /// Behind a pointer rather than in a stored `var`: the lock already makes every access
+    /// exclusive, and a stored property would add the runtime's exclusivity bookkeeping (a
+    /// thread-local lookup) to each of the several tree reads every request makes.
+    private let value = UnsafeMutablePointer<Value>.allocate(capacity: 1)
 
     init(_ value: Value) {
-        self.value = value
+        self.value.initialize(to: value)
         var attributes = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attributes)
         // Writers first, so a stream of lookups cannot hold mkdir/rmdir off indefinitely.
@@ -23,19 +26,21 @@ final class ReadWriteLock<Value>: @unchecked Sendable {
     deinit {
         pthread_rwlock_destroy(lock)
         lock.deallocate()
+        value.deinitialize(count: 1)
+        value.deallocate()
     }
 
     /// Runs `body` with shared access.
     func read<R, E: Error>(_ body: (borrowing Value) throws(E) -> R) throws(E) -> R {
         pthread_rwlock_rdlock(lock)
         defer { pthread_rwlock_unlock(lock) }
-        return try body(value)
+        return try body(value.pointee)
     }
 
     /// Runs `body` with exclusive access.
     func write<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
         pthread_rwlock_wrlock(lock)
         defer { pthread_rwlock_unlock(lock) }
-        return try body(&value)
+        return try body(&value.pointee)
     }
 }
