@@ -29,10 +29,15 @@ extension Bench {
 
     /// Short rounds that alternate between the targets, their order rotating every round, so that
     /// whatever else the machine does falls on all of them alike; each figure is then a median over
-    /// the rounds, with its spread.
-    func alternatingRounds(_ targets: [RoundTarget], threads: Int, rounds: Int, seconds: Double) -> [String: RoundFigures] {
+    /// the rounds, with its spread. `yardstick`, when given, is a cost measured in this process once
+    /// per round (µs), so a target can be judged against it as the machine was in that round.
+    func alternatingRounds(
+        _ targets: [RoundTarget], threads: Int, rounds: Int, seconds: Double, yardstick: (() -> Double)? = nil
+    ) -> (figures: [String: RoundFigures], yardstick: [Double]) {
         var figures: [String: RoundFigures] = [:]
+        var yardsticks: [Double] = []
         for round in 0..<rounds {
+            if let yardstick { yardsticks.append(yardstick()) }
             for offset in 0..<targets.count {
                 let target = targets[(round + offset) % targets.count]
                 let cpuBefore = Self.cpuNanoseconds(target.daemon)
@@ -49,7 +54,7 @@ extension Bench {
                     (Self.cpuNanoseconds(target.daemon) - cpuBefore) / 1e3 / cycles)
             }
         }
-        return figures
+        return (figures, yardsticks)
     }
 }
 
