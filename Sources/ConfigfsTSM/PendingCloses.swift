@@ -58,6 +58,10 @@ final class PendingCloses: @unchecked Sendable {
 
     /// The descriptor was written again (so that close was not its last), or it was released.
     func settled(_ descriptor: ObjectIdentifier) {
+        // Every inblob write and release lands here and nearly always nothing is pending: then
+        // there is nothing to remove and nobody to wake. A close marked concurrently is ordered
+        // after this call, as if it had come a moment later.
+        guard pendingCount.load(ordering: .acquiring) > 0 else { return }
         locked {
             guard pending.remove(descriptor) != nil else { return }
             pendingCount.subtract(1, ordering: .releasing)
