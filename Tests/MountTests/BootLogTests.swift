@@ -165,14 +165,7 @@ extension BootLogTests {
     /// DICE quotes carry the same registers: the boot log replays to the RTMRs of the TDX module's
     /// CBOR quote, as an independent checker (cbor2 + cryptography) reads them.
     @Test func diceQuotesAgreeWithTheLogToo() throws {
-        let state = makeTemporaryDirectory("tsmfs-state")
-        let work = makeTemporaryDirectory("tsmfs-ccel")
-        let config = work + "/dice.toml"
-        try "[tdx]\nquoting = \"dice\"\n".write(toFile: config, atomically: false, encoding: .utf8)
-        let trust = work + "/trust"
-        #expect(
-            try run(TSMFSBinary.path, ["roots", "--provider", "tdx", "--config", config, "--state-dir", state, "--out", trust])
-                .status == 0)
+        let (state, work, config, trust) = try DICEQuotingTests.diceStateWithRoots("tsmfs-ccel")
         let script = """
             r=/sys/kernel/config/tsm/report
             cp \(Self.table) $w/table; cp \(Self.data) $w/data

@@ -70,14 +70,7 @@ import Testing
     /// Inside `tsmfs exec`, a DICE quote's measurements are what the tsm-mr files show at the same
     /// moment, before and after a runtime extend of RTMR3.
     @Test func diceQuoteMeasurementsAreTheRegistersOfTheSameMoment() throws {
-        let state = makeTemporaryDirectory("tsmfs-state")
-        let work = makeTemporaryDirectory("tsmfs-dice-exec")
-        let config = work + "/dice.toml"
-        try "[tdx]\nquoting = \"dice\"\n".write(toFile: config, atomically: false, encoding: .utf8)
-        let trust = work + "/trust"
-        #expect(
-            try run(TSMFSBinary.path, ["roots", "--provider", "tdx", "--config", config, "--state-dir", state, "--out", trust])
-                .status == 0)
+        let (state, work, config, trust) = try Self.diceStateWithRoots("tsmfs-dice-exec")
         let measurements = "/sys/devices/virtual/misc/tdx_guest/measurements"
         let script = """
             r=/sys/kernel/config/tsm/report
@@ -338,5 +331,21 @@ import Testing
             let result = try run(TSMFSBinary.path, ["inspect", path])
             #expect(result.status == 1 && result.stderr.contains("cannot read"), "\(result.stderr)")
         }
+    }
+}
+
+extension DICEQuotingTests {
+    /// A state directory, a work directory with a configuration selecting DICE quoting, and the
+    /// roots `tsmfs roots` exported for it: what tests of DICE quotes inside `tsmfs exec` start from.
+    static func diceStateWithRoots(_ prefix: String) throws -> (state: String, work: String, config: String, trust: String) {
+        let state = makeTemporaryDirectory("tsmfs-state")
+        let work = makeTemporaryDirectory(prefix)
+        let config = work + "/dice.toml"
+        try "[tdx]\nquoting = \"dice\"\n".write(toFile: config, atomically: false, encoding: .utf8)
+        let trust = work + "/trust"
+        let roots = try run(
+            TSMFSBinary.path, ["roots", "--provider", "tdx", "--config", config, "--state-dir", state, "--out", trust])
+        #expect(roots.status == 0, "\(roots.stderr)")
+        return (state, work, config, trust)
     }
 }
