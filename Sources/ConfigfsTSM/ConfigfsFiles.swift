@@ -49,7 +49,7 @@ public struct ConfigfsFiles: FileTree {
 
     public func listDirectory(_ inode: UInt64) throws(Errno) -> [DirectoryItem] {
         try tree.listDirectory(Inode(rawValue: inode)).map {
-            DirectoryItem(name: $0.name.bytes, inode: $0.inode.rawValue, kind: NodeAttributes.Kind($0.kind))
+            DirectoryItem(name: $0.name.bytes, inode: $0.inode.rawValue, kind: $0.kind)
         }
     }
 
@@ -72,17 +72,8 @@ extension OpenAttribute: OpenFile {
 extension NodeAttributes {
     init(_ stat: NodeStat) {
         self.init(
-            inode: stat.inode.rawValue, kind: Kind(stat.kind), permissions: stat.permissions, linkCount: stat.linkCount,
+            inode: stat.inode.rawValue, kind: stat.kind, permissions: stat.permissions, linkCount: stat.linkCount,
             uid: stat.owner.uid, gid: stat.owner.gid, size: stat.size, blockSize: stat.blockSize,
             accessTime: stat.accessTime, modificationTime: stat.modificationTime, changeTime: stat.changeTime)
-    }
-}
-
-extension NodeAttributes.Kind {
-    init(_ kind: NodeStat.Kind) {
-        switch kind {
-        case .directory: self = .directory
-        case .regularFile: self = .regularFile
-        }
     }
 }

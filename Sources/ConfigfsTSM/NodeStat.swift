@@ -18,7 +18,8 @@ public struct Ownership: Sendable, Equatable {
 
 /// The `stat` of a node, free of any FUSE or libc type.
 public struct NodeStat: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case directory, regularFile }
+    /// The file tree's kinds; configfs makes only directories and regular files.
+    public typealias Kind = NodeAttributes.Kind
 
     public var inode: Inode
     public var kind: Kind
