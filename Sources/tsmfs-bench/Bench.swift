@@ -563,11 +563,18 @@ struct Bench {
     }
 
     @discardableResult
+    /// Runs `command` with /bin/sh; its exit status, or -1 when it could not be started (a
+    /// Process that never ran must not be waited for: Foundation traps on its status).
     func shell(_ command: String) -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
-        try? process.run()
+        do {
+            try process.run()
+        } catch {
+            FileHandle.standardError.write(Data("tsmfs-bench: cannot run /bin/sh -c \(command): \(error)\n".utf8))
+            return -1
+        }
         process.waitUntilExit()
         return process.terminationStatus
     }
