@@ -36,34 +36,21 @@ public struct Blob: Sendable, Equatable {
             }
             base = segmentEnd
         }
-        // One or two pieces are nearly every read (a report, or a quote's own part and the
-        // certification data it shares): no recursion, no arrays built along the way.
-        switch pieces.count {
-        case 0:
-            return body([])
-        case 1:
-            return segments[pieces[0].segment].withUnsafeBytes { body([UnsafeRawBufferPointer(rebasing: $0[pieces[0].range])]) }
-        case 2:
-            return segments[pieces[0].segment].withUnsafeBytes { first in
-                segments[pieces[1].segment].withUnsafeBytes { second in
-                    body([
-                        UnsafeRawBufferPointer(rebasing: first[pieces[0].range]),
-                        UnsafeRawBufferPointer(rebasing: second[pieces[1].range]),
-                    ])
-                }
-            }
-        default:
-            return withPointers(pieces[...], [], body)
-        }
+        // Every piece's pointer must stay valid until `body` returns: each level of the recursion
+        // holds one segment's bytes open and appends to the same array, built once.
+        var pointers: [UnsafeRawBufferPointer] = []
+        pointers.reserveCapacity(pieces.count)
+        return withPointers(pieces[...], &pointers, body)
     }
 
     private func withPointers<R>(
-        _ pieces: ArraySlice<(segment: Int, range: Range<Int>)>, _ collected: [UnsafeRawBufferPointer],
+        _ pieces: ArraySlice<(segment: Int, range: Range<Int>)>, _ collected: inout [UnsafeRawBufferPointer],
         _ body: ([UnsafeRawBufferPointer]) -> R
     ) -> R {
         guard let first = pieces.first else { return body(collected) }
         return segments[first.segment].withUnsafeBytes { buffer in
-            withPointers(pieces.dropFirst(), collected + [UnsafeRawBufferPointer(rebasing: buffer[first.range])], body)
+            collected.append(UnsafeRawBufferPointer(rebasing: buffer[first.range]))
+            return withPointers(pieces.dropFirst(), &collected, body)
         }
     }
 
