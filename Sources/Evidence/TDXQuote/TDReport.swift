@@ -70,17 +70,12 @@ public struct TDReport: Equatable, Sendable {
 
     public init() {}
 
-    /// Every byte-string field of ``body`` with its value and its place in the report.
-    private var bodyFieldValues: [(Field, [UInt8])] {
+    /// Where TDREPORT keeps each field of ``body``, in ``TDReportBody/fields`` order.
+    static let bodyFields: [Field] =
         [
-            (Fields.reportData, body.reportData), (Fields.teeTCBSVN, body.teeTCBSVN), (Fields.mrSeam, body.mrSeam),
-            (Fields.mrSignerSeam, body.mrSignerSeam), (Fields.seamAttributes, body.seamAttributes),
-            (Fields.teeTCBSVN2, body.teeTCBSVN2), (Fields.tdAttributes, body.tdAttributes), (Fields.xfam, body.xfam),
-            (Fields.mrTD, body.mrTD), (Fields.mrConfigID, body.mrConfigID), (Fields.mrOwner, body.mrOwner),
-            (Fields.mrOwnerConfig, body.mrOwnerConfig), (Fields.rtmrs[0], body.rtmrs[0]), (Fields.rtmrs[1], body.rtmrs[1]),
-            (Fields.rtmrs[2], body.rtmrs[2]), (Fields.rtmrs[3], body.rtmrs[3]), (Fields.servTDHash, body.mrServiceTD),
-        ]
-    }
+            Fields.teeTCBSVN, Fields.mrSeam, Fields.mrSignerSeam, Fields.seamAttributes, Fields.tdAttributes, Fields.xfam,
+            Fields.mrTD, Fields.mrConfigID, Fields.mrOwner, Fields.mrOwnerConfig,
+        ] + Fields.rtmrs + [Fields.reportData, Fields.teeTCBSVN2, Fields.servTDHash]
 
     /// The 1024 bytes; a field of the wrong width is an error naming it.
     public var bytes: [UInt8] {
@@ -95,7 +90,7 @@ public struct TDReport: Equatable, Sendable {
             try out.write(teeInfoHash, to: Fields.teeInfoHash)
             try out.write(mac, to: Fields.mac)
             out.storeLittleEndian(validFields, at: Fields.valid.offset)
-            for (field, value) in bodyFieldValues { try out.write(value, to: field) }
+            for (field, value) in zip(Self.bodyFields, body.fieldValues) { try out.write(value, to: field) }
             return out
         }
     }
@@ -110,19 +105,6 @@ public struct TDReport: Equatable, Sendable {
         teeInfoHash = report.read(Fields.teeInfoHash)
         mac = report.read(Fields.mac)
         validFields = report.loadLittleEndian(UInt64.self, at: Fields.valid.offset)
-        body.reportData = report.read(Fields.reportData)
-        body.teeTCBSVN = report.read(Fields.teeTCBSVN)
-        body.mrSeam = report.read(Fields.mrSeam)
-        body.mrSignerSeam = report.read(Fields.mrSignerSeam)
-        body.seamAttributes = report.read(Fields.seamAttributes)
-        body.teeTCBSVN2 = report.read(Fields.teeTCBSVN2)
-        body.tdAttributes = report.read(Fields.tdAttributes)
-        body.xfam = report.read(Fields.xfam)
-        body.mrTD = report.read(Fields.mrTD)
-        body.mrConfigID = report.read(Fields.mrConfigID)
-        body.mrOwner = report.read(Fields.mrOwner)
-        body.mrOwnerConfig = report.read(Fields.mrOwnerConfig)
-        body.rtmrs = Fields.rtmrs.map { report.read($0) }
-        body.mrServiceTD = report.read(Fields.servTDHash)
+        body = TDReportBody(fieldValues: Self.bodyFields.map { report.read($0) })
     }
 }

@@ -81,48 +81,46 @@ public struct TDReportBody: Equatable, Sendable {
         public static let mrServiceTD = Field("mr_servicetd", at: Offset.mrServiceTD, width: 48)
     }
 
-    /// Every field with its value, in layout order (the TDX 1.5 fields last). Plain property reads:
-    /// a table of key paths cost more than the signature's hashing on every quote.
-    private var fieldValues: [(Field, [UInt8])] {
+    /// The body's fields in the order of ``fieldValues``: each layout that carries a body lists
+    /// its places for them in this order (TDREPORT has its own, in ``TDReport/bodyFields``).
+    static let fields: [Field] =
         [
-            (Fields.teeTCBSVN, teeTCBSVN), (Fields.mrSeam, mrSeam), (Fields.mrSignerSeam, mrSignerSeam),
-            (Fields.seamAttributes, seamAttributes), (Fields.tdAttributes, tdAttributes), (Fields.xfam, xfam),
-            (Fields.mrTD, mrTD), (Fields.mrConfigID, mrConfigID), (Fields.mrOwner, mrOwner),
-            (Fields.mrOwnerConfig, mrOwnerConfig), (Fields.rtmrs[0], rtmrs[0]), (Fields.rtmrs[1], rtmrs[1]),
-            (Fields.rtmrs[2], rtmrs[2]), (Fields.rtmrs[3], rtmrs[3]), (Fields.reportData, reportData),
-            (Fields.teeTCBSVN2, teeTCBSVN2), (Fields.mrServiceTD, mrServiceTD),
-        ]
+            Fields.teeTCBSVN, Fields.mrSeam, Fields.mrSignerSeam, Fields.seamAttributes, Fields.tdAttributes, Fields.xfam,
+            Fields.mrTD, Fields.mrConfigID, Fields.mrOwner, Fields.mrOwnerConfig,
+        ] + Fields.rtmrs + [Fields.reportData, Fields.teeTCBSVN2, Fields.mrServiceTD]
+
+    /// Every field's value, in the order of ``fields`` (the TDX 1.5 fields last). Plain property
+    /// reads: a table of key paths cost more than the signature's hashing on every quote.
+    var fieldValues: [[UInt8]] {
+        [teeTCBSVN, mrSeam, mrSignerSeam, seamAttributes, tdAttributes, xfam, mrTD, mrConfigID, mrOwner, mrOwnerConfig]
+            + rtmrs + [reportData, teeTCBSVN2, mrServiceTD]
+    }
+
+    /// A body from values in the order of ``fields``.
+    init(fieldValues values: [[UInt8]]) {
+        (teeTCBSVN, mrSeam, mrSignerSeam, seamAttributes, tdAttributes) = (values[0], values[1], values[2], values[3], values[4])
+        (xfam, mrTD, mrConfigID, mrOwner, mrOwnerConfig) = (values[5], values[6], values[7], values[8], values[9])
+        rtmrs = Array(values[10..<14])
+        (reportData, teeTCBSVN2, mrServiceTD) = (values[14], values[15], values[16])
     }
 
     /// Serialises the body of the given kind; a field of the wrong width is an error naming it.
     public func bytes(_ kind: Kind) throws(LayoutError) -> [UInt8] {
         guard rtmrs.count == 4 else { throw .wrongWidth(field: "rtmrs (registers)", expected: 4, actual: rtmrs.count) }
         var out = [UInt8](repeating: 0, count: kind.size)
-        for (field, value) in fieldValues where field.range.upperBound <= kind.size {
+        for (field, value) in zip(Self.fields, fieldValues) where field.range.upperBound <= kind.size {
             try out.write(value, to: field)
         }
         return out
     }
 
+    /// A TDX 1.0 body has no TEE_TCB_SVN2 or MRSERVICETD: they read as zeros.
     public init(parsing bytes: some Collection<UInt8>, kind: Kind) throws(QuoteFormatError) {
         let body = Array(bytes)
         guard body.count == kind.size else { throw .truncated(at: body.count) }
-        self.init()
-        teeTCBSVN = body.read(Fields.teeTCBSVN)
-        mrSeam = body.read(Fields.mrSeam)
-        mrSignerSeam = body.read(Fields.mrSignerSeam)
-        seamAttributes = body.read(Fields.seamAttributes)
-        tdAttributes = body.read(Fields.tdAttributes)
-        xfam = body.read(Fields.xfam)
-        mrTD = body.read(Fields.mrTD)
-        mrConfigID = body.read(Fields.mrConfigID)
-        mrOwner = body.read(Fields.mrOwner)
-        mrOwnerConfig = body.read(Fields.mrOwnerConfig)
-        rtmrs = Fields.rtmrs.map { body.read($0) }
-        reportData = body.read(Fields.reportData)
-        if kind == .tdx15 {
-            teeTCBSVN2 = body.read(Fields.teeTCBSVN2)
-            mrServiceTD = body.read(Fields.mrServiceTD)
-        }
+        self.init(
+            fieldValues: Self.fields.map {
+                $0.range.upperBound <= kind.size ? body.read($0) : [UInt8](repeating: 0, count: $0.width)
+            })
     }
 }
