@@ -248,27 +248,24 @@ struct Bench {
     func generationCosts() -> [String: Double] {
         var costs: [String: Double] = [:]
         let request = ReportRequest(inblob: nonce(0, 0))
-        func time(_ count: Int, _ body: () throws -> Void) -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<count { try? body() }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(count)
-        }
         // What tsmfs mount --provider P serves with no configuration: built the same way, through the
         // same assembly.
         for choice in [ProviderChoice.echo, .tdx, .sev, .cca] where options.providers.contains(choice.rawValue) {
             let assembly = ProviderAssembly(
                 configFile: .empty(), provider: choice, stateDirectory: work + "/gen-\(choice.rawValue)", owner: .root, seed: nil)
             guard let provider = try? assembly.makeProvider() else { continue }
-            costs[choice.rawValue] = time(choice == .echo ? 2000 : 300) { _ = try provider.generateReport(for: request) }
+            costs[choice.rawValue] = microsecondsEach(choice == .echo ? 2000 : 300) {
+                _ = try provider.generateReport(for: request)
+            }
         }
-        let signed = [UInt8](repeating: 7, count: 0x2A0)
+        let signed = Self.quoteSizedMessage
         if options.providers.contains(where: { $0 == "sev" || $0 == "cca" }) {
             let key = P384.Signing.PrivateKey()
-            costs["p384_signature"] = time(300) { _ = try key.signature(for: signed) }
+            costs["p384_signature"] = microsecondsEach(300) { _ = try key.signature(for: signed) }
         }
         let p256 = P256.Signing.PrivateKey()
-        costs["p256_signature"] = time(1000) { _ = try p256.signature(for: signed) }
-        costs["p256_deterministic_signature"] = time(1000) { _ = DeterministicECDSA.sign(signed, with: p256) }
+        costs["p256_signature"] = Self.p256SignatureMicroseconds(p256, count: 1000)
+        costs["p256_deterministic_signature"] = microsecondsEach(1000) { _ = DeterministicECDSA.sign(signed, with: p256) }
         // A daemon signs between FUSE requests, after the kernel and other processes have had the
         // caches: the same signature with its tables and code evicted first.
         var eviction = [UInt8](repeating: 1, count: 16 << 20)
@@ -277,19 +274,20 @@ struct Bench {
             eviction.withUnsafeMutableBytes { bytes in
                 for index in stride(from: 0, to: bytes.count, by: 64) { bytes[index] &+= 1 }
             }
-            cold += time(1) { _ = try p256.signature(for: signed) }
+            cold += Self.p256SignatureMicroseconds(p256, count: 1)
         }
         costs["p256_signature_evicted"] = cold / 100
         return costs
     }
 
-    /// One in-process P-256 signature over a quote-sized message (µs): the mean of 200.
-    static func p256SignatureMicroseconds() -> Double {
-        let key = P256.Signing.PrivateKey()
-        let message = [UInt8](repeating: 7, count: 0x2A0)
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<200 { _ = try? key.signature(for: message) }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / 200
+    /// What the signature yardsticks sign: as long as a quote's header and body.
+    static let quoteSizedMessage = [UInt8](repeating: 7, count: 0x2A0)
+
+    /// One in-process P-256 signature over a quote-sized message (µs): the mean of `count`.
+    static func p256SignatureMicroseconds(_ key: P256.Signing.PrivateKey = P256.Signing.PrivateKey(), count: Int = 200)
+        -> Double
+    {
+        microsecondsEach(count) { _ = try key.signature(for: quoteSizedMessage) }
     }
 
     // MARK: targets
@@ -562,9 +560,9 @@ struct Bench {
         return Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
-    @discardableResult
     /// Runs `command` with /bin/sh; its exit status, or -1 when it could not be started (a
     /// Process that never ran must not be waited for: Foundation traps on its status).
+    @discardableResult
     func shell(_ command: String) -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -578,6 +576,13 @@ struct Bench {
         process.waitUntilExit()
         return process.terminationStatus
     }
+}
+
+/// The mean time of one of `count` calls of `body`, in microseconds.
+func microsecondsEach(_ count: Int, _ body: () throws -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<count { try? body() }
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(count)
 }
 
 /// A distinct 64-byte nonce per thread and iteration.
