@@ -9,10 +9,10 @@ import TSMConfig
 /// format and the host faults to simulate. Every value has a working default.
 public enum TDXSettings {
     public struct Settings: Sendable {
+        /// The provider's configuration; the boot `[tdx.boot]` describes is in its `bootEventLog`,
+        /// and its RTMR0–2 are that log's replay.
         public var configuration: TDXProvider.Configuration
         public var platform: TDXPlatform
-        /// What the TD booted (`[tdx.boot]`): its event log gives RTMR0–2.
-        public var boot: TDXBootSettings.Boot
     }
 
     /// Reads `[tdx]` and `[tdx.boot]` for a guest running `kernel`.
@@ -96,6 +96,6 @@ public enum TDXSettings {
         configuration.faults = faults
         configuration.bootEventLog = TDXProvider.BootEventLog(table: boot.table, log: boot.log)
         try section.finish()
-        return Settings(configuration: configuration, platform: platform, boot: boot)
+        return Settings(configuration: configuration, platform: platform)
     }
 }
