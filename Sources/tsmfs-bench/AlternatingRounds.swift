@@ -17,14 +17,14 @@ struct RoundFigures {
 }
 
 extension Bench {
-    /// The CPU time a process has used so far, in nanoseconds: the sum over its threads of the first
-    /// field of /proc/PID/task/TID/schedstat (nanosecond resolution, unlike utime and stime's ticks).
+    /// The CPU time a process has used so far, in nanoseconds, threads that have exited included:
+    /// its process CPU clock. (Summing /proc/PID/task/*/schedstat would miss every thread that has
+    /// ended, such as a daemon's short-lived background workers.)
     static func cpuNanoseconds(_ pid: pid_t) -> Double {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.reduce(0) { sum, task in
-            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8)) ?? ""
-            return sum + (Double(text.split(separator: " ").first ?? "0") ?? 0)
-        }
+        var clock = clockid_t()
+        var now = timespec()
+        guard clock_getcpuclockid(pid, &clock) == 0, clock_gettime(clock, &now) == 0 else { return .nan }
+        return Double(now.tv_sec) * 1e9 + Double(now.tv_nsec)
     }
 
     /// Short rounds that alternate between the targets, their order rotating every round, so that
