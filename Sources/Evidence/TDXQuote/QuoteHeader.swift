@@ -35,7 +35,10 @@ public struct QuoteHeader: Equatable, Sendable {
     public var teeType: UInt32 = QuoteHeader.teeTypeTDX
     public var qeVendorID: [UInt8] = QuoteHeader.intelQEVendorID
     /// Opaque to verifiers (20 bytes).
-    public var userData: [UInt8] = [UInt8](repeating: 0, count: 20)
+    public var userData: [UInt8] = QuoteHeader.zeroUserData
+
+    /// One all-zero user data that new headers share rather than each allocating its own.
+    private static let zeroUserData = [UInt8](repeating: 0, count: 20)
 
     public init(version: UInt16) {
         self.version = version

@@ -53,11 +53,13 @@ public struct TDQuote: Equatable, Sendable {
     /// header signs (the QE-based quote here, the DICE quote in TDXDICEQuote).
     public static func signedBytes(header: QuoteHeader, format: Format, body: TDReportBody) throws(LayoutError) -> [UInt8] {
         var out = try header.bytes
+        out.reserveCapacity(QuoteHeader.size + 6 + format.bodyKind.size)
         if case .v5(let kind) = format {
             out.appendLittleEndian(kind.rawValue)
             out.appendLittleEndian(UInt32(kind.size))
         }
-        return out + (try body.bytes(format.bodyKind))
+        out += try body.bytes(format.bodyKind)
+        return out
     }
 
     /// Parses the signed part of a quote (header and framed body); returns it with its length.
