@@ -4,22 +4,55 @@ import SwiftASN1
 import X509
 
 /// A P-256 signing key of a simulated root of trust, signing either as BoringSSL does (random
-/// nonces) or deterministically (RFC 6979) when the output must be reproducible.
+/// nonces, optionally presigned in batches) or deterministically (RFC 6979) when the output must be
+/// reproducible.
 public struct SigningKey: Sendable {
     public let key: P256.Signing.PrivateKey
     public let deterministic: Bool
+    /// Shared by the copies of a presigning key.
+    let presignatures: Presignatures?
 
     public init(_ key: P256.Signing.PrivateKey, deterministic: Bool = false) {
+        self.init(key, deterministic: deterministic, presignatures: nil)
+    }
+
+    private init(_ key: P256.Signing.PrivateKey, deterministic: Bool, presignatures: Presignatures?) {
         self.key = key
         self.deterministic = deterministic
+        self.presignatures = presignatures
+    }
+
+    /// This key, signing from nonces prepared in batches in the background: for a key that signs
+    /// all the time (a TD's attestation key), where it moves most of each signature's cost off the
+    /// signing path and makes what is left cheaper. A deterministic key stays as it is.
+    public func presigning() -> SigningKey {
+        guard !deterministic, presignatures == nil else { return self }
+        return SigningKey(key, deterministic: false, presignatures: Presignatures(key: key))
     }
 
     public var publicKey: P256.Signing.PublicKey { key.publicKey }
 
     /// An ECDSA/SHA-256 signature over `data`.
+    @inlinable
     public func signature(for data: some DataProtocol) throws -> P256.Signing.ECDSASignature {
-        guard deterministic else { return try key.signature(for: data) }
-        return try P256.Signing.ECDSASignature(rawRepresentation: DeterministicECDSA.sign(data, with: key))
+        try P256.Signing.ECDSASignature(rawRepresentation: Data(rawSignature(for: data)))
+    }
+
+    /// r‖s, 64 bytes, over `data`: what evidence carries. Inlinable, so the message is hashed
+    /// for the caller's concrete type: hashing through the generic DataProtocol interface, and
+    /// the detour through ECDSASignature's Data, each cost more than the rest of a presigned
+    /// signature.
+    @inlinable
+    public func rawSignature(for data: some DataProtocol) throws -> [UInt8] {
+        if deterministic { return DeterministicECDSA.sign(Array(data), with: key) }
+        return try rawSignature(forDigest: SHA256.hash(data: data))
+    }
+
+    /// r‖s for a message with this SHA-256 digest: from a presignature when one is ready.
+    @usableFromInline
+    func rawSignature(forDigest digest: SHA256Digest) throws -> [UInt8] {
+        if let presigned = presignatures?.signature(forDigest: digest) { return presigned }
+        return Array(try key.signature(for: digest).rawRepresentation)
     }
 
     /// The key as swift-certificates signs with it.

@@ -15,10 +15,8 @@ import TDXQuote
 public struct QuoteSigner: Sendable {
     public let attestationPublicKey: [UInt8]
     private let attestationKey: SigningKey
-    private let qeReport: EnclaveReport
-    private let qeReportSignature: [UInt8]
-    private let qeAuthData: [UInt8]
-    private let pckCertificateChain: [UInt8]
+    /// The QE report, its PCK signature, the QE authentication data and the PCK chain, laid out
+    /// once: every quote ends with these bytes.
     private let qeCertificationData: [UInt8]
 
     /// The QE authentication data Intel's QE emits: the bytes 0x00…0x1F.
@@ -37,12 +35,9 @@ public struct QuoteSigner: Sendable {
         var report = qeReport
         report.reportData = Array(SHA256.hash(data: publicKey + qeAuthData)) + [UInt8](repeating: 0, count: 32)
         let reportSignature = Array(try pckKey.signature(for: try report.bytes).rawRepresentation)
-        self.attestationKey = attestationKey
+        // Quotes are signed one per request for as long as the TD runs.
+        self.attestationKey = attestationKey.presigning()
         self.attestationPublicKey = publicKey
-        self.qeReport = report
-        self.qeReportSignature = reportSignature
-        self.qeAuthData = qeAuthData
-        self.pckCertificateChain = pckCertificateChain
         self.qeCertificationData = try TDQuote.qeCertificationData(
             report: try report.bytes, signature: reportSignature,
             authData: qeAuthData, chain: pckCertificateChain)
@@ -65,14 +60,10 @@ public struct QuoteSigner: Sendable {
     public func signedQuote(
         body: TDReportBody, format: TDQuote.Format, header: QuoteHeader? = nil, reusing signature: [UInt8]? = nil
     ) throws -> (quote: Blob, signature: [UInt8]) {
-        var layout = TDQuote(
-            format: format, header: header ?? QuoteHeader(version: format.version), body: body,
-            signature: [], attestationKey: attestationPublicKey, qeReport: qeReport,
-            qeReportSignature: qeReportSignature, qeAuthData: qeAuthData,
-            pckCertificateChain: pckCertificateChain)
-        layout.header.version = format.version
-        let signed = try layout.signedBytes
-        let signature = try signature ?? Array(attestationKey.signature(for: signed).rawRepresentation)
+        var quoteHeader = header ?? QuoteHeader(version: format.version)
+        quoteHeader.version = format.version
+        let signed = try TDQuote.signedBytes(header: quoteHeader, format: format, body: body)
+        let signature = try signature ?? attestationKey.rawSignature(for: signed)
         let quote = Blob(
             segments: try TDQuote.assemble(
                 signedBytes: signed, signature: signature,
