@@ -3,7 +3,9 @@
 /// A filesystem instance has at most one provider, as the kernel has. The core calls
 /// `generateReport` with the entry's lock held, so calls for one entry never overlap, but
 /// calls for different entries may run concurrently: implementations must be thread-safe.
-public protocol ReportProvider: Sendable {
+/// Providers are classes: the tree hands one provider to every entry and request, and a class
+/// existential is copied with one retain where a value existential takes a call per copy.
+public protocol ReportProvider: AnyObject, Sendable {
     /// What the `provider` attribute reads, without the newline (`tdx_guest`, `sev_guest`).
     var name: String { get }
 

@@ -5,7 +5,7 @@ import Testing
 @testable import ConfigfsTSM
 
 /// A provider whose reports are larger than the 32 KiB outblob limit kernels had before 7.0.
-private struct LargeReportProvider: ReportProvider {
+private final class LargeReportProvider: ReportProvider {
     var name: String { "large" }
     var privlevelFloor: UInt32 { 0 }
     func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
@@ -45,7 +45,7 @@ private struct LargeReportProvider: ReportProvider {
         ("6.11", ["generation", "provider", "inblob", "outblob"]),
     ])
     func visibilityArrivedIn611(_ version: String, _ attributes: [String]) throws {
-        struct TDXLike: ReportProvider {
+        final class TDXLike: ReportProvider {
             var name: String { "tdx_guest" }
             var privlevelFloor: UInt32 { 0 }
             func isVisible(_ attribute: ReportAttribute) -> Bool { AttributeProfile.tdx.contains(attribute) }

@@ -42,7 +42,7 @@ import Testing
         #expect(report.byteCount == 4)
     }
 
-    struct Minimal: ReportProvider {
+    final class Minimal: ReportProvider {
         var name: String { "minimal" }
         var privlevelFloor: UInt32 { 0 }
         func generateReport(for request: ReportRequest) throws(ProviderError) -> GeneratedReport {
