@@ -6,7 +6,7 @@ import SystemPackage
 /// which opens configfs grants, what a read or write runs — follows from this table alone.
 enum AttributeMethod: Sendable {
     /// `show()`: the text a read returns, computed under the entry lock.
-    case show(@Sendable (_ state: ReportEntry.State, _ provider: (any ReportProvider)?) throws(Errno) -> String)
+    case show(@Sendable (_ state: borrowing ReportEntry.State, _ provider: (any ReportProvider)?) throws(Errno) -> String)
     /// `store()`: applies one write(2) of up to a page, under the entry lock, with the kernel's
     /// checks in the kernel's order.
     case store(

@@ -28,8 +28,9 @@ public final class OpenAttribute: Sendable {
         var readInProgress = false
         /// Writes made and not yet committed.
         var uncommitted = false
-        /// The FUSE lock owners (one per file table: a process and its threads) that wrote.
-        var writers: Set<UInt64> = []
+        /// The FUSE lock owners (one per file table: a process and its threads) that wrote; nearly
+        /// always one, so a list rather than a hashed set.
+        var writers: [UInt64] = []
         /// A writer closed its copy since the last write, so any close now may be the last.
         var writerClosed = false
     }
@@ -84,7 +85,7 @@ public final class OpenAttribute: Sendable {
             if attribute.isBinary {
                 // Written again: an earlier close of a copy of this descriptor was not its last.
                 entry.pendingCloses.settled(ObjectIdentifier(self))
-                state.writers.insert(owner)
+                if !state.writers.contains(owner) { state.writers.append(owner) }
                 state.writerClosed = false
                 return try Self.bufferBinaryWrite(&state, bytes, at: offset)
             }

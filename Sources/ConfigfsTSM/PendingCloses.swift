@@ -18,7 +18,8 @@ final class PendingCloses: @unchecked Sendable {
     // @unchecked: every field is guarded by `mutex`.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var pending: Set<ObjectIdentifier> = []
+    /// The descriptors closed with uncommitted writes: rarely more than one, so a list.
+    private var pending: [ObjectIdentifier] = []
     /// `pending.count`, readable without the mutex: nearly every observation finds nothing
     /// pending and must not pay for a lock.
     private let pendingCount = Atomic<Int>(0)
@@ -52,7 +53,9 @@ final class PendingCloses: @unchecked Sendable {
     /// A close with uncommitted writes: its RELEASE may follow.
     func closed(_ descriptor: ObjectIdentifier) {
         locked {
-            if pending.insert(descriptor).inserted { pendingCount.add(1, ordering: .releasing) }
+            guard !pending.contains(descriptor) else { return }
+            pending.append(descriptor)
+            pendingCount.add(1, ordering: .releasing)
         }
     }
 
@@ -63,7 +66,8 @@ final class PendingCloses: @unchecked Sendable {
         // after this call, as if it had come a moment later.
         guard pendingCount.load(ordering: .acquiring) > 0 else { return }
         locked {
-            guard pending.remove(descriptor) != nil else { return }
+            guard let index = pending.firstIndex(of: descriptor) else { return }
+            pending.remove(at: index)
             pendingCount.subtract(1, ordering: .releasing)
             pthread_cond_broadcast(condition)
         }
