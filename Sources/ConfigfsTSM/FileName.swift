@@ -27,6 +27,12 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible, Expressible
 
     public var count: Int { bytes.count }
 
+    /// The bytes hashed in one call: the synthesised hash fed them to the hasher one at a time,
+    /// on every lookup of every request.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     /// For logs and messages, escaped: any user who can create an entry chooses its name.
     public var description: String { bytes.escapedForLog }
 
