@@ -18,7 +18,6 @@ struct P256Scalar: Sendable, Equatable {
         (self.w0, self.w1, self.w2, self.w3) = (w0, w1, w2, w3)
     }
 
-    static var zero: P256Scalar { P256Scalar(0, 0, 0, 0) }
     static var one: P256Scalar { P256Scalar(1, 0, 0, 0) }
 
     /// n = FFFFFFFF00000000 FFFFFFFFFFFFFFFF BCE6FAADA7179E84 F3B9CAC2FC632551. (Constants are
