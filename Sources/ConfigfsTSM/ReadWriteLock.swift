@@ -5,7 +5,11 @@
 /// A value behind a reader-writer lock. The tree is read by nearly every request (LOOKUP,
 /// GETATTR, OPEN) and written only by mkdir, rmdir and chmod, so readers must not queue
 /// behind each other as they would behind a mutex.
-final class ReadWriteLock<Value>: @unchecked Sendable {
+///
+/// A noncopyable `Value` is borrowed in place. A copyable one is copied out of the pointer
+/// whenever the compiler cannot prove the body leaves the memory alone, which for a struct
+/// of dictionaries is a retain and a release of each on every read.
+final class ReadWriteLock<Value: ~Copyable>: @unchecked Sendable {
     // @unchecked: `value` is only touched with `lock` held (shared for reads, exclusive for writes).
     private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
     /// Behind a pointer rather than in a stored `var`: the lock already makes every access
@@ -13,7 +17,7 @@ final class ReadWriteLock<Value>: @unchecked Sendable {
     /// thread-local lookup) to each of the several tree reads every request makes.
     private let value = UnsafeMutablePointer<Value>.allocate(capacity: 1)
 
-    init(_ value: Value) {
+    init(_ value: consuming Value) {
         self.value.initialize(to: value)
         var attributes = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attributes)

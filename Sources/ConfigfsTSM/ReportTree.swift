@@ -49,7 +49,8 @@ public final class ReportTree: Sendable {
     public let kernel: KernelProfile
     private let state: ReadWriteLock<State>
 
-    private struct State {
+    /// Noncopyable, so that a read borrows it where it lies (see ``ReadWriteLock``).
+    private struct State: ~Copyable {
         var entriesByName: [FileName: ReportEntry] = [:]
         var entriesByID: [UInt64: ReportEntry] = [:]
         var lastEntryID: UInt64 = 0
@@ -143,10 +144,9 @@ public final class ReportTree: Sendable {
             guard let entry = state.read({ $0.entriesByName[name] }) else { throw .noSuchFileOrDirectory }
             return try nodeStat(of: Inode.entryDirectory(entry.id))
         case .entry(let id):
-            guard let entry = entry(id), let attribute = ReportAttribute(fileName: name),
-                entry.attributes.contains(attribute)
-            else { throw .noSuchFileOrDirectory }
-            return try nodeStat(of: Inode.attribute(attribute, ofEntry: entry.id))
+            // The attribute's stat fails with ENOENT unless the entry exists and shows it.
+            guard let attribute = ReportAttribute(fileName: name) else { throw .noSuchFileOrDirectory }
+            return try nodeStat(of: Inode.attribute(attribute, ofEntry: id))
         case .attribute:
             throw .notDirectory
         case .invalid:
@@ -156,10 +156,14 @@ public final class ReportTree: Sendable {
 
     /// The `stat` of a node.
     public func nodeStat(of inode: Inode) throws(Errno) -> NodeStat {
-        let (base, change) = try state.read { (state: borrowing State) throws(Errno) -> (NodeStat, MetadataChange?) in
-            (try baseStat(of: inode, in: state), state.metadataChanges[inode])
-        }
-        return change.map { $0.applied(to: base) } ?? base
+        try state.read { (state: borrowing State) throws(Errno) -> NodeStat in try stat(of: inode, in: state) }
+    }
+
+    private func stat(of inode: Inode, in state: borrowing State) throws(Errno) -> NodeStat {
+        let base = try baseStat(of: inode, in: state)
+        // Nearly always empty: no hashing then.
+        guard !state.metadataChanges.isEmpty, let change = state.metadataChanges[inode] else { return base }
+        return change.applied(to: base)
     }
 
     /// The `stat` of an attribute reached through an open descriptor, which stays valid
@@ -169,7 +173,7 @@ public final class ReportTree: Sendable {
         return (try? nodeStat(of: inode)) ?? fileStat(inode, file.attribute, created: file.entry.created)
     }
 
-    private func baseStat(of inode: Inode, in state: State) throws(Errno) -> NodeStat {
+    private func baseStat(of inode: Inode, in state: borrowing State) throws(Errno) -> NodeStat {
         switch inode.node {
         case .configRoot:
             return directoryStat(inode, subdirectories: kernel.hasConfigfsTSM ? 1 : 0, changed: mounted)
@@ -263,9 +267,11 @@ public final class ReportTree: Sendable {
             let (entry, reclaim) = try state.write { (state: inout State) throws(Errno) -> (ReportEntry, Bool) in
                 guard let entry = state.entriesByName.removeValue(forKey: name) else { throw .noSuchFileOrDirectory }
                 state.entriesByID[entry.id] = nil
-                state.metadataChanges[Inode.entryDirectory(entry.id)] = nil
-                for attribute in entry.attributes {
-                    state.metadataChanges[Inode.attribute(attribute, ofEntry: entry.id)] = nil
+                if !state.metadataChanges.isEmpty {
+                    state.metadataChanges[Inode.entryDirectory(entry.id)] = nil
+                    for attribute in entry.attributes {
+                        state.metadataChanges[Inode.attribute(attribute, ofEntry: entry.id)] = nil
+                    }
                 }
                 state.reportChanged = now
                 guard state.entriesByID.isEmpty else { return (entry, false) }
@@ -339,8 +345,12 @@ public final class ReportTree: Sendable {
             if case .invalid = inode.node { throw .noSuchFileOrDirectory }
             throw .isDirectory
         }
-        guard let entry = entry(id), entry.attributes.contains(attribute) else { throw .noSuchFileOrDirectory }
-        let permissions = try nodeStat(of: inode).permissions
+        // The entry and the file's mode in one read of the tree.
+        let (entry, permissions) = try state.read { (state: borrowing State) throws(Errno) -> (ReportEntry, UInt32) in
+            // ENOENT unless the entry exists and shows this attribute.
+            let permissions = try stat(of: inode, in: state).permissions
+            return (state.entriesByID[id]!, permissions)
+        }
         if mode.write {
             guard permissions & 0o222 != 0, attribute.method.isWritable else { throw .permissionDenied }
         }
