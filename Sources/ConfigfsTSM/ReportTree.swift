@@ -84,7 +84,7 @@ public final class ReportTree: Sendable {
         self.kernel = kernel
         self.budget = ResourceBudget(limits)
         self.releaseWait = releaseWait
-        self.providerSlot = ProviderSlot(provider)
+        self.providerSlot = ProviderSlot(provider, kernel: kernel)
         self.owner = owner
         self.clock = clock
         self.diagnostics = diagnostics
@@ -235,8 +235,7 @@ public final class ReportTree: Sendable {
             if !kernel.hasConfigfsTSM { throw .noSuchFileOrDirectory }
             throw .notPermitted
         }
-        guard let provider = providerSlot.provider else { throw .noSuchAddressOrDevice }
-        let visible = ReportAttribute.allCases.filter { kernel.shows($0, of: provider) }
+        guard let visible = providerSlot.registration?.visibleAttributes else { throw .noSuchAddressOrDevice }
         let now = clock()
         let entry = try state.write { (state: inout State) throws(Errno) -> ReportEntry in
             guard state.entriesByName[name] == nil else { throw .fileExists }

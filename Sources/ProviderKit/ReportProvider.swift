@@ -13,7 +13,9 @@ public protocol ReportProvider: AnyObject, Sendable {
     var privlevelFloor: UInt32 { get }
 
     /// Whether an attribute file exists in entries created while this provider is active
-    /// (the kernel's `report_attr_visible` / `report_bin_attr_visible`). Decided at mkdir time.
+    /// (the kernel's `report_attr_visible` / `report_bin_attr_visible`). The kernel asks at every
+    /// mkdir and its providers always answer the same; the tree asks once, when the provider is
+    /// registered, so the answer must depend on the provider alone.
     func isVisible(_ attribute: ReportAttribute) -> Bool
 
     /// Produces the blobs for `request`; throws the errno the client should see.
