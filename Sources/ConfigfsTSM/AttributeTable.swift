@@ -45,7 +45,7 @@ enum AttributeMethod: Sendable {
         .serviceGUID: .store { state, bytes, _ throws(Errno) in
             // The kernel advances the generation and clears the GUID before parsing.
             try state.advanceWriteGeneration()
-            state.request.serviceGUID = [UInt8](repeating: 0, count: 16)
+            state.request.serviceGUID = ReportRequest.zeroGUID
             state.request.serviceGUID = try KernelParsing.guidParse(bytes)
         },
         .serviceManifestVersion: .store { state, bytes, _ throws(Errno) in

@@ -110,7 +110,11 @@ public final class ReportEntry: Sendable {
 
     /// `sysfs_emit()`: formats into one page, so at most a page less the terminating NUL.
     static func sysfsEmit(_ text: String) -> [UInt8] {
-        Array(text.utf8.prefix(Int(ReportTree.pageSize) - 1))
+        // Copied whole (one contiguous copy), then cut: a prefix of the view copies byte by byte.
+        var bytes = Array(text.utf8)
+        let limit = Int(ReportTree.pageSize) - 1
+        if bytes.count > limit { bytes.removeSubrange(limit...) }
+        return bytes
     }
 
     /// `store()`: delivers one write(2) to a text attribute; returns the accepted byte count.

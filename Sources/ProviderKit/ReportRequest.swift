@@ -40,11 +40,14 @@ public struct ReportRequest: Sendable, Equatable {
     /// first generation.
     public var rebuildMaterial: [UInt8] = []
 
+    /// A `service_guid` never written: one shared array, since every entry starts with it.
+    public static let zeroGUID = [UInt8](repeating: 0, count: 16)
+
     public init(
         inblob: [UInt8] = [],
         privlevel: UInt32 = 0,
         serviceProvider: [UInt8]? = nil,
-        serviceGUID: [UInt8] = [UInt8](repeating: 0, count: 16),
+        serviceGUID: [UInt8] = ReportRequest.zeroGUID,
         serviceManifestVersion: UInt32 = 0,
         generation: UInt64 = 0,
         serial: UInt64 = 0
@@ -86,6 +89,9 @@ public struct GeneratedReport: Sendable, Equatable {
     /// the cache dropped them — a signature made with a random nonce, which signing again would not
     /// reproduce. The filesystem keeps them with the request (tens of bytes instead of the report).
     public var rebuildMaterial: [UInt8] = []
+
+    /// A `service_guid` never written: one shared array, since every entry starts with it.
+    public static let zeroGUID = [UInt8](repeating: 0, count: 16)
 
     public init(outblob: Blob, auxblob: Blob = .empty, manifestblob: Blob = .empty) {
         self.outblobSegments = outblob
