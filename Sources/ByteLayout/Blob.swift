@@ -2,55 +2,80 @@
 /// reports include (the certification data every quote from one key carries, an SNP certificate
 /// table) is stored once however many reports are cached.
 public struct Blob: Sendable, Equatable {
-    public private(set) var segments: [[UInt8]]
+    /// The first segment, held directly: most blobs are one segment, and then a blob is that
+    /// array alone, with no array of arrays to allocate and free per report.
+    @usableFromInline let head: [UInt8]
+    /// The segments after the first. Empty when `head` is.
+    @usableFromInline let tail: [[UInt8]]
     public let count: Int
 
     public init(_ bytes: [UInt8]) {
-        self.init(segments: [bytes])
+        head = bytes
+        tail = []
+        count = bytes.count
     }
 
     public init(segments: [[UInt8]]) {
-        self.segments = segments.filter { !$0.isEmpty }
-        self.count = segments.reduce(0) { $0 + $1.count }
+        var nonEmpty = segments.lazy.filter { !$0.isEmpty }.makeIterator()
+        head = nonEmpty.next() ?? []
+        tail = Array(IteratorSequence(nonEmpty))
+        count = segments.reduce(0) { $0 + $1.count }
     }
 
-    public static let empty = Blob(segments: [])
+    public static let empty = Blob([])
+
+    /// The segments that hold bytes, in order; none of them is empty.
+    public var segments: [[UInt8]] { head.isEmpty ? [] : [head] + tail }
 
     public var isEmpty: Bool { count == 0 }
 
     /// The bytes, contiguous (a copy when there is more than one segment).
-    public var bytes: [UInt8] { segments.count == 1 ? segments[0] : Array(segments.joined()) }
+    public var bytes: [UInt8] { tail.isEmpty ? head : Array(segments.joined()) }
 
     /// Calls `body` with the pieces of segments that hold bytes `offset ..< offset + length`.
-    public func withRange<R>(at offset: Int, length: Int, _ body: ([UnsafeRawBufferPointer]) -> R) -> R {
-        var pieces: [(segment: Int, range: Range<Int>)] = []
-        var start = max(0, offset)
+    /// Inlinable, so that each read of a blob specialises it rather than going through generic code.
+    @inlinable
+    public func withRange<R>(
+        at offset: Int, length: Int, _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> R
+    ) -> R {
+        let start = max(0, offset)
         let end = min(count, offset + max(0, length))
-        var base = 0
-        for (index, segment) in segments.enumerated() where start < end {
-            let segmentEnd = base + segment.count
-            if start < segmentEnd {
-                let upper = min(end, segmentEnd)
-                pieces.append((index, (start - base)..<(upper - base)))
-                start = upper
+        guard start < end else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        // One segment, as most reports have: one piece, nothing to collect.
+        if tail.isEmpty {
+            return head.withUnsafeBytes { bytes in
+                withUnsafePointer(to: UnsafeRawBufferPointer(rebasing: bytes[start..<end])) {
+                    body(UnsafeBufferPointer(start: $0, count: 1))
+                }
             }
-            base = segmentEnd
         }
-        // Every piece's pointer must stay valid until `body` returns: each level of the recursion
-        // holds one segment's bytes open and appends to the same array, built once.
-        var pointers: [UnsafeRawBufferPointer] = []
-        pointers.reserveCapacity(pieces.count)
-        return withPointers(pieces[...], &pointers, body)
+        return withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: 1 + tail.count) { collected in
+            withPieces(segment: 0, skipping: start, remaining: end - start, collected, filled: 0, body)
+        }
     }
 
-    private func withPointers<R>(
-        _ pieces: ArraySlice<(segment: Int, range: Range<Int>)>, _ collected: inout [UnsafeRawBufferPointer],
-        _ body: ([UnsafeRawBufferPointer]) -> R
+    /// Collects the pieces from segment `index` on (0 is `head`) into `collected`, then calls
+    /// `body`. Each level holds one segment's bytes open, so every piece stays valid until `body`
+    /// returns.
+    @inlinable
+    func withPieces<R>(
+        segment index: Int, skipping skip: Int, remaining: Int,
+        _ collected: UnsafeMutableBufferPointer<UnsafeRawBufferPointer>, filled: Int,
+        _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> R
     ) -> R {
-        guard let first = pieces.first else { return body(collected) }
-        return segments[first.segment].withUnsafeBytes { buffer in
-            collected.append(UnsafeRawBufferPointer(rebasing: buffer[first.range]))
-            return withPointers(pieces.dropFirst(), &collected, body)
+        guard remaining > 0, index <= tail.count else {
+            return body(UnsafeBufferPointer(rebasing: collected[..<filled]))
+        }
+        let segment = index == 0 ? head : tail[index - 1]
+        guard skip < segment.count else {
+            return withPieces(
+                segment: index + 1, skipping: skip - segment.count, remaining: remaining, collected, filled: filled, body)
+        }
+        return segment.withUnsafeBytes { bytes in
+            let taken = min(remaining, bytes.count - skip)
+            collected.initializeElement(at: filled, to: UnsafeRawBufferPointer(rebasing: bytes[skip..<skip + taken]))
+            return withPieces(
+                segment: index + 1, skipping: 0, remaining: remaining - taken, collected, filled: filled + 1, body)
         }
     }
 

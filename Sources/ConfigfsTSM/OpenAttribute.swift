@@ -44,7 +44,7 @@ public final class OpenAttribute: Sendable {
     /// Reads up to `count` bytes at `offset`, passing them to `body` as the pieces of the
     /// blob's segments, without copying. Errors of the first read (no inblob, provider failure,
     /// removed entry) surface here.
-    public func read<R>(at offset: Int, count: Int, _ body: ([UnsafeRawBufferPointer]) -> R) throws(Errno) -> R {
+    public func read(at offset: Int, count: Int, _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> Void) throws(Errno) {
         // The segments are copy-on-write: taking them under the lock is a retain, not a copy.
         try readBuffer().withRange(at: offset, length: count, body)
     }

@@ -13,7 +13,7 @@ protocol FUSEReply {
     func attr(_ attributes: inout stat, timeout: Double)
     func open(_ file: UnsafeMutablePointer<fuse_file_info>)
     /// Read data as the pieces of a blob's segments, sent without copying.
-    func iov(_ pieces: [UnsafeRawBufferPointer])
+    func iov(_ pieces: UnsafeBufferPointer<UnsafeRawBufferPointer>)
     func write(_ count: Int)
     func buffer(_ bytes: UnsafeRawBufferPointer)
     func statfs(_ info: inout statvfs)
@@ -35,9 +35,17 @@ struct LibfuseReply: FUSEReply {
     func entry(_ entry: inout fuse_entry_param) { fuse_reply_entry(request, &entry) }
     func attr(_ attributes: inout stat, timeout: Double) { fuse_reply_attr(request, &attributes, timeout) }
     func open(_ file: UnsafeMutablePointer<fuse_file_info>) { fuse_reply_open(request, file) }
-    func iov(_ pieces: [UnsafeRawBufferPointer]) {
-        var vectors = pieces.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
-        fuse_reply_iov(request, &vectors, Int32(vectors.count))
+    func iov(_ pieces: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
+        // fuse_reply_buf sends one piece without the copy of the vector fuse_reply_iov allocates.
+        guard pieces.count > 1 else { return buffer(pieces.first ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
+        // On the stack: the vector is needed only for this call.
+        withUnsafeTemporaryAllocation(of: iovec.self, capacity: pieces.count) { vectors in
+            for (index, piece) in pieces.enumerated() {
+                vectors.initializeElement(
+                    at: index, to: iovec(iov_base: UnsafeMutableRawPointer(mutating: piece.baseAddress), iov_len: piece.count))
+            }
+            fuse_reply_iov(request, vectors.baseAddress, Int32(pieces.count))
+        }
     }
     func write(_ count: Int) { fuse_reply_write(request, count) }
     func buffer(_ bytes: UnsafeRawBufferPointer) {

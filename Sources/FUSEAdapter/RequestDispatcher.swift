@@ -176,9 +176,10 @@ final class RequestDispatcher: Sendable {
     ) {
         guard let file = openFile(fi) else { return log.fail(reply, "READ \(ino)", .badFileDescriptor) }
         do {
-            let count = try file.read(at: Int(offset), count: size) { pieces in
+            var count = 0
+            try file.read(at: Int(offset), count: size) { pieces in
                 reply.iov(pieces)
-                return pieces.reduce(0) { $0 + $1.count }
+                count = pieces.reduce(0) { $0 + $1.count }
             }
             log.trace("READ \(ino) \(file.name) off=\(offset) size=\(size)", "\(count) bytes")
         } catch {

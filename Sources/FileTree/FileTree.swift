@@ -43,8 +43,10 @@ public protocol OpenFile: AnyObject, Sendable {
     /// Whether lseek works. FUSE cannot fail lseek while allowing pread, so a file that refuses
     /// one refuses both.
     var isSeekable: Bool { get }
-    /// Reads up to `count` bytes at `offset`, handing them to `body` as pieces, without copying.
-    func read<R>(at offset: Int, count: Int, _ body: ([UnsafeRawBufferPointer]) -> R) throws(Errno) -> R
+    /// Reads up to `count` bytes at `offset`, handing them to `body` as pieces, without copying
+    /// (``UnsafeRawBufferPointer/pieces(_:_:)`` for one). Not generic: it is called through the
+    /// protocol on every read, where a generic method runs unspecialised.
+    func read(at offset: Int, count: Int, _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> Void) throws(Errno)
     /// Writes `bytes` at `offset` for the lock owner `owner` (one per file table).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int, owner: UInt64) throws(Errno) -> Int
     /// close(2) of one copy of the descriptor.
@@ -60,6 +62,14 @@ extension OpenFile {
     public func release() {}
     /// A file without an ioctl handler: the VFS answers ENOTTY.
     public func ioctl(_ request: IoctlRequest) -> IoctlReply { IoctlReply(result: -Errno.inappropriateIOCTLForDevice.rawValue) }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Calls `body` with `bytes` as the only piece of a read; none when `bytes` is empty.
+    public static func pieces(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> Void) {
+        guard !bytes.isEmpty else { return body(UnsafeBufferPointer<UnsafeRawBufferPointer>(start: nil, count: 0)) }
+        withUnsafePointer(to: bytes) { body(UnsafeBufferPointer<UnsafeRawBufferPointer>(start: $0, count: 1)) }
+    }
 }
 
 /// How open(2) asked for a file.

@@ -15,6 +15,27 @@ import Testing
         }
     }
 
+    /// A blob of one segment takes a path of its own; every shape must read the same bytes, and
+    /// no piece handed out is ever empty.
+    @Test(arguments: [[[UInt8]](), [[]], [[1]], [Array(1...9)], [[], Array(1...9), []], [[1, 2], [3]]])
+    func everyShapeReadsItsBytes(_ segments: [[UInt8]]) {
+        let blob = Blob(segments: segments)
+        let all = segments.flatMap { $0 }
+        #expect(blob.count == all.count && blob.bytes == all && blob.segments.allSatisfy { !$0.isEmpty })
+        #expect(Blob(all) == blob)
+        for offset in 0...all.count + 1 {
+            for length in -1...all.count + 1 {
+                var pieceCounts: [Int] = []
+                let read: [UInt8] = blob.withRange(at: offset, length: length) { pieces in
+                    pieceCounts = pieces.map(\.count)
+                    return pieces.flatMap { Array($0) }
+                }
+                #expect(read == Array(all.dropFirst(max(0, offset)).prefix(max(0, length))), "offset \(offset) length \(length)")
+                #expect(!pieceCounts.contains(0))
+            }
+        }
+    }
+
     @Test func sharedSegmentsAreStoredOnce() {
         let shared = [UInt8](repeating: 7, count: 4096)
         let first = Blob(segments: [[1], shared])

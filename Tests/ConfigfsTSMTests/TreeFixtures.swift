@@ -68,7 +68,9 @@ extension OpenAttribute {
     }
 
     func readBytes(at offset: Int, count: Int) throws(Errno) -> [UInt8] {
-        try read(at: offset, count: count) { pieces in pieces.flatMap { Array($0) } }
+        var bytes: [UInt8] = []
+        try read(at: offset, count: count) { pieces in bytes = pieces.flatMap { Array($0) } }
+        return bytes
     }
 
     func write(_ bytes: [UInt8], at offset: Int = 0, owner: UInt64 = 0) throws(Errno) -> Int {

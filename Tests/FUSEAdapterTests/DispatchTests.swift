@@ -39,7 +39,7 @@ final class RecordedReply: FUSEReply {
                 handle: file.pointee.fh != 0, directIO: file.pointee.direct_io != 0,
                 nonseekable: file.pointee.nonseekable != 0))
     }
-    func iov(_ pieces: [UnsafeRawBufferPointer]) { answers.append(.data(pieces.flatMap { Array($0) })) }
+    func iov(_ pieces: UnsafeBufferPointer<UnsafeRawBufferPointer>) { answers.append(.data(pieces.flatMap { Array($0) })) }
     func write(_ count: Int) { answers.append(.written(count)) }
     func buffer(_ bytes: UnsafeRawBufferPointer) { answers.append(.buffer(Array(bytes))) }
     func statfs(_ info: inout statvfs) { answers.append(.statfs(blockSize: info.f_bsize, nameMax: info.f_namemax)) }

@@ -149,9 +149,9 @@ private final class RegisterHandle: OpenFile {
         self.register = register
     }
 
-    func read<R>(at offset: Int, count: Int, _ body: ([UnsafeRawBufferPointer]) -> R) throws(Errno) -> R {
+    func read(at offset: Int, count: Int, _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> Void) throws(Errno) {
         let bytes = try SysfsBinaryAttribute.read(register, count: count, at: offset)
-        return bytes.withUnsafeBytes { body([$0]) }
+        bytes.withUnsafeBytes { UnsafeRawBufferPointer.pieces($0, body) }
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int, owner: UInt64) throws(Errno) -> Int {
@@ -170,10 +170,12 @@ private final class FirmwareTableHandle: OpenFile {
         self.bytes = bytes
     }
 
-    func read<R>(at offset: Int, count: Int, _ body: ([UnsafeRawBufferPointer]) -> R) throws(Errno) -> R {
-        guard offset < bytes.count, count > 0 else { return body([]) }
+    func read(at offset: Int, count: Int, _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> Void) throws(Errno) {
+        guard offset < bytes.count, count > 0 else {
+            return UnsafeRawBufferPointer.pieces(UnsafeRawBufferPointer(start: nil, count: 0), body)
+        }
         let end = offset + min(count, SysfsBinaryAttribute.pageSize, bytes.count - offset)
-        return bytes.withUnsafeBytes { body([UnsafeRawBufferPointer(rebasing: $0[offset..<end])]) }
+        bytes.withUnsafeBytes { UnsafeRawBufferPointer.pieces(UnsafeRawBufferPointer(rebasing: $0[offset..<end]), body) }
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int, owner: UInt64) throws(Errno) -> Int {
@@ -194,7 +196,7 @@ private final class DeviceHandle: OpenFile {
         self.files = files
     }
 
-    func read<R>(at offset: Int, count: Int, _ body: ([UnsafeRawBufferPointer]) -> R) throws(Errno) -> R {
+    func read(at offset: Int, count: Int, _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> Void) throws(Errno) {
         throw .invalidArgument
     }
 
