@@ -9,8 +9,8 @@ public struct ConfigfsFiles: FileTree {
 
     public init(_ tree: ReportTree) { self.tree = tree }
 
-    public func lookup(parent: UInt64, name: [UInt8]) throws(Errno) -> NodeAttributes {
-        NodeAttributes(try tree.lookup(parent: Inode(rawValue: parent), name: FileName(bytes: name)))
+    public func lookup(parent: UInt64, name: UnsafeRawBufferPointer) throws(Errno) -> NodeAttributes {
+        NodeAttributes(try tree.lookup(parent: Inode(rawValue: parent), name: FileName(name)))
     }
 
     public func attributes(of inode: UInt64, through file: (any OpenFile)?) throws(Errno) -> NodeAttributes {
@@ -35,12 +35,12 @@ public struct ConfigfsFiles: FileTree {
         return NodeAttributes(try tree.changeMetadata(of: Inode(rawValue: inode), metadata))
     }
 
-    public func makeDirectory(parent: UInt64, name: [UInt8]) throws(Errno) -> NodeAttributes {
-        NodeAttributes(try tree.makeDirectory(parent: Inode(rawValue: parent), name: FileName(bytes: name)))
+    public func makeDirectory(parent: UInt64, name: UnsafeRawBufferPointer) throws(Errno) -> NodeAttributes {
+        NodeAttributes(try tree.makeDirectory(parent: Inode(rawValue: parent), name: FileName(name)))
     }
 
-    public func removeDirectory(parent: UInt64, name: [UInt8]) throws(Errno) -> Bool {
-        try tree.removeDirectory(parent: Inode(rawValue: parent), name: FileName(bytes: name))
+    public func removeDirectory(parent: UInt64, name: UnsafeRawBufferPointer) throws(Errno) -> Bool {
+        try tree.removeDirectory(parent: Inode(rawValue: parent), name: FileName(name))
     }
 
     public func open(_ inode: UInt64, access: AccessMode) throws(Errno) -> any OpenFile {

@@ -1,36 +1,97 @@
 import ByteLayout
 import ProviderKit
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A directory entry name exactly as the kernel passed it: bytes, compared as bytes.
 ///
 /// configfs compares names with `strcmp`, so `é` as one code point and as `e` plus a combining
 /// accent are two entries, and a name that is not UTF-8 is neither repaired nor rejected.
 /// Swift's `String` would do both (canonical equivalence, replacement characters), which is
 /// why names never pass through it between FUSE and the tree.
+///
+/// Every lookup, mkdir and rmdir makes one, so names of up to ``inlineCapacity`` bytes (entry
+/// names clients choose, every attribute name) are held in the value itself rather than in an
+/// array allocated and freed per request.
 public struct FileName: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
-    /// The name's bytes: any byte but `/` and NUL, as the VFS hands them over.
-    public let bytes: [UInt8]
+    /// The longest name held without an allocation.
+    public static let inlineCapacity = 32
 
-    public init(bytes: some Sequence<UInt8>) { self.bytes = Array(bytes) }
+    /// Room for ``inlineCapacity`` bytes, compared a word at a time.
+    private struct Words: Equatable, Sendable {
+        var first: UInt64 = 0, second: UInt64 = 0, third: UInt64 = 0, fourth: UInt64 = 0
+    }
+
+    private enum Storage: Sendable {
+        /// `count` bytes at the start of `bytes`, the rest zero.
+        case inline(bytes: Words, count: UInt8)
+        /// Longer than ``inlineCapacity``: never used for a name that fits inline, so equal
+        /// names always have equal storage.
+        case array([UInt8])
+    }
+
+    private let storage: Storage
+
+    /// The name's bytes, copied out of the raw buffer: any byte but `/` and NUL, as the VFS
+    /// hands them over.
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.count <= Self.inlineCapacity {
+            var inline = Words()
+            withUnsafeMutableBytes(of: &inline) { $0.copyMemory(from: bytes) }
+            storage = .inline(bytes: inline, count: UInt8(bytes.count))
+        } else {
+            storage = .array(Array(bytes))
+        }
+    }
+
+    public init(bytes: some Sequence<UInt8>) {
+        let array = Array(bytes)
+        self = array.withUnsafeBytes { FileName($0) }
+    }
 
     /// The UTF-8 bytes of `text`.
-    public init(_ text: String) { self.bytes = Array(text.utf8) }
+    public init(_ text: String) { self.init(bytes: text.utf8) }
 
     public init(stringLiteral value: String) { self.init(value) }
 
     /// The bytes of a NUL-terminated C string.
     public init(cString: UnsafePointer<CChar>) {
-        var length = 0
-        while cString[length] != 0 { length += 1 }
-        self.bytes = UnsafeRawBufferPointer(start: cString, count: length).map { $0 }
+        self.init(UnsafeRawBufferPointer(start: cString, count: strlen(cString)))
     }
 
-    public var count: Int { bytes.count }
+    /// Calls `body` with the name's bytes.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch storage {
+        case .inline(let bytes, let count):
+            try withUnsafeBytes(of: bytes) { try body(UnsafeRawBufferPointer(start: $0.baseAddress, count: Int(count))) }
+        case .array(let bytes):
+            try bytes.withUnsafeBytes(body)
+        }
+    }
 
-    /// The bytes hashed in one call: the synthesised hash fed them to the hasher one at a time,
-    /// on every lookup of every request.
+    /// The name's bytes, as an array.
+    public var bytes: [UInt8] { withBytes { Array($0) } }
+
+    public var count: Int {
+        switch storage {
+        case .inline(_, let count): Int(count)
+        case .array(let bytes): bytes.count
+        }
+    }
+
+    public static func == (lhs: FileName, rhs: FileName) -> Bool {
+        switch (lhs.storage, rhs.storage) {
+        case (.inline(let left, let leftCount), .inline(let right, let rightCount)): leftCount == rightCount && left == right
+        case (.array(let left), .array(let right)): left == right
+        default: false
+        }
+    }
+
+    /// The bytes hashed in one call (a synthesised hash would feed them one at a time).
     public func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        withBytes { hasher.combine(bytes: $0) }
     }
 
     /// For logs and messages, escaped: any user who can create an entry chooses its name.

@@ -37,7 +37,7 @@ final class RequestDispatcher: Sendable {
     /// A request that names a child of `parent` and is answered with that child's entry.
     private func answerWithEntry(
         _ reply: some FUSEReply, _ operation: String, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?,
-        _ resolve: (UInt64, [UInt8]) throws(Errno) -> NodeAttributes
+        _ resolve: (UInt64, UnsafeRawBufferPointer) throws(Errno) -> NodeAttributes
     ) {
         let name = Self.bytes(name!)
         do throws(Errno) {
@@ -49,9 +49,10 @@ final class RequestDispatcher: Sendable {
         }
     }
 
-    /// A name exactly as the VFS passed it: bytes, never repaired through `String`.
-    private static func bytes(_ name: UnsafePointer<CChar>) -> [UInt8] {
-        Array(UnsafeRawBufferPointer(start: name, count: strlen(name)))
+    /// A name exactly as the VFS passed it: bytes, never repaired through `String`, and not
+    /// copied (libfuse's request buffer holds them until the reply).
+    private static func bytes(_ name: UnsafePointer<CChar>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: name, count: strlen(name))
     }
 
     func lookup(_ reply: some FUSEReply, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {

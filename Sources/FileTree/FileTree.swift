@@ -6,18 +6,22 @@ import SystemPackage
 /// Each surface (the configfs report tree, the guest devices and sysfs files) conforms through a
 /// thin adapter of its own module, so the dispatcher knows no surface and a new file surface is
 /// one more conforming tree. Inodes are the tree's own numbers; 1 is the root.
+///
+/// A `name` is the bytes the VFS passed, valid for the call only: a tree that keeps one copies it.
+/// (Every lookup, mkdir and rmdir names something; an array per request was an allocation per
+/// request.)
 public protocol FileTree: Sendable {
-    /// The child `name` (bytes as the VFS passed them) of directory `parent`.
-    func lookup(parent: UInt64, name: [UInt8]) throws(Errno) -> NodeAttributes
+    /// The child `name` of directory `parent`.
+    func lookup(parent: UInt64, name: UnsafeRawBufferPointer) throws(Errno) -> NodeAttributes
     /// A node's `stat`; `file` is the open description a FUSE `getattr` came through (fstat),
     /// which may outlive the node's name.
     func attributes(of inode: UInt64, through file: (any OpenFile)?) throws(Errno) -> NodeAttributes
     /// chmod, chown, utimes.
     func changeAttributes(of inode: UInt64, _ change: AttributeChange) throws(Errno) -> NodeAttributes
-    func makeDirectory(parent: UInt64, name: [UInt8]) throws(Errno) -> NodeAttributes
+    func makeDirectory(parent: UInt64, name: UnsafeRawBufferPointer) throws(Errno) -> NodeAttributes
     /// Returns whether the removal freed enough of what clients made (the tree is empty again after
     /// holding many entries) that the daemon should hand the memory back to the system now.
-    func removeDirectory(parent: UInt64, name: [UInt8]) throws(Errno) -> Bool
+    func removeDirectory(parent: UInt64, name: UnsafeRawBufferPointer) throws(Errno) -> Bool
     func readLink(_ inode: UInt64) throws(Errno) -> String
     func open(_ inode: UInt64, access: AccessMode) throws(Errno) -> any OpenFile
     /// A directory's listing, `.` and `..` first, in the order the kernel lists it.
@@ -30,10 +34,37 @@ public protocol FileTree: Sendable {
 
 extension FileTree {
     /// Fixed trees (sysfs, devtmpfs nodes) cannot grow: EPERM, as for mknod or unlink.
-    public func makeDirectory(parent: UInt64, name: [UInt8]) throws(Errno) -> NodeAttributes { throw .notPermitted }
-    public func removeDirectory(parent: UInt64, name: [UInt8]) throws(Errno) -> Bool { throw .notPermitted }
+    public func makeDirectory(parent: UInt64, name: UnsafeRawBufferPointer) throws(Errno) -> NodeAttributes {
+        throw .notPermitted
+    }
+    public func removeDirectory(parent: UInt64, name: UnsafeRawBufferPointer) throws(Errno) -> Bool { throw .notPermitted }
     /// readlink(2) of anything but a symlink.
     public func readLink(_ inode: UInt64) throws(Errno) -> String { throw .invalidArgument }
+}
+
+extension FileTree {
+    /// ``lookup(parent:name:)`` for a name held as an array (tests, tools).
+    public func lookup(parent: UInt64, name: [UInt8]) throws(Errno) -> NodeAttributes {
+        try Self.withBytes(name) { (bytes) throws(Errno) in try lookup(parent: parent, name: bytes) }
+    }
+
+    /// ``makeDirectory(parent:name:)`` for a name held as an array.
+    public func makeDirectory(parent: UInt64, name: [UInt8]) throws(Errno) -> NodeAttributes {
+        try Self.withBytes(name) { (bytes) throws(Errno) in try makeDirectory(parent: parent, name: bytes) }
+    }
+
+    /// ``removeDirectory(parent:name:)`` for a name held as an array.
+    public func removeDirectory(parent: UInt64, name: [UInt8]) throws(Errno) -> Bool {
+        try Self.withBytes(name) { (bytes) throws(Errno) in try removeDirectory(parent: parent, name: bytes) }
+    }
+
+    /// `withUnsafeBytes`, keeping the error type.
+    private static func withBytes<R>(
+        _ name: [UInt8], _ body: (UnsafeRawBufferPointer) throws(Errno) -> R
+    ) throws(Errno) -> R {
+        let result = name.withUnsafeBytes { bytes in Result { () throws(Errno) -> R in try body(bytes) } }
+        return try result.get()
+    }
 }
 
 /// One open file description: what read, write, ioctl, flush and close reach.

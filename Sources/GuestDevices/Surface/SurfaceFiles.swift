@@ -29,9 +29,9 @@ public final class SurfaceFiles: FileTree {
         return node
     }
 
-    public func lookup(parent: UInt64, name: [UInt8]) throws(Errno) -> NodeAttributes {
+    public func lookup(parent: UInt64, name: UnsafeRawBufferPointer) throws(Errno) -> NodeAttributes {
         _ = try existing(parent)
-        guard let node = tree.lookup(parent: parent, name: name) else { throw .noSuchFileOrDirectory }
+        guard let node = tree.lookup(parent: parent, name: Array(name)) else { throw .noSuchFileOrDirectory }
         return attributes(of: node)
     }
 
