@@ -29,8 +29,8 @@ public final class OpenAttribute: Sendable {
         /// Writes made and not yet committed.
         var uncommitted = false
         /// The FUSE lock owners (one per file table: a process and its threads) that wrote; nearly
-        /// always one, so a list rather than a hashed set.
-        var writers: [UInt64] = []
+        /// always one.
+        var writers = MostlyOneList<UInt64>()
         /// A writer closed its copy since the last write, so any close now may be the last.
         var writerClosed = false
     }
@@ -85,7 +85,7 @@ public final class OpenAttribute: Sendable {
             if attribute.isBinary {
                 // Written again: an earlier close of a copy of this descriptor was not its last.
                 entry.pendingCloses.settled(ObjectIdentifier(self))
-                if !state.writers.contains(owner) { state.writers.append(owner) }
+                state.writers.insert(owner)
                 state.writerClosed = false
                 return try Self.bufferBinaryWrite(&state, bytes, at: offset)
             }

@@ -18,8 +18,8 @@ final class PendingCloses: @unchecked Sendable {
     // @unchecked: every field is guarded by `mutex`.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    /// The descriptors closed with uncommitted writes: rarely more than one, so a list.
-    private var pending: [ObjectIdentifier] = []
+    /// The descriptors closed with uncommitted writes: rarely more than one.
+    private var pending = MostlyOneList<ObjectIdentifier>()
     /// `pending.count`, readable without the mutex: nearly every observation finds nothing
     /// pending and must not pay for a lock.
     private let pendingCount = Atomic<Int>(0)
@@ -54,7 +54,7 @@ final class PendingCloses: @unchecked Sendable {
     func closed(_ descriptor: ObjectIdentifier) {
         locked {
             guard !pending.contains(descriptor) else { return }
-            pending.append(descriptor)
+            pending.insert(descriptor)
             pendingCount.add(1, ordering: .releasing)
         }
     }
@@ -66,8 +66,7 @@ final class PendingCloses: @unchecked Sendable {
         // after this call, as if it had come a moment later.
         guard pendingCount.load(ordering: .acquiring) > 0 else { return }
         locked {
-            guard let index = pending.firstIndex(of: descriptor) else { return }
-            pending.remove(at: index)
+            guard pending.remove(descriptor) else { return }
             pendingCount.subtract(1, ordering: .releasing)
             pthread_cond_broadcast(condition)
         }
