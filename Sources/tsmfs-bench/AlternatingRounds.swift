@@ -14,6 +14,9 @@ struct RoundFigures {
     var cycleMicroseconds: [Double] = []
     /// The daemon's CPU time per cycle, µs: what noise from other work does not move.
     var cpuMicroseconds: [Double] = []
+    /// The daemon's context switches per cycle, voluntary and not: every request wakes a worker,
+    /// and a worker preempted by the client it has just answered switches twice more.
+    var switchesPerCycle: [Double] = []
 }
 
 extension Bench {
@@ -25,6 +28,21 @@ extension Bench {
         var now = timespec()
         guard clock_getcpuclockid(pid, &clock) == 0, clock_gettime(clock, &now) == 0 else { return .nan }
         return Double(now.tv_sec) * 1e9 + Double(now.tv_nsec)
+    }
+
+    /// The context switches of a process's live threads so far (voluntary and involuntary, from
+    /// /proc/PID/task/*/status). A daemon's FUSE workers and its refill thread stay, so the count
+    /// over a round is its own.
+    static func contextSwitches(_ pid: pid_t) -> Double {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        var total = 0.0
+        for task in tasks {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+            for line in status.split(separator: "\n") where line.contains("ctxt_switches:") {
+                total += Double(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) ?? 0
+            }
+        }
+        return total
     }
 
     /// Short rounds that alternate between the targets, their order rotating every round, so that
@@ -41,6 +59,7 @@ extension Bench {
             for offset in 0..<targets.count {
                 let target = targets[(round + offset) % targets.count]
                 let cpuBefore = Self.cpuNanoseconds(target.daemon)
+                let switchesBefore = Self.contextSwitches(target.daemon)
                 let result = measure(threads: threads, seconds: seconds) { thread, iteration in
                     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
                     defer { buffer.deallocate() }
@@ -52,6 +71,8 @@ extension Bench {
                     Double(threads) * result.elapsed * 1e6 / cycles)
                 figures[target.name, default: RoundFigures()].cpuMicroseconds.append(
                     (Self.cpuNanoseconds(target.daemon) - cpuBefore) / 1e3 / cycles)
+                figures[target.name, default: RoundFigures()].switchesPerCycle.append(
+                    (Self.contextSwitches(target.daemon) - switchesBefore) / cycles)
             }
         }
         return (figures, yardsticks)

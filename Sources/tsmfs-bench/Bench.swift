@@ -410,18 +410,24 @@ struct Bench {
             let (figures, signatures) = alternatingRounds(
                 targets, threads: threads, rounds: options.rounds, seconds: options.roundSeconds,
                 yardstick: { Self.p256SignatureMicroseconds() })
-            print("  \(threads) client\(threads == 1 ? "" : "s")    cycle µs                 daemon CPU µs per cycle")
+            print(
+                "  \(threads) client\(threads == 1 ? "" : "s")    cycle µs                 daemon CPU µs per cycle     context switches per cycle"
+            )
             var row: [String: Any] = [:]
             for target in targets {
                 let cycle = medianAndSpread(figures[target.name]?.cycleMicroseconds ?? [])
                 let cpu = medianAndSpread(figures[target.name]?.cpuMicroseconds ?? [])
+                let switches = medianAndSpread(figures[target.name]?.switchesPerCycle ?? [])
                 print(
                     String(
-                        format: "  %@ %7.0f [%.0f–%.0f]      %7.1f [%.1f–%.1f]",
+                        format: "  %@ %7.0f [%.0f–%.0f]      %7.1f [%.1f–%.1f]      %6.1f [%.1f–%.1f]",
                         target.name + String(repeating: " ", count: max(1, 12 - target.name.count)), cycle.median, cycle.min,
                         cycle.max,
-                        cpu.median, cpu.min, cpu.max))
-                row[target.name] = ["cycle_us_median": cycle.median, "cpu_us_per_cycle_median": cpu.median]
+                        cpu.median, cpu.min, cpu.max, switches.median, switches.min, switches.max))
+                row[target.name] = [
+                    "cycle_us_median": cycle.median, "cpu_us_per_cycle_median": cpu.median,
+                    "context_switches_per_cycle_median": switches.median,
+                ]
             }
             let ratio = { (a: String, b: String) -> Double in
                 let pairs = zip(figures[a]?.cycleMicroseconds ?? [], figures[b]?.cycleMicroseconds ?? [])

@@ -31,6 +31,9 @@ import Testing
         #expect((report?["service_requests_per_s"] as? [String: Double])?["8"] != nil)
         let rounds = report?["alternating_rounds"] as? [String: [String: Any]]
         #expect(rounds?["1"]?["ratio_tdx_echo_median"] != nil && rounds?["8"]?["echo"] != nil, "\(String(describing: rounds))")
+        // Every request wakes a worker: a round without context switches counted nothing.
+        let echoRow = rounds?["1"]?["echo"] as? [String: Double]
+        #expect((echoRow?["context_switches_per_cycle_median"] ?? 0) > 1, "\(String(describing: echoRow))")
         #expect(!MountTableSnapshot.tsmfsMounts().contains { $0.contains("tsmfs-bench") })
     }
 }
