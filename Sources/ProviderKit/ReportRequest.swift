@@ -90,9 +90,6 @@ public struct GeneratedReport: Sendable, Equatable {
     /// reproduce. The filesystem keeps them with the request (tens of bytes instead of the report).
     public var rebuildMaterial: [UInt8] = []
 
-    /// A `service_guid` never written: one shared array, since every entry starts with it.
-    public static let zeroGUID = [UInt8](repeating: 0, count: 16)
-
     public init(outblob: Blob, auxblob: Blob = .empty, manifestblob: Blob = .empty) {
         self.outblobSegments = outblob
         self.auxblobSegments = auxblob
