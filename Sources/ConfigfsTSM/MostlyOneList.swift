@@ -13,10 +13,12 @@ struct MostlyOneList<Element: Equatable> {
         first == element || others.contains(element)
     }
 
-    /// Adds `element` unless it is already there.
-    mutating func insert(_ element: Element) {
-        guard !contains(element) else { return }
+    /// Adds `element` unless it is already there; returns whether it was added.
+    @discardableResult
+    mutating func insert(_ element: Element) -> Bool {
+        guard !contains(element) else { return false }
         if first == nil { first = element } else { others.append(element) }
+        return true
     }
 
     /// Removes `element`; returns whether it was there.

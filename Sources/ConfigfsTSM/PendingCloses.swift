@@ -53,8 +53,7 @@ final class PendingCloses: @unchecked Sendable {
     /// A close with uncommitted writes: its RELEASE may follow.
     func closed(_ descriptor: ObjectIdentifier) {
         locked {
-            guard !pending.contains(descriptor) else { return }
-            pending.insert(descriptor)
+            guard pending.insert(descriptor) else { return }
             pendingCount.add(1, ordering: .releasing)
         }
     }

@@ -14,7 +14,8 @@ import Testing
                 let element = UInt8.random(in: 0..<5, using: &generator)
                 switch Int.random(in: 0..<10, using: &generator) {
                 case 0..<5:
-                    list.insert(element)
+                    let inserted = list.insert(element)
+                    #expect(inserted == !model.contains(element))
                     if !model.contains(element) { model.append(element) }
                 case 5..<9:
                     let removed = list.remove(element)
