@@ -305,6 +305,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TSMConfigTests", dependencies: ["CBORFuzz", "TSMConfig"]),
+        .testTarget(name: "BenchTests", dependencies: ["tsmfs-bench"]),
         .testTarget(
             name: "AssemblyTests",
             dependencies: ["Assembly", "ConfigfsTSM", "ProviderKit", "TDXProvider", "TSMConfig", "TestDirectories"]

@@ -429,31 +429,46 @@ struct Bench {
                     "context_switches_per_cycle_median": switches.median,
                 ]
             }
-            let ratio = { (a: String, b: String) -> Double in
-                let pairs = zip(figures[a]?.cycleMicroseconds ?? [], figures[b]?.cycleMicroseconds ?? [])
-                return medianAndSpread(pairs.map { $0 / $1 }).median
+            // Per-round figures: a ratio of two targets' cycles, and tdx's CPU beyond echo's in
+            // P-256 signatures timed in this process during the same round.
+            let ratios = { (a: String, b: String) -> [Double] in
+                zip(figures[a]?.cycleMicroseconds ?? [], figures[b]?.cycleMicroseconds ?? []).map { $0 / $1 }
             }
-            let tdxOverEcho = ratio("tdx", "echo")
-            let echoOverFloor = ratio("echo", "fuse-floor")
-            row["ratio_tdx_echo_median"] = tdxOverEcho
-            row["ratio_echo_fuse_floor_median"] = echoOverFloor
-            func line(_ ok: Bool, _ text: String) { print("  [\(ok ? "met" : "MISSED")] \(text)") }
-            line(tdxOverEcho <= 1.25, String(format: "tdx cycle ≤ 1.25 × echo cycle (median of rounds): %.2f×", tdxOverEcho))
-            line(
-                1 / echoOverFloor >= 0.9,
-                String(format: "echo throughput ≥ 0.9 × fuse-floor's (median of rounds): %.2f×", 1 / echoOverFloor))
-            // The CPU target, judged round by round: what a tdx cycle costs the daemon beyond an echo
-            // cycle, in P-256 signatures timed in this process during the same round.
+            let tdxOverEcho = ratios("tdx", "echo")
+            let echoThroughputOverFloor = ratios("fuse-floor", "echo")
             let extraCPU = zip(figures["tdx"]?.cpuMicroseconds ?? [], figures["echo"]?.cpuMicroseconds ?? []).map { $0 - $1 }
-            let inSignatures = medianAndSpread(zip(extraCPU, signatures).map { $0 / $1 })
-            line(
-                inSignatures.median <= 1.5,
+            let extraSignatures = zip(extraCPU, signatures).map { $0 / $1 }
+            // Each target is judged on the median of its rounds; the interval says whether this
+            // run's rounds were steady enough for that median to settle it.
+            func judge(
+                _ key: String, _ values: [Double], format: String, meets: (Double) -> Bool, _ description: String
+            ) {
+                let median = medianAndSpread(values).median
+                row[key] = median
+                var text = description + String(format: format, median)
+                if let interval = MedianInterval(values) {
+                    row[key + "_interval"] = [interval.lower, interval.upper]
+                    text +=
+                        String(format: "; %.0f %% interval ", 100 * interval.coverage)
+                        + String(format: format, interval.lower) + " – " + String(format: format, interval.upper)
+                        + ": " + interval.verdict(meets).rawValue
+                } else {
+                    text += "; too few rounds for an interval"
+                }
+                print("  [\(meets(median) ? "met" : "MISSED")] \(text)")
+            }
+            judge(
+                "ratio_tdx_echo_median", tdxOverEcho, format: "%.2f×", meets: { $0 <= 1.25 },
+                "tdx cycle ≤ 1.25 × echo cycle (median of rounds): ")
+            judge(
+                "ratio_echo_throughput_fuse_floor_median", echoThroughputOverFloor, format: "%.2f×", meets: { $0 >= 0.9 },
+                "echo throughput ≥ 0.9 × fuse-floor's (median of rounds): ")
+            judge(
+                "cpu_tdx_minus_echo_over_p256_signature", extraSignatures, format: "%+.2f", meets: { $0 <= 1.5 },
                 String(
                     format:
-                        "daemon CPU per tdx cycle ≤ echo's + 1.5 × one P-256 signature (median of rounds): %+.2f [%+.2f – %+.2f] signatures (%.1f µs, one signature %.1f µs)",
-                    inSignatures.median, inSignatures.min, inSignatures.max, medianAndSpread(extraCPU).median,
-                    medianAndSpread(signatures).median))
-            row["cpu_tdx_minus_echo_over_p256_signature"] = inSignatures.median
+                        "daemon CPU per tdx cycle ≤ echo's + 1.5 × one P-256 signature (median of rounds; %.1f µs over echo's, one signature %.1f µs): ",
+                    medianAndSpread(extraCPU).median, medianAndSpread(signatures).median))
             rounds["\(threads)"] = row
         }
         var requests: [String: Double] = [:]
