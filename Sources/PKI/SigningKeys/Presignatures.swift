@@ -40,7 +40,10 @@ final class Presignatures: Sendable {
     }
 
     private let privateKey: P256Scalar
-    /// The largest batch.
+    /// The largest batch. Each batch pays a fixed price (waking the refill thread, reading the
+    /// kernel's random source, one modular inversion, BoringSSL's table back into the caches),
+    /// about 90 µs on the machines CI uses: 256 nonces share it where 64 left 3 µs of it on every
+    /// quote. A full stock is 24 KB.
     let batchSize: Int
     private let stock = Mutex(Stock())
     private let refillsInBackground: Bool
@@ -50,7 +53,7 @@ final class Presignatures: Sendable {
     /// - Parameter refillsInBackground: whether running low starts a refill; without, only
     ///   `refill()` adds presignatures.
     init(
-        key: P256.Signing.PrivateKey, batchSize: Int = 64, refillsInBackground: Bool = true,
+        key: P256.Signing.PrivateKey, batchSize: Int = 256, refillsInBackground: Bool = true,
         currentProcess: @escaping @Sendable () -> pid_t = { getpid() }
     ) {
         precondition(batchSize > 1, "a batch shares one inversion among at least two nonces")
