@@ -35,15 +35,17 @@ public enum LayoutError: Error, Equatable, Sendable, CustomStringConvertible {
 extension Array where Element == UInt8 {
     /// Writes `value` into `field`, which must already lie inside the array. A value of any other
     /// width is refused rather than spilling into the next field or changing the layout's length.
-    public mutating func write(_ value: [UInt8], to field: Field) throws(LayoutError) {
+    /// `base` is where the layout starts in the array, for a layout embedded in a larger one.
+    public mutating func write(_ value: [UInt8], to field: Field, base: Int = 0) throws(LayoutError) {
         guard value.count == field.width else {
             throw .wrongWidth(field: field.name, expected: field.width, actual: value.count)
         }
-        precondition(field.range.upperBound <= count, "\(field) lies outside a \(count)-byte layout")
+        let range = base + field.offset..<base + field.offset + field.width
+        precondition(base >= 0 && range.upperBound <= count, "\(field) lies outside a \(count)-byte layout")
         // A copy of the value's bytes in place: replaceSubrange's generic path costs more than
         // the copy for every field of every report.
         withUnsafeMutableBytes { layout in
-            value.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: layout[field.range]).copyMemory(from: $0) }
+            value.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: layout[range]).copyMemory(from: $0) }
         }
     }
 

@@ -89,6 +89,16 @@ import Testing
         #expect("\(Self.field)" == "nonce (4 bytes at 0x2)")
     }
 
+    /// A layout embedded in a larger one: the field lands at its offset from the layout's base.
+    @Test func writesRelativeToABase() throws {
+        var buffer = [UInt8](repeating: 0xEE, count: 10)
+        try buffer.write([1, 2, 3, 4], to: Self.field, base: 3)
+        #expect(buffer == [0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 1, 2, 3, 4, 0xEE])
+        #expect(throws: LayoutError.wrongWidth(field: "nonce", expected: 4, actual: 2)) {
+            try buffer.write([1, 2], to: Self.field, base: 3)
+        }
+    }
+
     @Test func littleEndianFieldsRoundTrip() {
         var bytes = [UInt8](repeating: 0, count: 16)
         bytes.storeLittleEndian(UInt32(0x0102_0304), at: 3)

@@ -152,6 +152,24 @@ import Testing
         #expect(Array(bytes[0x390..<0x3C0]) == report.body.mrServiceTD)
     }
 
+    /// A body written into a larger layout (a quote writes it after its header) is the same bytes
+    /// as the body alone, in place, and leaves the rest of the layout as it was.
+    @Test(arguments: TDReportBody.Kind.allCases)
+    func aBodyWrittenInPlaceEqualsTheBodyAlone(kind: TDReportBody.Kind) throws {
+        let body = Self.patternedBody()
+        var layout = [UInt8](repeating: 0xA5, count: 7 + kind.size + 5)
+        try body.write(kind, into: &layout, at: 7)
+        #expect(Array(layout[7..<7 + kind.size]) == (try body.bytes(kind)))
+        #expect(layout[..<7].allSatisfy { $0 == 0xA5 } && layout[(7 + kind.size)...].allSatisfy { $0 == 0xA5 })
+        // A TDX 1.0 body has no TEE_TCB_SVN2 or MRSERVICETD: they read back as zeros.
+        var expected = body
+        if kind == .tdx10 {
+            expected.teeTCBSVN2 = [UInt8](repeating: 0, count: 16)
+            expected.mrServiceTD = [UInt8](repeating: 0, count: 48)
+        }
+        #expect(try TDReportBody(parsing: layout[7..<7 + kind.size], kind: kind) == expected)
+    }
+
     @Test func aFieldOfTheWrongWidthIsRefusedByName() {
         var body = Self.patternedBody()
         body.mrTD = [1, 2, 3]

@@ -52,13 +52,24 @@ public struct TDQuote: Equatable, Sendable {
     /// Header ‖ [v5: body type ‖ body size] ‖ body: the part every quote format built on DCAP's
     /// header signs (the QE-based quote here, the DICE quote in TDXDICEQuote).
     public static func signedBytes(header: QuoteHeader, format: Format, body: TDReportBody) throws(LayoutError) -> [UInt8] {
-        var out = try header.bytes
-        out.reserveCapacity(QuoteHeader.size + 6 + format.bodyKind.size)
-        if case .v5(let kind) = format {
-            out.appendLittleEndian(kind.rawValue)
-            out.appendLittleEndian(UInt32(kind.size))
+        // One buffer, the body written into its place: no array per part.
+        var bodyStart = QuoteHeader.size
+        if case .v5 = format { bodyStart += 6 }
+        // Zeros, with room for what ``assemble`` appends.
+        let size = bodyStart + format.bodyKind.size
+        var out = [UInt8](unsafeUninitializedCapacity: size + signatureDataHeadSize) { buffer, count in
+            buffer.baseAddress!.initialize(repeating: 0, count: size)
+            count = size
         }
-        out += try body.bytes(format.bodyKind)
+        let headerBytes = try header.bytes
+        out.withUnsafeMutableBytes { buffer in
+            headerBytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        }
+        if case .v5(let kind) = format {
+            out.storeLittleEndian(kind.rawValue, at: QuoteHeader.size)
+            out.storeLittleEndian(UInt32(kind.size), at: QuoteHeader.size + 2)
+        }
+        try body.write(format.bodyKind, into: &out, at: bodyStart)
         return out
     }
 
@@ -122,16 +133,22 @@ public struct TDQuote: Equatable, Sendable {
 
     /// The quote in two segments: everything up to the QE certification data, then that data
     /// (the part every quote from one attestation key shares).
+    /// What follows the signed bytes before the shared certification data: the signature data
+    /// length, the signature, the attestation key, the certification data type and its length.
+    static var signatureDataHeadSize: Int { 4 + 64 + 64 + 2 + 4 }
+
     public static func assemble(
-        signedBytes: [UInt8], signature: [UInt8], attestationKey: [UInt8],
+        signedBytes: consuming [UInt8], signature: [UInt8], attestationKey: [UInt8],
         qeCertificationData: [UInt8]
     ) throws(LayoutError) -> [[UInt8]] {
         try checkWidth(signature, of: Fields.signature)
         try checkWidth(attestationKey, of: Fields.attestationKey)
+        // The signed bytes grow in place: ``signedBytes(header:format:body:)`` leaves room for this.
         var head = signedBytes
-        head.reserveCapacity(head.count + 4 + 128 + 6)
+        head.reserveCapacity(head.count + signatureDataHeadSize)
         head.appendLittleEndian(UInt32(128 + 6 + qeCertificationData.count))  // signature data length
-        head += signature + attestationKey
+        head += signature
+        head += attestationKey
         head.appendLittleEndian(certificationDataQEReport)
         head.appendLittleEndian(UInt32(qeCertificationData.count))
         return [head, qeCertificationData]

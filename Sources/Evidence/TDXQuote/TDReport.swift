@@ -90,7 +90,8 @@ public struct TDReport: Equatable, Sendable {
             try out.write(teeInfoHash, to: Fields.teeInfoHash)
             try out.write(mac, to: Fields.mac)
             out.storeLittleEndian(validFields, at: Fields.valid.offset)
-            for (field, value) in zip(Self.bodyFields, body.fieldValues) { try out.write(value, to: field) }
+            let bodyFields = Self.bodyFields
+            try body.forEachFieldValue { (index, value) throws(LayoutError) in try out.write(value, to: bodyFields[index]) }
             return out
         }
     }

@@ -89,11 +89,33 @@ public struct TDReportBody: Equatable, Sendable {
             Fields.mrTD, Fields.mrConfigID, Fields.mrOwner, Fields.mrOwnerConfig,
         ] + Fields.rtmrs + [Fields.reportData, Fields.teeTCBSVN2, Fields.mrServiceTD]
 
-    /// Every field's value, in the order of ``fields`` (the TDX 1.5 fields last). Plain property
-    /// reads: a table of key paths cost more than the signature's hashing on every quote.
+    /// Every field's value, in the order of ``fields`` (the TDX 1.5 fields last).
     var fieldValues: [[UInt8]] {
-        [teeTCBSVN, mrSeam, mrSignerSeam, seamAttributes, tdAttributes, xfam, mrTD, mrConfigID, mrOwner, mrOwnerConfig]
-            + rtmrs + [reportData, teeTCBSVN2, mrServiceTD]
+        var values: [[UInt8]] = []
+        values.reserveCapacity(Self.fields.count)
+        forEachFieldValue { _, value in values.append(value) }
+        return values
+    }
+
+    /// Calls `body` with each field's index in ``fields`` and its value, in that order: the one
+    /// list of the body's values. Plain property reads, and no array of them: a quote serialises
+    /// its body on every request, and building that array cost more than the writes.
+    @inline(__always)
+    func forEachFieldValue<Failure: Error>(_ body: (Int, [UInt8]) throws(Failure) -> Void) throws(Failure) {
+        try body(0, teeTCBSVN)
+        try body(1, mrSeam)
+        try body(2, mrSignerSeam)
+        try body(3, seamAttributes)
+        try body(4, tdAttributes)
+        try body(5, xfam)
+        try body(6, mrTD)
+        try body(7, mrConfigID)
+        try body(8, mrOwner)
+        try body(9, mrOwnerConfig)
+        for (index, register) in rtmrs.prefix(4).enumerated() { try body(10 + index, register) }
+        try body(14, reportData)
+        try body(15, teeTCBSVN2)
+        try body(16, mrServiceTD)
     }
 
     /// A body from values in the order of ``fields``.
@@ -106,12 +128,20 @@ public struct TDReportBody: Equatable, Sendable {
 
     /// Serialises the body of the given kind; a field of the wrong width is an error naming it.
     public func bytes(_ kind: Kind) throws(LayoutError) -> [UInt8] {
-        guard rtmrs.count == 4 else { throw .wrongWidth(field: "rtmrs (registers)", expected: 4, actual: rtmrs.count) }
         var out = [UInt8](repeating: 0, count: kind.size)
-        for (field, value) in zip(Self.fields, fieldValues) where field.range.upperBound <= kind.size {
-            try out.write(value, to: field)
-        }
+        try write(kind, into: &out, at: 0)
         return out
+    }
+
+    /// Serialises the body of the given kind into `layout`, starting at `base` (a quote writes it
+    /// after its header); bytes of `layout` outside the body stay as they are.
+    public func write(_ kind: Kind, into layout: inout [UInt8], at base: Int) throws(LayoutError) {
+        guard rtmrs.count == 4 else { throw .wrongWidth(field: "rtmrs (registers)", expected: 4, actual: rtmrs.count) }
+        let fields = Self.fields
+        try forEachFieldValue { (index, value) throws(LayoutError) in
+            let field = fields[index]
+            if field.range.upperBound <= kind.size { try layout.write(value, to: field, base: base) }
+        }
     }
 
     /// A TDX 1.0 body has no TEE_TCB_SVN2 or MRSERVICETD: they read as zeros.
