@@ -39,15 +39,16 @@ struct P256Scalar: Sendable, Equatable {
     /// The value of 32 big-endian bytes, reduced modulo n (any 256-bit value is below 2n, so one
     /// conditional subtraction reduces it). A hash becomes ECDSA's z this way, an x coordinate r.
     init(reducing bytes: some Sequence<UInt8>) {
-        var limbs: [UInt64] = [0, 0, 0, 0]  // most significant first, as the bytes come
-        var count = 0
-        for byte in bytes {
-            precondition(count < 32, "a P-256 scalar is 32 bytes")
-            limbs[count / 8] = limbs[count / 8] << 8 | UInt64(byte)
-            count += 1
+        self = Array(bytes).withUnsafeBytes { Self(reducingBigEndian: $0) }
+    }
+
+    /// The same from the bytes in place: a digest's, without copying them out first.
+    init(reducingBigEndian bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count == 32, "a P-256 scalar is 32 bytes")
+        func limb(_ index: Int) -> UInt64 {
+            UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8 * (3 - index), as: UInt64.self))
         }
-        precondition(count == 32, "a P-256 scalar is 32 bytes")
-        self = Self.reduced(P256Scalar(limbs[3], limbs[2], limbs[1], limbs[0]), carry: 0)
+        self = Self.reduced(P256Scalar(limb(0), limb(1), limb(2), limb(3)), carry: 0)
     }
 
     /// `count` values drawn uniformly from [1, n − 1]: 256 random bits each, drawn again when they
@@ -98,11 +99,19 @@ struct P256Scalar: Sendable, Equatable {
 
     /// 32 big-endian bytes.
     var bytes: [UInt8] {
-        var result = [UInt8](repeating: 0, count: 32)
-        for (offset, limb) in [w3, w2, w1, w0].enumerated() {
-            for index in 0..<8 { result[offset * 8 + index] = UInt8(truncatingIfNeeded: limb >> (56 - 8 * UInt64(index))) }
+        [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            storeBigEndian(into: UnsafeMutableRawBufferPointer(buffer))
+            count = 32
         }
-        return result
+    }
+
+    /// Writes the 32 big-endian bytes to the start of `buffer`.
+    func storeBigEndian(into buffer: UnsafeMutableRawBufferPointer) {
+        precondition(buffer.count >= 32, "a P-256 scalar is 32 bytes")
+        buffer.storeBytes(of: w3.bigEndian, toByteOffset: 0, as: UInt64.self)
+        buffer.storeBytes(of: w2.bigEndian, toByteOffset: 8, as: UInt64.self)
+        buffer.storeBytes(of: w1.bigEndian, toByteOffset: 16, as: UInt64.self)
+        buffer.storeBytes(of: w0.bigEndian, toByteOffset: 24, as: UInt64.self)
     }
 
     var isZero: Bool { w0 | w1 | w2 | w3 == 0 }

@@ -72,10 +72,15 @@ final class Presignatures: Sendable {
 
     /// r‖s, or nil for s = 0 (probability about 2⁻²⁵⁶), which is not a valid signature.
     static func sign(_ digest: SHA256Digest, with presignature: Presignature) -> [UInt8]? {
-        let z = P256Scalar(reducing: digest)
+        let z = digest.withUnsafeBytes { P256Scalar(reducingBigEndian: $0) }
         let s = P256Scalar.montgomeryProduct(presignature.nonceInverse, z + presignature.rTimesKey)
         guard !s.isZero else { return nil }
-        return presignature.r.bytes + s.bytes
+        return [UInt8](unsafeUninitializedCapacity: 64) { buffer, count in
+            let signature = UnsafeMutableRawBufferPointer(buffer)
+            presignature.r.storeBigEndian(into: signature)
+            s.storeBigEndian(into: UnsafeMutableRawBufferPointer(rebasing: signature[32...]))
+            count = 64
+        }
     }
 
     /// How many presignatures are ready now.
