@@ -131,12 +131,12 @@ public struct TDQuote: Equatable, Sendable {
         }
     }
 
-    /// The quote in two segments: everything up to the QE certification data, then that data
-    /// (the part every quote from one attestation key shares).
     /// What follows the signed bytes before the shared certification data: the signature data
     /// length, the signature, the attestation key, the certification data type and its length.
     static var signatureDataHeadSize: Int { 4 + 64 + 64 + 2 + 4 }
 
+    /// The quote in two segments: everything up to the QE certification data, then that data
+    /// (the part every quote from one attestation key shares).
     public static func assemble(
         signedBytes: consuming [UInt8], signature: [UInt8], attestationKey: [UInt8],
         qeCertificationData: [UInt8]
