@@ -81,25 +81,19 @@ public struct TDReportBody: Equatable, Sendable {
         public static let mrServiceTD = Field("mr_servicetd", at: Offset.mrServiceTD, width: 48)
     }
 
-    /// The body's fields in the order of ``fieldValues``: each layout that carries a body lists
-    /// its places for them in this order (TDREPORT has its own, in ``TDReport/bodyFields``).
+    /// The body's fields in the order of ``forEachFieldValue(_:)``: each layout that carries a
+    /// body lists its places for them in this order (TDREPORT has its own, in
+    /// ``TDReport/bodyFields``).
     static let fields: [Field] =
         [
             Fields.teeTCBSVN, Fields.mrSeam, Fields.mrSignerSeam, Fields.seamAttributes, Fields.tdAttributes, Fields.xfam,
             Fields.mrTD, Fields.mrConfigID, Fields.mrOwner, Fields.mrOwnerConfig,
         ] + Fields.rtmrs + [Fields.reportData, Fields.teeTCBSVN2, Fields.mrServiceTD]
 
-    /// Every field's value, in the order of ``fields`` (the TDX 1.5 fields last).
-    var fieldValues: [[UInt8]] {
-        var values: [[UInt8]] = []
-        values.reserveCapacity(Self.fields.count)
-        forEachFieldValue { _, value in values.append(value) }
-        return values
-    }
-
-    /// Calls `body` with each field's index in ``fields`` and its value, in that order: the one
-    /// list of the body's values. Plain property reads, and no array of them: a quote serialises
-    /// its body on every request, and building that array cost more than the writes.
+    /// Calls `body` with each field's index in ``fields`` and its value (the TDX 1.5 fields last),
+    /// in that order: the one list of the body's values. Plain property reads, and no array of
+    /// them: a quote serialises its body on every request, and building that array cost more
+    /// than the writes.
     @inline(__always)
     func forEachFieldValue<Failure: Error>(_ body: (Int, [UInt8]) throws(Failure) -> Void) throws(Failure) {
         try body(0, teeTCBSVN)
