@@ -305,7 +305,7 @@ struct Bench {
         func meanLatency(_ name: String, _ threads: Int = 1) -> Double? {
             cycles[name]?[threads]?["ops_per_s"].map { Double(threads) * 1e6 / $0 }
         }
-        func line(_ ok: Bool, _ text: String) { print("  [\(ok ? "met" : "MISSED")] \(text)") }
+        let line = printVerdict
         if let echo = meanLatency("echo"), let tmpfs = meanLatency("tmpfs") {
             print(
                 String(
@@ -455,7 +455,7 @@ struct Bench {
                 } else {
                     text += "; too few rounds for an interval"
                 }
-                print("  [\(meets(median) ? "met" : "MISSED")] \(text)")
+                printVerdict(meets(median), text)
             }
             judge(
                 "ratio_tdx_echo_median", tdxOverEcho, format: "%.2f×", meets: { $0 <= 1.25 },
@@ -608,6 +608,9 @@ struct Bench {
 }
 
 /// The mean time of one of `count` calls of `body`, in microseconds.
+/// One target's verdict line, as every table of targets prints it.
+func printVerdict(_ met: Bool, _ text: String) { print("  [\(met ? "met" : "MISSED")] \(text)") }
+
 func microsecondsEach(_ count: Int, _ body: () throws -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<count { try? body() }

@@ -44,8 +44,8 @@ extension Bench {
         report["service_requests_per_s"] = rates.reduce(into: [String: Double]()) { $0[String($1.key)] = $1.value }
         report["service_rss_kib"] = rss
         let best = rates.values.max() ?? 0
-        print(
-            "  [\(best >= 1000 ? "met" : "MISSED")] ≥ 1,000 collateral requests/s on loopback with keep-alive: \(Int(best))/s\n")
+        printVerdict(best >= 1000, "≥ 1,000 collateral requests/s on loopback with keep-alive: \(Int(best))/s")
+        print("")
     }
 
     /// Requests answered per second by `connections` clients, each on one keep-alive connection.
