@@ -75,7 +75,7 @@ import Testing
                     + "019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083"
             ),
         ]
-        let nonces = try cases.map { try P256.Signing.PrivateKey(rawRepresentation: hex($0.1)) }
+        let nonces = cases.map { P256Scalar(reducing: hex($0.1)) }
         let batch = Presignatures.batch(nonces: nonces, key: P256Scalar(reducing: key.rawRepresentation))
         for (presignature, (message, _, expected)) in zip(batch, cases) {
             #expect(Presignatures.sign(SHA256.hash(data: Array(message.utf8)), with: presignature) == hex(expected), "\(message)")

@@ -113,22 +113,24 @@ final class Presignatures: Sendable {
     }
 
     static func batch(count: Int, key: P256Scalar) -> [Presignature] {
-        batch(nonces: P256Scalar.randomNonzero(count: count).map(\.keyPair), key: key)
+        batch(nonces: P256Scalar.randomNonzero(count: count), key: key)
     }
 
-    /// Presignatures for the given nonces, each k the private scalar of a key pair and k·G its
-    /// public point. A nonce whose x(k·G) ≡ 0 mod n (probability about 2⁻²⁵⁶) is left out: r = 0 is
-    /// no signature.
-    static func batch(nonces candidates: [P256.Signing.PrivateKey], key: P256Scalar) -> [Presignature] {
+    /// Presignatures for the given nonces, BoringSSL computing each k·G as the public point of k
+    /// taken as a private key. A nonce whose x(k·G) ≡ 0 mod n (probability about 2⁻²⁵⁶) is left
+    /// out: r = 0 is no signature.
+    static func batch(nonces candidates: [P256Scalar], key: P256Scalar) -> [Presignature] {
         var rs: [P256Scalar] = []
         var nonces: [P256Scalar] = []  // k, in Montgomery form
-        for pair in candidates {
-            // 04 ‖ x ‖ y ‖ k: the one call that reads both without copying the key.
-            let x963 = Array(pair.x963Representation)
-            let r = P256Scalar(reducing: x963[1..<33])
+        for nonce in candidates {
+            // 04 ‖ x ‖ y: the public key alone, not the private key's export, which copies k
+            // back out of BoringSSL as well.
+            let r = nonce.keyPair.publicKey.x963Representation.withUnsafeBytes { point in
+                P256Scalar(reducingBigEndian: UnsafeRawBufferPointer(rebasing: point[1..<33]))
+            }
             if r.isZero { continue }
             rs.append(r)
-            nonces.append(P256Scalar(reducing: x963[65..<97]).montgomeryForm)
+            nonces.append(nonce.montgomeryForm)
         }
         let count = nonces.count
         guard count > 0 else { return [] }
