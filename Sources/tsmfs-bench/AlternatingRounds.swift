@@ -45,37 +45,65 @@ extension Bench {
         return total
     }
 
-    /// Short rounds that alternate between the targets, their order rotating every round, so that
-    /// whatever else the machine does falls on all of them alike; each figure is then a median over
-    /// the rounds, with its spread. `yardstick`, when given, is a cost measured in this process once
-    /// per round (µs), so a target can be judged against it as the machine was in that round.
+    /// Short rounds that alternate between the targets, so that whatever else the machine does falls
+    /// on all of them alike; each figure is then a median over the rounds, with its spread. A round
+    /// gives each target `seconds` split into `turns` turns, the targets alternating turn by turn
+    /// (their order rotating with every turn), so that the targets a round compares were measured over
+    /// the same stretch of time rather than one after the other: a burst of other work that lasts
+    /// a few tenths of a second then falls on all of them. `yardstick`, when given, is a cost measured
+    /// in this process once per turn (µs), so a target can be judged against it as the machine was in
+    /// that round.
     func alternatingRounds(
-        _ targets: [RoundTarget], threads: Int, rounds: Int, seconds: Double, yardstick: (() -> Double)? = nil
+        _ targets: [RoundTarget], threads: Int, rounds: Int, seconds: Double, turns: Int = 1,
+        yardstick: (() -> Double)? = nil
     ) -> (figures: [String: RoundFigures], yardstick: [Double]) {
         var figures: [String: RoundFigures] = [:]
         var yardsticks: [Double] = []
         for round in 0..<rounds {
-            if let yardstick { yardsticks.append(yardstick()) }
-            for offset in 0..<targets.count {
-                let target = targets[(round + offset) % targets.count]
-                let cpuBefore = Self.cpuNanoseconds(target.daemon)
-                let switchesBefore = Self.contextSwitches(target.daemon)
-                let result = measure(threads: threads, seconds: seconds) { thread, iteration in
-                    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
-                    defer { buffer.deallocate() }
-                    return target.workload.cycle(
-                        "r\(thread)-\(round)-\(iteration)", nonce: nonce(thread, iteration), buffer: buffer)
+            var totals = [String: RoundTotals]()
+            var yardstickSum = 0.0
+            for turn in 0..<turns {
+                if let yardstick { yardstickSum += yardstick() }
+                for offset in 0..<targets.count {
+                    let target = targets[(round + turn + offset) % targets.count]
+                    let cpuBefore = Self.cpuNanoseconds(target.daemon)
+                    let switchesBefore = Self.contextSwitches(target.daemon)
+                    let result = measure(threads: threads, seconds: seconds / Double(turns)) { thread, iteration in
+                        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+                        defer { buffer.deallocate() }
+                        return target.workload.cycle(
+                            "r\(thread)-\(round)-\(turn)-\(iteration)", nonce: nonce(thread, iteration), buffer: buffer)
+                    }
+                    totals[target.name, default: RoundTotals()].add(
+                        cycles: result.latencies.count, elapsed: result.elapsed,
+                        cpuNanoseconds: Self.cpuNanoseconds(target.daemon) - cpuBefore,
+                        switches: Self.contextSwitches(target.daemon) - switchesBefore)
                 }
-                let cycles = Double(max(1, result.latencies.count))
-                figures[target.name, default: RoundFigures()].cycleMicroseconds.append(
-                    Double(threads) * result.elapsed * 1e6 / cycles)
-                figures[target.name, default: RoundFigures()].cpuMicroseconds.append(
-                    (Self.cpuNanoseconds(target.daemon) - cpuBefore) / 1e3 / cycles)
-                figures[target.name, default: RoundFigures()].switchesPerCycle.append(
-                    (Self.contextSwitches(target.daemon) - switchesBefore) / cycles)
+            }
+            if yardstick != nil { yardsticks.append(yardstickSum / Double(turns)) }
+            for (name, total) in totals {
+                let cycles = Double(max(1, total.cycles))
+                figures[name, default: RoundFigures()].cycleMicroseconds.append(Double(threads) * total.elapsed * 1e6 / cycles)
+                figures[name, default: RoundFigures()].cpuMicroseconds.append(total.cpuNanoseconds / 1e3 / cycles)
+                figures[name, default: RoundFigures()].switchesPerCycle.append(total.switches / cycles)
             }
         }
         return (figures, yardsticks)
+    }
+}
+
+/// One target's sums over the turns of a round.
+private struct RoundTotals {
+    var cycles = 0
+    var elapsed = 0.0
+    var cpuNanoseconds = 0.0
+    var switches = 0.0
+
+    mutating func add(cycles: Int, elapsed: Double, cpuNanoseconds: Double, switches: Double) {
+        self.cycles += cycles
+        self.elapsed += elapsed
+        self.cpuNanoseconds += cpuNanoseconds
+        self.switches += switches
     }
 }
 

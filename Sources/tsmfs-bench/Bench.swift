@@ -27,6 +27,8 @@ struct Bench {
         /// Alternating rounds of echo, tdx and fuse-floor, and how long each target runs per round.
         var rounds = 15
         var roundSeconds = 0.4
+        /// How many turns each target takes per round, the targets alternating turn by turn.
+        var turns = 4
         /// Only the in-process costs: no mounts (for profiling generation).
         var generationOnly = false
         /// Only the vendor services' request rate.
@@ -45,19 +47,21 @@ struct Bench {
             case "--json": options.json = arguments.popFirst()
             case "--rounds": options.rounds = Int(arguments.popFirst() ?? "") ?? options.rounds
             case "--round-seconds": options.roundSeconds = Double(arguments.popFirst() ?? "") ?? options.roundSeconds
+            case "--turns": options.turns = max(1, Int(arguments.popFirst() ?? "") ?? options.turns)
             case "--generation-only": options.generationOnly = true
             case "--services-only": options.servicesOnly = true
             default:
                 print(
                     """
                     usage: tsmfs-bench [--seconds S] [--threads 1,2,4,8] [--providers echo,tdx,sev,cca] [--entries N]
-                                       [--rounds N] [--round-seconds S] [--json FILE] [--generation-only]
-                                       [--services-only]
+                                       [--rounds N] [--round-seconds S] [--turns N] [--json FILE]
+                                       [--generation-only] [--services-only]
                     Mounts tsmfs (the binary beside this one) per provider and prints a table of cycle throughput and
                     latency, cached reads, generation cost, RSS and start-up, with the floors and ratios of the same run;
-                    then alternates short rounds of echo, tdx and fuse-floor and reports medians, spreads and the
-                    daemons' CPU time per cycle, which noise from other work does not move. --generation-only prints the
-                    in-process costs alone (each provider's generation and the signatures it is measured against).
+                    then alternates short rounds of echo, tdx and fuse-floor, each round split into --turns turns per
+                    target (default 4), and reports medians, spreads and the daemons' CPU time per cycle, which noise
+                    from other work does not move. --generation-only prints the in-process costs alone (each
+                    provider's generation and the signatures it is measured against).
                     """)
                 exit(argument == "--help" ? 0 : 2)
             }
@@ -404,12 +408,14 @@ struct Bench {
                     daemon: daemon))
         }
         print(
-            "alternating rounds: \(options.rounds) × \(options.roundSeconds) s per target, order rotating; median [min–max]")
+            "alternating rounds: \(options.rounds) × \(options.roundSeconds) s per target in turns of \(options.roundSeconds / Double(options.turns)) s, order rotating; median [min–max]"
+        )
         var rounds: [String: Any] = [:]
+        let turns = options.turns
         for threads in [1, 8] {
             let (figures, signatures) = alternatingRounds(
-                targets, threads: threads, rounds: options.rounds, seconds: options.roundSeconds,
-                yardstick: { Self.p256SignatureMicroseconds() })
+                targets, threads: threads, rounds: options.rounds, seconds: options.roundSeconds, turns: options.turns,
+                yardstick: { Self.p256SignatureMicroseconds(count: max(50, 200 / turns)) })
             print(
                 "  \(threads) client\(threads == 1 ? "" : "s")    cycle µs                 daemon CPU µs per cycle     context switches per cycle"
             )
@@ -479,6 +485,7 @@ struct Bench {
             "  FUSE requests per cycle (counted in --verbose logs): "
                 + requests.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key, $0.value) }.joined(separator: ", "))
         rounds["fuse_requests_per_cycle"] = requests
+        rounds["turns_per_round"] = options.turns
         report["alternating_rounds"] = rounds
         print("")
     }
