@@ -170,6 +170,43 @@ import Testing
         #expect(try TDReportBody(parsing: layout[7..<7 + kind.size], kind: kind) == expected)
     }
 
+    /// A template made from one body, given another body's RTMRs and REPORTDATA, lays out exactly
+    /// what the whole layout gives for the first body with them: random values, every format, and
+    /// the template itself left unchanged for the next quote.
+    @Test(arguments: [TDQuote.Format.v4, .v5(.tdx10), .v5(.tdx15)])
+    func aTemplateLaysOutWhatTheWholeLayoutDoes(format: TDQuote.Format) throws {
+        var header = QuoteHeader(version: format.version)
+        header.userData = (0..<20).map { _ in UInt8.random(in: 0...255) }
+        let template = try TDQuote.SignedPartTemplate(header: header, format: format, body: Self.patternedBody())
+        let before = template
+        for _ in 0..<50 {
+            var body = Self.patternedBody()
+            body.rtmrs = (0..<4).map { _ in (0..<48).map { _ in UInt8.random(in: 0...255) } }
+            body.reportData = (0..<64).map { _ in UInt8.random(in: 0...255) }
+            let signed = try template.signedBytes(rtmrs: body.rtmrs, reportData: body.reportData)
+            #expect(signed == (try TDQuote.signedBytes(header: header, format: format, body: body)))
+        }
+        #expect(template == before)
+    }
+
+    @Test func aTemplateRefusesRegistersAndReportDataOfTheWrongWidthByName() throws {
+        let template = try TDQuote.SignedPartTemplate(
+            header: QuoteHeader(version: 5), format: .v5(.tdx15), body: Self.patternedBody())
+        let registers = [[UInt8]](repeating: [UInt8](repeating: 0, count: 48), count: 4)
+        let reportData = [UInt8](repeating: 0, count: 64)
+        #expect(throws: LayoutError.wrongWidth(field: "rtmrs (registers)", expected: 4, actual: 3)) {
+            try template.signedBytes(rtmrs: Array(registers.prefix(3)), reportData: reportData)
+        }
+        var short = registers
+        short[3] = [UInt8](repeating: 0, count: 47)
+        #expect(throws: LayoutError.wrongWidth(field: "rtmr3", expected: 48, actual: 47)) {
+            try template.signedBytes(rtmrs: short, reportData: reportData)
+        }
+        #expect(throws: LayoutError.wrongWidth(field: "report_data", expected: 64, actual: 65)) {
+            try template.signedBytes(rtmrs: registers, reportData: reportData + [0])
+        }
+    }
+
     @Test func aFieldOfTheWrongWidthIsRefusedByName() {
         var body = Self.patternedBody()
         body.mrTD = [1, 2, 3]

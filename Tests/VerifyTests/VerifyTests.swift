@@ -255,6 +255,31 @@ import X509
         }
     }
 
+    /// A QE quote's signed part is the layout of the TD's body as it is now (the running module,
+    /// the RTMRs, the request's REPORTDATA) in every format, before and after module updates: the
+    /// part laid out in advance is laid out again for each new module.
+    @Test(arguments: [TDQuote.Format.v4, .v5(.tdx10), .v5(.tdx15)])
+    func aQEQuoteLaysOutTheTDsBodyAsItIsNowInEveryFormat(format: TDQuote.Format) throws {
+        var configuration = TDXProvider.Configuration()
+        configuration.format = format
+        let provider = try TDXProvider(configuration: configuration, pki: Fixtures.intel)
+        for step in 0..<3 {
+            if step > 0 {
+                _ = try provider.updateModule(
+                    ModuleUpdate(svn: UInt8(4 + step), mrSeam: [UInt8](repeating: UInt8(step), count: 48)))
+            }
+            try provider.registers.extend(step, with: [UInt8](repeating: UInt8(0xE0 + step), count: 48))
+            let reportData = (0..<64).map { _ in UInt8.random(in: 0...255) }
+            let quote = try TDQuote(parsing: try provider.generateReport(for: ReportRequest(inblob: reportData)).outblob)
+            let now = provider.body(reportData: reportData)
+            #expect(
+                try quote.signedBytes
+                    == TDQuote.signedBytes(header: QuoteHeader(version: format.version), format: format, body: now),
+                "step \(step)")
+            #expect(quote.body.teeTCBSVN2[0] == (format.bodyKind == .tdx15 ? UInt8(step == 0 ? 3 : 4 + step) : 0))
+        }
+    }
+
     @Test func anUpdateThatOutgrowsTheQuoteBufferIsRefused() throws {
         // Seeded keys make every quote size reproducible, so the same update can be sized first.
         let seeded = KeyStore(directory: Fixtures.directory("seeded"), seed: [UInt8](repeating: 0x5E, count: 32))

@@ -53,8 +53,7 @@ public struct TDQuote: Equatable, Sendable {
     /// header signs (the QE-based quote here, the DICE quote in TDXDICEQuote).
     public static func signedBytes(header: QuoteHeader, format: Format, body: TDReportBody) throws(LayoutError) -> [UInt8] {
         // One buffer, the body written into its place: no array per part.
-        var bodyStart = QuoteHeader.size
-        if case .v5 = format { bodyStart += 6 }
+        let bodyStart = bodyOffset(format)
         // Zeros, with room for what ``assemble`` appends.
         let size = bodyStart + format.bodyKind.size
         var out = [UInt8](unsafeUninitializedCapacity: size + signatureDataHeadSize) { buffer, count in
@@ -71,6 +70,13 @@ public struct TDQuote: Equatable, Sendable {
         }
         try body.write(format.bodyKind, into: &out, at: bodyStart)
         return out
+    }
+
+    /// Where the body starts in a quote of this format: after the header, and in version 5 after
+    /// the body's type and size.
+    static func bodyOffset(_ format: Format) -> Int {
+        if case .v5 = format { return QuoteHeader.size + 6 }
+        return QuoteHeader.size
     }
 
     /// Parses the signed part of a quote (header and framed body); returns it with its length.

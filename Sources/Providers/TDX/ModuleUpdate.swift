@@ -94,6 +94,7 @@ extension TDXProvider {
             }
             let size: Int
             do {
+                next = try next.preparingSignedPart(launch: launchModule, configuration: configuration, platform: pki.platform)
                 size = try Self.quoteSize(next, launch: launchModule, configuration: configuration, platform: pki.platform)
             } catch { throw .signing("\(error)") }
             guard size <= maxQuoteSize else { throw .quoteTooLarge(size: size, maximum: maxQuoteSize) }

@@ -81,11 +81,15 @@ public final class TDXProvider: ReportProvider {
     /// A loaded TDX module: its TCB, and its way of signing quotes.
     struct Module: Sendable {
         /// What a TDX 1.0 body's TEE_TCB_SVN shows while this module runs.
-        var teeTCBSVN: [UInt8]
+        var teeTCBSVN: [UInt8] { didSet { signedPart = nil } }
         /// This module's SVNs as TEE_TCB_SVN2 (TDX 1.5) and the DICE quote's current state show them.
-        var teeTCBSVN2: [UInt8]
-        var mrSeam: [UInt8]
+        var teeTCBSVN2: [UInt8] { didSet { signedPart = nil } }
+        var mrSeam: [UInt8] { didSet { signedPart = nil } }
         var signer: Signer
+        /// The signed part of this module's QE quotes laid out but for RTMRs and REPORTDATA
+        /// (``preparingSignedPart(launch:configuration:platform:)``); nil for DICE quoting, and
+        /// again whenever a field above changes, so a stale one is never used.
+        var signedPart: TDQuote.SignedPartTemplate?
 
         /// How the DICE chain names this module: SVN and major version from its TEE_TCB_SVN2
         /// bytes 0 and 1, the measurement as its FWID.
@@ -96,6 +100,33 @@ public final class TDXProvider: ReportProvider {
         /// A quote of `body` signed the way this module signs; a DICE quote's SEAM "1" is this module.
         func quote(body: TDReportBody, format: TDQuote.Format) throws -> Blob {
             try signedQuote(body: body, format: format, reusing: []).quote
+        }
+
+        /// This module with its signed part laid out for the TD's quotes, when it signs with the QE.
+        func preparingSignedPart(launch: Module, configuration: Configuration, platform: TDXPlatform) throws -> Module {
+            guard case .qe = signer else { return self }
+            var prepared = self
+            let body = TDXProvider.body(
+                reportData: [UInt8](repeating: 0, count: 64), rtmrs: configuration.identity.rtmrs, module: self,
+                launch: launch, configuration: configuration, platform: platform)
+            prepared.signedPart = try TDQuote.SignedPartTemplate(
+                header: QuoteHeader(version: configuration.format.version), format: configuration.format, body: body)
+            return prepared
+        }
+
+        /// A quote with these RTMRs and REPORTDATA, and what a rebuild needs: from the laid-out
+        /// signed part when there is one, otherwise from `body`, the whole body they belong to.
+        func signedQuote(
+            reportData: [UInt8], rtmrs: [[UInt8]], format: TDQuote.Format, reusing kept: [UInt8],
+            body: () -> TDReportBody
+        ) throws -> (quote: Blob, rebuildMaterial: [UInt8]) {
+            if case .qe(let signer) = signer, let signedPart, signedPart.format == format {
+                let signed = try signer.signedQuote(
+                    signedBytes: try signedPart.signedBytes(rtmrs: rtmrs, reportData: reportData),
+                    reusing: kept.isEmpty ? nil : kept)
+                return (signed.quote, signed.signature)
+            }
+            return try signedQuote(body: body(), format: format, reusing: kept)
         }
 
         /// A quote, and what a rebuild needs to make the same bytes: a QE quote's signature (random
@@ -154,8 +185,9 @@ public final class TDXProvider: ReportProvider {
                 svn: platform.teeTCBSVN2[0], majorVersion: platform.teeTCBSVN2[1], mrSeam: platform.mrSeam)
             signer = .dice(try DICEQuoteSigner(pki: dice, module: identity, generation: 0))
         }
-        let module = Module(
+        var module = Module(
             teeTCBSVN: platform.teeTCBSVN, teeTCBSVN2: platform.teeTCBSVN2, mrSeam: platform.mrSeam, signer: signer)
+        module = try module.preparingSignedPart(launch: module, configuration: configuration, platform: platform)
         launchModule = module
         modules = Mutex([module])
         let firstSize = try Self.quoteSize(module, launch: module, configuration: configuration, platform: platform)
@@ -243,8 +275,9 @@ public final class TDXProvider: ReportProvider {
         let module = modules.withLock { $0[min(state.module, $0.count - 1)] }
         do {
             let signed = try module.signedQuote(
-                body: body(reportData: request.inblob, rtmrs: state.rtmrs, module: module), format: configuration.format,
-                reusing: request.rebuildMaterial)
+                reportData: request.inblob, rtmrs: state.rtmrs, format: configuration.format,
+                reusing: request.rebuildMaterial
+            ) { body(reportData: request.inblob, rtmrs: state.rtmrs, module: module) }
             var report = GeneratedReport(outblob: signed.quote)
             report.rebuildMaterial = signed.rebuildMaterial
             return report

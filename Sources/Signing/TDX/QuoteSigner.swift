@@ -62,7 +62,14 @@ public struct QuoteSigner: Sendable {
     ) throws -> (quote: Blob, signature: [UInt8]) {
         var quoteHeader = header ?? QuoteHeader(version: format.version)
         quoteHeader.version = format.version
-        let signed = try TDQuote.signedBytes(header: quoteHeader, format: format, body: body)
+        return try signedQuote(
+            signedBytes: try TDQuote.signedBytes(header: quoteHeader, format: format, body: body), reusing: signature)
+    }
+
+    /// The same from a signed part already laid out (a ``TDQuote/SignedPartTemplate``'s).
+    public func signedQuote(signedBytes signed: consuming [UInt8], reusing signature: [UInt8]? = nil) throws -> (
+        quote: Blob, signature: [UInt8]
+    ) {
         let signature = try signature ?? attestationKey.rawSignature(for: signed)
         let quote = Blob(
             segments: try TDQuote.assemble(
