@@ -485,8 +485,8 @@ struct Bench {
             "  FUSE requests per cycle (counted in --verbose logs): "
                 + requests.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key, $0.value) }.joined(separator: ", "))
         rounds["fuse_requests_per_cycle"] = requests
-        rounds["turns_per_round"] = options.turns
         report["alternating_rounds"] = rounds
+        report["alternating_rounds_turns"] = options.turns
         print("")
     }
 

@@ -30,6 +30,7 @@ import Testing
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
         #expect(report?["ratio_echo_fuse_floor"] != nil && report?["ratio_tdx_echo"] != nil)
         #expect(report?["device_tdx"] != nil && report?["ratio_cca_echo_plus_signatures"] != nil)
+        #expect(report?["alternating_rounds_turns"] as? Int == 4)
         #expect((report?["service_requests_per_s"] as? [String: Double])?["8"] != nil)
         let rounds = report?["alternating_rounds"] as? [String: [String: Any]]
         #expect(rounds?["1"]?["ratio_tdx_echo_median"] != nil && rounds?["8"]?["echo"] != nil, "\(String(describing: rounds))")
