@@ -26,7 +26,8 @@ enum Fixtures {
     }
 
     static func write(_ bytes: [UInt8], _ path: String) {
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        // A fixture that could not be written would fail a later check with a misleading reason.
+        precondition(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "could not write \(path)")
     }
 
     static let store = KeyStore(directory: directory("tdx-keys"))
@@ -74,7 +75,7 @@ enum Fixtures {
         let path = directory("sev-roots")
         let line = SEVProvider.Configuration().productLine.rawValue
         try? FileManager.default.createDirectory(atPath: path + "/" + line, withIntermediateDirectories: true)
-        write(try! amd.arkDER, path + "/\(line)/ark.der")
+        write(amd.arkDER, path + "/\(line)/ark.der")
         write(try! sevCRL(revoking: []), path + "/\(line)/crl.der")
         return TrustRoots(directory: path, collateralDirectory: nil)
     }()

@@ -115,7 +115,7 @@ import X509
         #expect(verdict.checks.contains("\(line) CRL"))
         let roots = Fixtures.directory("sev-revoked")
         try FileManager.default.createDirectory(atPath: roots + "/" + line, withIntermediateDirectories: true)
-        Fixtures.write(try Fixtures.amd.arkDER, roots + "/\(line)/ark.der")
+        Fixtures.write(Fixtures.amd.arkDER, roots + "/\(line)/ark.der")
         let missing = #expect(throws: VerificationFailure.self) {
             try SNPReportVerifier.verify(
                 report, certificates: table, roots: TrustRoots(directory: roots, collateralDirectory: nil), reportData: nil)
