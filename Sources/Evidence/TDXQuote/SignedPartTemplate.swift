@@ -3,7 +3,7 @@ import ByteLayout
 extension TDQuote {
     /// The signed part (header ‖ framed body) of a run of quotes whose bodies differ only in their
     /// RTMRs and REPORTDATA, laid out once. A TD's quotes between two module updates are such a
-    /// run: everything else in the body is the TD's identity and the platform's. Writing those six
+    /// run: everything else in the body is the TD's identity and the platform's. Writing those five
     /// fields into a copy costs a fraction of laying out all seventeen on every quote.
     public struct SignedPartTemplate: Equatable, Sendable {
         public let format: Format
@@ -20,7 +20,7 @@ extension TDQuote {
         /// The signed part with these RTMRs and REPORTDATA: byte for byte what
         /// ``TDQuote/signedBytes(header:format:body:)`` gives for the template's body with them.
         public func signedBytes(rtmrs: [[UInt8]], reportData: [UInt8]) throws(LayoutError) -> [UInt8] {
-            guard rtmrs.count == 4 else { throw .wrongWidth(field: "rtmrs (registers)", expected: 4, actual: rtmrs.count) }
+            try TDReportBody.checkRegisterCount(rtmrs)
             // Room for what ``TDQuote/assemble(signedBytes:signature:attestationKey:qeCertificationData:)``
             // appends, as the full layout leaves it.
             var out = [UInt8](unsafeUninitializedCapacity: bytes.count + TDQuote.signatureDataHeadSize) { buffer, count in

@@ -80,9 +80,7 @@ public struct TDReport: Equatable, Sendable {
     /// The 1024 bytes; a field of the wrong width is an error naming it.
     public var bytes: [UInt8] {
         get throws(LayoutError) {
-            guard body.rtmrs.count == 4 else {
-                throw .wrongWidth(field: "rtmrs (registers)", expected: 4, actual: body.rtmrs.count)
-            }
+            try TDReportBody.checkRegisterCount(body.rtmrs)
             var out = [UInt8](repeating: 0, count: Self.size)
             try out.write([Self.teeTypeTDX, 0, reportVersion, 0], to: Fields.reportType)
             try out.write(cpuSVN, to: Fields.cpuSVN)

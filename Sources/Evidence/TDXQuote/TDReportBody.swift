@@ -130,12 +130,17 @@ public struct TDReportBody: Equatable, Sendable {
     /// Serialises the body of the given kind into `layout`, starting at `base` (a quote writes it
     /// after its header); bytes of `layout` outside the body stay as they are.
     public func write(_ kind: Kind, into layout: inout [UInt8], at base: Int) throws(LayoutError) {
-        guard rtmrs.count == 4 else { throw .wrongWidth(field: "rtmrs (registers)", expected: 4, actual: rtmrs.count) }
+        try Self.checkRegisterCount(rtmrs)
         let fields = Self.fields
         try forEachFieldValue { (index, value) throws(LayoutError) in
             let field = fields[index]
             if field.range.upperBound <= kind.size { try layout.write(value, to: field, base: base) }
         }
+    }
+
+    /// Every layout of a body has room for exactly four RTMRs.
+    static func checkRegisterCount(_ rtmrs: [[UInt8]]) throws(LayoutError) {
+        guard rtmrs.count == 4 else { throw .wrongWidth(field: "rtmrs (registers)", expected: 4, actual: rtmrs.count) }
     }
 
     /// A TDX 1.0 body has no TEE_TCB_SVN2 or MRSERVICETD: they read as zeros.
