@@ -414,7 +414,7 @@ struct Bench {
         let turns = options.turns
         for threads in [1, 8] {
             let (figures, signatures) = alternatingRounds(
-                targets, threads: threads, rounds: options.rounds, seconds: options.roundSeconds, turns: options.turns,
+                targets, threads: threads, rounds: options.rounds, seconds: options.roundSeconds, turns: turns,
                 yardstick: { Self.p256SignatureMicroseconds(count: max(50, 200 / turns)) })
             print(
                 "  \(threads) client\(threads == 1 ? "" : "s")    cycle µs                 daemon CPU µs per cycle     context switches per cycle"
@@ -614,10 +614,10 @@ struct Bench {
     }
 }
 
-/// The mean time of one of `count` calls of `body`, in microseconds.
 /// One target's verdict line, as every table of targets prints it.
 func printVerdict(_ met: Bool, _ text: String) { print("  [\(met ? "met" : "MISSED")] \(text)") }
 
+/// The mean time of one of `count` calls of `body`, in microseconds.
 func microsecondsEach(_ count: Int, _ body: () throws -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<count { try? body() }
